@@ -1,0 +1,190 @@
+/**
+ * One small error hierarchy. Every message names what was wrong (the id, file, setting or backend),
+ * never a secret value. `cause` is kept, but callers must never put an error whose message quotes a
+ * value (e.g. a raw `JSON.parse` SyntaxError) into `cause`: use {@link safeCause} for those.
+ */
+
+/** Base class of every error this library throws. */
+export class AirflowSecretsError extends Error {
+  override name = 'AirflowSecretsError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A setting (environment variable, kwarg, option) has a value we cannot use. */
+export class ConfigurationError extends AirflowSecretsError {
+  override name = 'ConfigurationError' as const;
+  /** The setting at fault, e.g. `AIRFLOW__SECRETS__BACKEND` or `backend_kwargs.kv_engine_version`. */
+  readonly setting: string;
+  constructor(setting: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.setting = setting;
+  }
+}
+
+/** `getConnectionOrThrow` found the id nowhere in the chain. */
+export class ConnectionNotFoundError extends AirflowSecretsError {
+  override name = 'ConnectionNotFoundError' as const;
+  readonly connId: string;
+  constructor(connId: string) {
+    super(`The conn_id \`${connId}\` isn't defined`);
+    this.connId = connId;
+  }
+}
+
+/** `getVariableOrThrow` found the key nowhere in the chain. */
+export class VariableNotFoundError extends AirflowSecretsError {
+  override name = 'VariableNotFoundError' as const;
+  readonly key: string;
+  constructor(key: string) {
+    super(`Variable ${key} does not exist`);
+    this.key = key;
+  }
+}
+
+/**
+ * A connection URI or JSON document (or the `extra` field) could not be parsed. The message names
+ * the connection id when known and says what is wrong, but never quotes the input.
+ */
+export class InvalidConnectionError extends AirflowSecretsError {
+  override name = 'InvalidConnectionError' as const;
+  readonly connId: string | undefined;
+  constructor(message: string, connId?: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.connId = connId;
+  }
+}
+
+/** Why a backend failed. Not-found is never one of these: it is a `null` answer. */
+export type BackendErrorReason =
+  | 'access-denied'
+  | 'throttled'
+  | 'timeout'
+  | 'unavailable'
+  | 'malformed'
+  | 'failed';
+
+/** A backend could not answer. The resolver logs it and moves on (or rethrows, per policy). */
+export class BackendError extends AirflowSecretsError {
+  override name: string = 'BackendError';
+  /** The backend's name, e.g. `aws-secrets-manager`. */
+  readonly backend: string;
+  readonly reason: BackendErrorReason;
+  /** The secret name or id that was asked for, when known (never its value). */
+  readonly secretName: string | undefined;
+  constructor(
+    backend: string,
+    reason: BackendErrorReason,
+    message: string,
+    options?: { cause?: unknown; secretName?: string | undefined },
+  ) {
+    super(message, options);
+    this.backend = backend;
+    this.reason = reason;
+    this.secretName = options?.secretName;
+  }
+}
+
+type SubOptions = { cause?: unknown; secretName?: string | undefined };
+
+export class AccessDeniedError extends BackendError {
+  override name = 'AccessDeniedError' as const;
+  constructor(backend: string, message: string, options?: SubOptions) {
+    super(backend, 'access-denied', message, options);
+  }
+}
+
+export class ThrottledError extends BackendError {
+  override name = 'ThrottledError' as const;
+  constructor(backend: string, message: string, options?: SubOptions) {
+    super(backend, 'throttled', message, options);
+  }
+}
+
+export class BackendTimeoutError extends BackendError {
+  override name = 'BackendTimeoutError' as const;
+  constructor(backend: string, message: string, options?: SubOptions) {
+    super(backend, 'timeout', message, options);
+  }
+}
+
+export class BackendUnavailableError extends BackendError {
+  override name = 'BackendUnavailableError' as const;
+  constructor(backend: string, message: string, options?: SubOptions) {
+    super(backend, 'unavailable', message, options);
+  }
+}
+
+/** The secret exists but its payload cannot be used (bad JSON, wrong shape, undecryptable). */
+export class MalformedSecretError extends BackendError {
+  override name = 'MalformedSecretError' as const;
+  constructor(backend: string, message: string, options?: SubOptions) {
+    super(backend, 'malformed', message, options);
+  }
+}
+
+/** An SDK or driver that an adapter needs is not installed. */
+export class MissingDependencyError extends ConfigurationError {
+  override name = 'MissingDependencyError' as const;
+  readonly packageName: string;
+  constructor(packageName: string, usedBy: string, options?: { cause?: unknown }) {
+    super(
+      usedBy,
+      `Cannot import '${packageName}' (needed by ${usedBy}). Install it (npm install ${packageName}), or pass a client.`,
+      options,
+    );
+    this.packageName = packageName;
+  }
+}
+
+const NAMES = new Set([
+  'AirflowSecretsError',
+  'ConfigurationError',
+  'ConnectionNotFoundError',
+  'VariableNotFoundError',
+  'InvalidConnectionError',
+  'BackendError',
+  'AccessDeniedError',
+  'ThrottledError',
+  'BackendTimeoutError',
+  'BackendUnavailableError',
+  'MalformedSecretError',
+  'MissingDependencyError',
+]);
+
+/** Type guard that also works across realms/duplicate copies (matches on `name`). */
+export function isAirflowSecretsError(e: unknown): e is AirflowSecretsError {
+  return e instanceof AirflowSecretsError || (e instanceof Error && NAMES.has(e.name));
+}
+
+/** Type guard for backend failures (any reason), realm-safe. */
+export function isBackendError(e: unknown): e is BackendError {
+  return (
+    e instanceof BackendError ||
+    (e instanceof Error && typeof (e as { reason?: unknown }).reason === 'string' && 'backend' in e)
+  );
+}
+
+/**
+ * A description of an underlying error that is safe to keep or log: its name and code, never its
+ * message (SDK and parser messages can quote the input, e.g. `JSON.parse`).
+ */
+export function describeError(e: unknown): string {
+  if (e instanceof Error) {
+    const code = (e as { code?: unknown }).code;
+    return code !== undefined && code !== null ? `${e.name} (${String(code)})` : e.name;
+  }
+  return typeof e;
+}
+
+/**
+ * A cause that carries the original error's name/code (and, for errors of our own hierarchy, the
+ * error itself) but drops messages that may quote a secret. Use it to wrap parser errors.
+ */
+export function safeCause(e: unknown): unknown {
+  if (isAirflowSecretsError(e)) return e;
+  const err = new Error(describeError(e));
+  err.name = e instanceof Error ? e.name : 'Error';
+  return err;
+}

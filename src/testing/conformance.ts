@@ -1,0 +1,169 @@
+/**
+ * The backend conformance suite: the behaviour every `SecretsBackend` must show, runnable under any
+ * test runner that has `describe`/`it` (vitest, jest, `node:test`). Our own adapters run it; users
+ * run it against their custom backends.
+ *
+ * ```ts
+ * import { describe, it } from 'vitest';
+ * import { runBackendConformance } from 'airflow-secrets/testing';
+ * runBackendConformance({ describe, it }, { name: 'my-backend', create: async (seed) => myBackend(seed) });
+ * ```
+ */
+import assert from 'node:assert/strict';
+import { inspect } from 'node:util';
+import type { SecretsBackend } from '../backend.js';
+
+/** The secrets the suite asks `create` to store: ids mapped to the stored text, as a real deployment stores it. */
+export interface ConformanceSeed {
+  /** conn id → stored value (a connection URI, or JSON text). */
+  connections: Record<string, string>;
+  /** variable key → stored value. */
+  variables: Record<string, string>;
+}
+
+export interface ConformanceOptions {
+  /** Shown in the suite's title. */
+  name: string;
+  /** Build a backend whose store holds exactly `seed` (e.g. load it into a fake server). */
+  create(seed: ConformanceSeed): Promise<SecretsBackend> | SecretsBackend;
+  /** Map the suite's ids onto ids the backend accepts (e.g. Vault without a mount point needs `mount/id`). */
+  mapId?: (id: string) => string;
+  /** Whether the backend can store an empty variable value (SSM cannot). Default true. */
+  emptyVariables?: boolean;
+}
+
+export interface ConformanceRunner {
+  describe(name: string, fn: () => void): unknown;
+  it(name: string, fn: () => Promise<void> | void): unknown;
+}
+
+export const CONFORMANCE_PASSWORD = 'pa$$ w0rd/@:+';
+
+/** The seed used by the suite (exported so fakes can be checked against it). */
+export function conformanceSeed(mapId: (id: string) => string = (id) => id): ConformanceSeed {
+  return {
+    connections: {
+      [mapId('conformance_uri')]:
+        'postgres://app%20user:pa%24%24%20w0rd%2F%40%3A%2B@db.example.com:5432/app%2Fdb?sslmode=require&application_name=svc',
+      [mapId('conformance_json')]: JSON.stringify({
+        conn_type: 'mysql',
+        host: 'mysql.example.com',
+        login: 'root',
+        password: CONFORMANCE_PASSWORD,
+        port: 3306,
+        schema: 'shop',
+        extra: { charset: 'utf8mb4' },
+      }),
+    },
+    variables: {
+      [mapId('conformance_var')]: 'hello world',
+      [mapId('conformance_json_var')]: '{"a": [1, 2, 3]}',
+      [mapId('conformance_empty_var')]: '',
+    },
+  };
+}
+
+export function runBackendConformance(runner: ConformanceRunner, options: ConformanceOptions): void {
+  const id = options.mapId ?? ((x: string) => x);
+  const emptyOk = options.emptyVariables ?? true;
+  const seed = conformanceSeed(id);
+  if (!emptyOk) delete seed.variables[id('conformance_empty_var')];
+
+  const withBackend = async (fn: (b: SecretsBackend) => Promise<void>) => {
+    const backend = await options.create(seed);
+    try {
+      await fn(backend);
+    } finally {
+      await backend.close?.();
+    }
+  };
+
+  runner.describe(`${options.name} conformance`, () => {
+    runner.it('returns a connection stored as a URI, percent-decoded field by field', () =>
+      withBackend(async (b) => {
+        const c = await b.getConnection(id('conformance_uri'));
+        assert.ok(c, 'connection stored as a URI was not found');
+        assert.equal(c.type, 'postgres');
+        assert.equal(c.host, 'db.example.com');
+        assert.equal(c.login, 'app user');
+        assert.equal(c.password, CONFORMANCE_PASSWORD);
+        assert.equal(c.port, 5432);
+        assert.equal(c.schema, 'app/db');
+        assert.deepEqual(c.extraDejson, { sslmode: 'require', application_name: 'svc' });
+      }));
+
+    runner.it('returns a connection stored as JSON', () =>
+      withBackend(async (b) => {
+        const c = await b.getConnection(id('conformance_json'));
+        assert.ok(c, 'connection stored as JSON was not found');
+        assert.equal(c.type, 'mysql');
+        assert.equal(c.host, 'mysql.example.com');
+        assert.equal(c.login, 'root');
+        assert.equal(c.password, CONFORMANCE_PASSWORD);
+        assert.equal(c.port, 3306);
+        assert.equal(c.schema, 'shop');
+        assert.deepEqual(c.extraDejson, { charset: 'utf8mb4' });
+      }));
+
+    runner.it('never shows the password in JSON.stringify, String() or util.inspect', () =>
+      withBackend(async (b) => {
+        const c = await b.getConnection(id('conformance_json'));
+        assert.ok(c);
+        for (const text of [JSON.stringify(c), String(c), `${c}`, inspect(c, { depth: 5 })]) {
+          assert.ok(!text.includes(CONFORMANCE_PASSWORD), 'password leaked');
+        }
+      }));
+
+    runner.it('returns null for a connection id it does not have', () =>
+      withBackend(async (b) => {
+        assert.equal(await b.getConnection(id('conformance_missing')), null);
+      }));
+
+    runner.it('returns a variable value as the stored string', () =>
+      withBackend(async (b) => {
+        assert.equal(await b.getVariable(id('conformance_var')), 'hello world');
+        assert.equal(await b.getVariable(id('conformance_json_var')), '{"a": [1, 2, 3]}');
+      }));
+
+    if (emptyOk) {
+      runner.it('returns an empty variable as "" (found), not null', () =>
+        withBackend(async (b) => {
+          assert.equal(await b.getVariable(id('conformance_empty_var')), '');
+        }));
+    }
+
+    runner.it('returns null for a variable key it does not have', () =>
+      withBackend(async (b) => {
+        assert.equal(await b.getVariable(id('conformance_missing')), null);
+      }));
+
+    runner.it('answers concurrent lookups consistently', () =>
+      withBackend(async (b) => {
+        const results = await Promise.all(
+          Array.from({ length: 16 }, (_, i) =>
+            i % 2 ? b.getVariable(id('conformance_var')) : b.getConnection(id('conformance_uri')),
+          ),
+        );
+        results.forEach((r, i) => {
+          if (i % 2) assert.equal(r, 'hello world');
+          else assert.equal((r as { host: string }).host, 'db.example.com');
+        });
+      }));
+
+    runner.it('locate() names a secret for each kind without doing I/O', () =>
+      withBackend(async (b) => {
+        const l = b.locate('connection', id('conformance_uri'));
+        assert.ok('name' in l || 'skip' in l);
+        const v = b.locate('variable', id('conformance_var'));
+        assert.ok('name' in v, 'variables should be located by name');
+        assert.equal(typeof v.name, 'string');
+      }));
+
+    runner.it('close() can be called twice', async () => {
+      const b = await options.create(seed);
+      await b.close?.();
+      await b.close?.();
+      assert.equal(typeof b.name, 'string');
+    });
+  });
+}
