@@ -46,3 +46,14 @@ export function isSecretsBackend(x: unknown): x is SecretsBackend {
     typeof b.locate === 'function'
   );
 }
+
+/** What `fromAirflowKwargs` gets besides the kwargs: the environment to read instead of process.env, and the logger. */
+export interface AdapterContext {
+  env: Record<string, string | undefined>;
+  logger: import('./logger.js').Logger;
+}
+
+/** The shape of every adapter module that can be named in `AIRFLOW__SECRETS__BACKEND`. */
+export interface AdapterModule {
+  fromAirflowKwargs(kwargs: Record<string, unknown>, context: AdapterContext): SecretsBackend;
+}
