@@ -14,7 +14,7 @@ export class AirflowSecretsError extends Error {
 
 /** A setting (environment variable, kwarg, option) has a value we cannot use. */
 export class ConfigurationError extends AirflowSecretsError {
-  override name = 'ConfigurationError' as const;
+  override name: string = 'ConfigurationError';
   /** The setting at fault, e.g. `AIRFLOW__SECRETS__BACKEND` or `backend_kwargs.kv_engine_version`. */
   readonly setting: string;
   constructor(setting: string, message: string, options?: { cause?: unknown }) {

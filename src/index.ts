@@ -1,5 +1,25 @@
-export type { Lookup, SecretKind, SecretsBackend } from './backend.js';
+export type { AdapterContext, Lookup, SecretKind, SecretsBackend } from './backend.js';
 export { isSecretsBackend } from './backend.js';
+export type { CacheOptions } from './cache.js';
+export { backendFromClassPath, cacheFromEnv, knownBackends, registerBackend, resolverFromEnv } from './config.js';
 export { Connection, type ConnectionFields } from './connection.js';
+export {
+  getConnection,
+  getConnectionOrThrow,
+  getDefaultResolver,
+  getVariable,
+  getVariableOrThrow,
+  resetDefaultResolver,
+  setDefaultResolver,
+} from './default.js';
 export * from './errors.js';
-export type { Logger } from './logger.js';
+export { consoleLogger, type Logger, silentLogger } from './logger.js';
+export { redact } from './masker.js';
+export {
+  createResolver,
+  type Explanation,
+  type ExplainStep,
+  type GetVariableOptions,
+  type Resolver,
+  type ResolverOptions,
+} from './resolver.js';

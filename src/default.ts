@@ -1,0 +1,63 @@
+/**
+ * The default resolver behind the top-level functions: built lazily, once, from `process.env`
+ * (`resolverFromEnv()`). Tests can replace it (`setDefaultResolver`) and reset it.
+ */
+import type { Connection } from './connection.js';
+import { resolverFromEnv } from './config.js';
+import type { GetVariableOptions, Resolver } from './resolver.js';
+
+let current: Promise<Resolver> | undefined;
+
+/** The default resolver, built from `process.env` on first use. A failed build is retried on the next call. */
+export function getDefaultResolver(): Promise<Resolver> {
+  if (!current) {
+    const building = resolverFromEnv();
+    current = building;
+    building.catch(() => {
+      if (current === building) current = undefined;
+    });
+  }
+  return current;
+}
+
+/** Use `resolver` for the top-level functions until reset. */
+export function setDefaultResolver(resolver: Resolver): void {
+  current = Promise.resolve(resolver);
+}
+
+/** Forget the default resolver; the next lookup builds a new one from `process.env`. Returns the old one (not closed). */
+export function resetDefaultResolver(): Promise<Resolver> | undefined {
+  const old = current;
+  current = undefined;
+  return old;
+}
+
+/** The connection, or `null` when no source has it. */
+export async function getConnection(connId: string): Promise<Connection | null> {
+  return (await getDefaultResolver()).getConnection(connId);
+}
+
+/** The connection, or throws `ConnectionNotFoundError`. */
+export async function getConnectionOrThrow(connId: string): Promise<Connection> {
+  return (await getDefaultResolver()).getConnectionOrThrow(connId);
+}
+
+/** The variable's value, `options.default` (as given) when missing, else `null`; JSON-decoded on request. */
+export function getVariable(key: string): Promise<string | null>;
+export function getVariable<D>(
+  key: string,
+  options: GetVariableOptions<D> & { deserializeJson?: false },
+): Promise<string | D>;
+export function getVariable<T = unknown, D = null>(
+  key: string,
+  options: GetVariableOptions<D> & { deserializeJson: true },
+): Promise<T | D>;
+export async function getVariable(key: string, options?: GetVariableOptions): Promise<unknown> {
+  const r = await getDefaultResolver();
+  return options === undefined ? r.getVariable(key) : r.getVariable(key, options as GetVariableOptions<unknown> & { deserializeJson: true });
+}
+
+/** The variable's value, or throws `VariableNotFoundError`. */
+export async function getVariableOrThrow(key: string): Promise<string> {
+  return (await getDefaultResolver()).getVariableOrThrow(key);
+}
