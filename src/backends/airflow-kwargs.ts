@@ -1,0 +1,113 @@
+/**
+ * Shared pieces of the provider adapters: reading Airflow's snake_case `backend_kwargs` with type
+ * checks (errors name the setting, never the value), Python's `str.rstrip(chars)`, and the
+ * per-kind prefix + lookup-pattern table that decides which secret name a lookup asks for.
+ */
+import type { Lookup, SecretKind } from '../backend.js';
+import { ConfigurationError } from '../errors.js';
+import { compileLookupPattern } from './base.js';
+
+/** A `*_lookup_pattern`: Airflow regex text (Python `re.match`, IGNORECASE), or a predicate. */
+export type LookupPattern = string | ((id: string) => boolean);
+
+/** The setting name used in errors for a kwarg, e.g. `AIRFLOW__SECRETS__BACKEND_KWARGS.sep`. */
+export const kwargSetting = (key: string): string => `AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`;
+
+type Kw = Record<string, unknown>;
+
+function bad(key: string, what: string): never {
+  throw new ConfigurationError(kwargSetting(key), `${kwargSetting(key)} must be ${what}`);
+}
+
+/** A string kwarg; `undefined` when absent. `null` is accepted only when `nullable`. */
+export function kwString(kw: Kw, key: string): string | undefined;
+export function kwString(kw: Kw, key: string, nullable: true): string | null | undefined;
+export function kwString(kw: Kw, key: string, nullable = false): string | null | undefined {
+  const v = kw[key];
+  if (v === undefined) return undefined;
+  if (v === null && nullable) return null;
+  if (typeof v !== 'string') bad(key, nullable ? 'a string or null' : 'a string');
+  return v;
+}
+
+/** A string kwarg where JSON `null` means "not set" (Python's `None` default). */
+export function kwOptString(kw: Kw, key: string): string | undefined {
+  const v = kwString(kw, key, true);
+  return v === null ? undefined : v;
+}
+
+/** A whole-number kwarg (a numeric string is accepted, as Airflow's config often carries them). */
+export function kwInt(kw: Kw, key: string): number | undefined {
+  const v = kw[key];
+  if (v === undefined || v === null) return undefined;
+  const n = typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : v;
+  if (typeof n !== 'number' || !Number.isInteger(n)) bad(key, 'a whole number');
+  return n;
+}
+
+/** A JSON-object kwarg. */
+export function kwObject(kw: Kw, key: string): Record<string, unknown> | undefined {
+  const v = kw[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) bad(key, 'a JSON object');
+  return v as Record<string, unknown>;
+}
+
+/** Python's `str.rstrip(chars)`: strips any trailing run of the given characters. */
+export function pyRstrip(s: string, chars: string): string {
+  let end = s.length;
+  while (end > 0 && chars.includes(s[end - 1]!)) end--;
+  return s.slice(0, end);
+}
+
+/** One kind's prefix (`null` = disabled) and optional lookup pattern, with the kwarg names for messages. */
+export interface KindRule {
+  prefix: string | null;
+  match: ((id: string) => boolean) | null;
+  prefixKwarg: string;
+  patternKwarg: string;
+}
+
+export type KindRules = Record<SecretKind, KindRule>;
+
+const KWARG_STEM: Record<SecretKind, string> = {
+  connection: 'connections',
+  variable: 'variables',
+  config: 'config',
+};
+
+/**
+ * Build the per-kind table. `prefixes` are already normalised (stripped); `patterns` may be text
+ * (compiled here; a bad regex is a ConfigurationError naming the kwarg) or predicates.
+ */
+export function kindRules(
+  prefixes: Record<SecretKind, string | null>,
+  patterns: Partial<Record<SecretKind, LookupPattern | null | undefined>>,
+  prefixWord: 'prefix' | 'path',
+): KindRules {
+  const out = {} as KindRules;
+  for (const kind of ['connection', 'variable', 'config'] as const) {
+    const patternKwarg = `${KWARG_STEM[kind]}_lookup_pattern`;
+    const p = patterns[kind];
+    out[kind] = {
+      prefix: prefixes[kind],
+      match: typeof p === 'function' ? p : compileLookupPattern(p, kwargSetting(patternKwarg)),
+      prefixKwarg: `${KWARG_STEM[kind]}_${prefixWord}`,
+      patternKwarg,
+    };
+  }
+  return out;
+}
+
+/** The common part of `locate`: disabled kind or non-matching id → skip; else `name(prefix)`. */
+export function locateWith(
+  rules: KindRules,
+  kind: SecretKind,
+  id: string,
+  name: (prefix: string) => Lookup,
+): Lookup {
+  const r = rules[kind];
+  if (r.prefix === null) return { skip: `${r.prefixKwarg} is null` };
+  if (r.match && !r.match(id)) return { skip: `id does not match ${r.patternKwarg}` };
+  return name(r.prefix);
+}

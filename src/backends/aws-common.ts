@@ -1,0 +1,297 @@
+/**
+ * What the AWS adapters share: Airflow's session kwargs (region_name, endpoint_url, profile_name,
+ * role_arn, explicit keys, config_kwargs, verify, service_config) mapped onto SDK v3 client config,
+ * and the mapping of SDK errors onto this library's typed errors.
+ */
+import { readFileSync } from 'node:fs';
+import { Agent } from 'node:https';
+import type { AdapterContext } from '../backend.js';
+import {
+  AccessDeniedError,
+  BackendError,
+  BackendTimeoutError,
+  BackendUnavailableError,
+  ConfigurationError,
+  describeError,
+  safeCause,
+  ThrottledError,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import { kwargSetting, kwInt, kwObject, kwOptString } from './airflow-kwargs.js';
+import { DEFAULT_TIMEOUT_MS, importOptional } from './base.js';
+
+export interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
+
+/** Session options shared by the Secrets Manager and SSM adapters. */
+export interface AwsCommonOptions {
+  /** AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION`, else the SDK's own resolution. */
+  region?: string;
+  /** Service endpoint (LocalStack, a VPC endpoint, a local fake). Default: the SDK's. */
+  endpoint?: string;
+  /** Static credentials or a provider. Default: the SDK's default chain (env, profile, SSO, IMDS…). */
+  credentials?: AwsCredentials | AwsCredentialsProvider;
+  /** Shared-config profile for credentials (`~/.aws/credentials`). Default: none. */
+  profile?: string;
+  /** Assume this IAM role through STS AssumeRole before calling the service. Default: none. */
+  roleArn?: string;
+  /** Extra AssumeRole parameters (`ExternalId`, `DurationSeconds`, `RoleSessionName`, …). */
+  assumeRoleParams?: Record<string, unknown>;
+  /** STS endpoint used for `roleArn`. Default: the SDK's (regional STS). */
+  stsEndpoint?: string;
+  /** Attempts per call including the first; the SDK retries throttling and 5xx. Default 3. */
+  maxAttempts?: number;
+  /** TLS verification: `false` disables it, a string is a CA bundle file. Default `true`. */
+  verify?: boolean | string;
+  /** Connect timeout in ms. Default: `timeoutMs`. */
+  connectTimeoutMs?: number;
+  /** Deadline for each lookup, in ms (also the SDK's per-attempt request timeout). Default 10 000. */
+  timeoutMs?: number;
+  /** Extra SDK client configuration, applied last (e.g. `retryStrategy`, `logger`). */
+  clientConfig?: Record<string, unknown>;
+  logger?: Logger;
+}
+
+const ASSUME_ROLE_KEYS = new Set(['assume_role', undefined]);
+
+/**
+ * Airflow's AWS kwargs (the ones `AwsConnectionWrapper` reads from `backend_kwargs`) → options.
+ * `service` is the botocore service id used for `service_config` and `AWS_ENDPOINT_URL_<SERVICE>`.
+ */
+export function awsOptionsFromKwargs(
+  kw: Record<string, unknown>,
+  context: AdapterContext,
+  service: { id: string; envSuffix: string },
+): AwsCommonOptions {
+  const env = context.env;
+  const serviceConfig = kwObject(kw, 'service_config') ?? {};
+  const endpointFor = (id: string) => {
+    const c = serviceConfig[id];
+    const v = c && typeof c === 'object' ? (c as Record<string, unknown>).endpoint_url : undefined;
+    if (v !== undefined && v !== null && typeof v !== 'string') {
+      throw new ConfigurationError(kwargSetting(`service_config.${id}.endpoint_url`), 'must be a string');
+    }
+    return v ?? undefined;
+  };
+  const out: AwsCommonOptions = {};
+  const region = kwOptString(kw, 'region_name') ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION;
+  if (region) out.region = region;
+  const endpoint =
+    kwOptString(kw, 'endpoint_url') ??
+    endpointFor(service.id) ??
+    env[`AWS_ENDPOINT_URL_${service.envSuffix}`] ??
+    env.AWS_ENDPOINT_URL;
+  if (endpoint) out.endpoint = endpoint;
+
+  const keyId = kwOptString(kw, 'aws_access_key_id');
+  const secret = kwOptString(kw, 'aws_secret_access_key');
+  const token = kwOptString(kw, 'aws_session_token');
+  const profile = kwOptString(kw, 'profile_name');
+  if (keyId && secret) {
+    out.credentials = {
+      accessKeyId: keyId,
+      secretAccessKey: secret,
+      ...(token ? { sessionToken: token } : {}),
+    };
+  } else if (profile) {
+    out.profile = profile;
+  } else if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    // The first link of the default chain, read from the given environment rather than process.env.
+    out.credentials = {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+  }
+
+  const roleArn = kwOptString(kw, 'role_arn');
+  if (roleArn) {
+    const method = kwOptString(kw, 'assume_role_method');
+    if (!ASSUME_ROLE_KEYS.has(method)) {
+      throw new ConfigurationError(
+        kwargSetting('assume_role_method'),
+        `${kwargSetting('assume_role_method')}: only 'assume_role' is supported`,
+      );
+    }
+    out.roleArn = roleArn;
+    const params = kwObject(kw, 'assume_role_kwargs');
+    if (params) out.assumeRoleParams = params;
+    const sts = endpointFor('sts') ?? env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
+    if (sts) out.stsEndpoint = sts;
+  }
+
+  const verify = kw.verify;
+  if (verify !== undefined && verify !== null) {
+    if (typeof verify !== 'boolean' && typeof verify !== 'string') {
+      throw new ConfigurationError(
+        kwargSetting('verify'),
+        `${kwargSetting('verify')} must be a boolean or a path`,
+      );
+    }
+    out.verify = verify;
+  }
+  const config = kwObject(kw, 'config_kwargs');
+  if (config) {
+    const retries = kwObject(config, 'retries');
+    const attempts = retries ? kwInt(retries, 'max_attempts') : undefined;
+    if (attempts !== undefined) out.maxAttempts = Math.max(1, attempts);
+    const connect = config.connect_timeout;
+    if (typeof connect === 'number' && connect > 0) out.connectTimeoutMs = connect * 1000;
+  }
+  return out;
+}
+
+/** Build the SDK client configuration (no I/O except reading a `verify` CA file). */
+export async function awsClientConfig(
+  o: AwsCommonOptions,
+  usedBy: string,
+  roleSessionName: string,
+): Promise<Record<string, unknown>> {
+  const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const requestHandler: Record<string, unknown> = {
+    requestTimeout: timeoutMs,
+    throwOnRequestTimeout: true,
+    connectionTimeout: o.connectTimeoutMs ?? timeoutMs,
+  };
+  if (o.verify === false)
+    requestHandler.httpsAgent = new Agent({ keepAlive: true, rejectUnauthorized: false });
+  else if (typeof o.verify === 'string')
+    requestHandler.httpsAgent = new Agent({ keepAlive: true, ca: readCa(o.verify) });
+
+  let credentials: unknown = o.credentials;
+  if (credentials === undefined && o.profile) {
+    const cp = await importOptional<typeof import('@aws-sdk/credential-providers')>(
+      '@aws-sdk/credential-providers',
+      usedBy,
+    );
+    credentials = cp.fromIni({ profile: o.profile });
+  }
+  if (o.roleArn) {
+    const cp = await importOptional<typeof import('@aws-sdk/credential-providers')>(
+      '@aws-sdk/credential-providers',
+      usedBy,
+    );
+    const stsConfig: Record<string, unknown> = { requestHandler };
+    if (o.region) stsConfig.region = o.region;
+    if (o.stsEndpoint) stsConfig.endpoint = o.stsEndpoint;
+    if (o.maxAttempts) stsConfig.maxAttempts = o.maxAttempts;
+    if (o.clientConfig?.retryStrategy) stsConfig.retryStrategy = o.clientConfig.retryStrategy;
+    credentials = cp.fromTemporaryCredentials({
+      params: { RoleSessionName: roleSessionName, ...o.assumeRoleParams, RoleArn: o.roleArn },
+      ...(credentials ? { masterCredentials: credentials as AwsCredentials } : {}),
+      clientConfig: stsConfig as never,
+    });
+  }
+  return {
+    ...(o.region ? { region: o.region } : {}),
+    ...(o.endpoint ? { endpoint: o.endpoint } : {}),
+    ...(credentials ? { credentials } : {}),
+    ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    requestHandler,
+    ...o.clientConfig,
+  };
+}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigurationError('verify', `Cannot read the CA bundle named by verify`, {
+      cause: safeCause(e),
+    });
+  }
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'SlowDown',
+  'ProvisionedThroughputExceededException',
+]);
+const DENIED = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'NotAuthorized',
+]);
+const NETWORK = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/** The AWS error code of an SDK error (`name`), or a batch item's `ErrorCode`. */
+export function awsErrorName(e: unknown): string | undefined {
+  return e instanceof Error ? e.name : undefined;
+}
+
+/** Map an SDK (or credential-provider) error onto a typed error. Never quotes a value. */
+export function mapAwsError(backend: string, secretName: string, e: unknown): Error {
+  if (e instanceof BackendError || e instanceof ConfigurationError) return e;
+  const err = e as {
+    name?: string;
+    code?: string;
+    message?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
+  const name = err?.name ?? 'Error';
+  const status = err?.$metadata?.httpStatusCode;
+  const what = `${describeError(e)}${status ? `, HTTP ${status}` : ''}`;
+  const opts = { cause: safeCause(e), secretName };
+  const at = `'${secretName}'`;
+  if (THROTTLING.has(name) || status === 429) {
+    return new ThrottledError(backend, `${backend}: throttled reading ${at} (${what})`, opts);
+  }
+  if (DENIED.has(name) || status === 403) {
+    return new AccessDeniedError(backend, `${backend}: access denied reading ${at} (${what})`, opts);
+  }
+  if (name === 'TimeoutError' || err?.code === 'ETIMEDOUT') {
+    return new BackendTimeoutError(backend, `${backend}: no answer for ${at} in time (${what})`, opts);
+  }
+  if (NETWORK.has(err?.code ?? '') || (status !== undefined && status >= 500)) {
+    return new BackendUnavailableError(backend, `${backend}: unavailable reading ${at} (${what})`, opts);
+  }
+  if (name === 'SyntaxError') {
+    return new BackendError(
+      backend,
+      'failed',
+      `${backend}: the response for ${at} could not be parsed (${what})`,
+      opts,
+    );
+  }
+  if (err?.message === 'Region is missing') {
+    return new ConfigurationError(
+      kwargSetting('region_name'),
+      `${backend}: no AWS region configured (set region_name or AWS_REGION)`,
+    );
+  }
+  if (name === 'CredentialsProviderError') {
+    return new BackendError(
+      backend,
+      'failed',
+      `${backend}: no AWS credentials found for ${at} (set aws_access_key_id/aws_secret_access_key, profile_name, role_arn or AWS_ACCESS_KEY_ID)`,
+      opts,
+    );
+  }
+  return new BackendError(backend, 'failed', `${backend}: reading ${at} failed (${what})`, opts);
+}

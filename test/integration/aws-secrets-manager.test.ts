@@ -1,0 +1,446 @@
+/**
+ * AWS Secrets Manager adapter: the real @aws-sdk/client-secrets-manager (and STS through
+ * @aws-sdk/credential-providers) against the wire-level fake in test/fakes/aws-fake.ts.
+ */
+import { inspect } from 'node:util';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { AdapterContext } from '../../src/backend.js';
+import {
+  type AwsSecretsManagerOptions,
+  awsSecretsManager,
+  fromAirflowKwargs,
+} from '../../src/backends/aws-secrets-manager.js';
+import { backendFromClassPath } from '../../src/config.js';
+import {
+  AccessDeniedError,
+  BackendError,
+  BackendTimeoutError,
+  BackendUnavailableError,
+  ConfigurationError,
+  MalformedSecretError,
+  ThrottledError,
+} from '../../src/errors.js';
+import type { Logger } from '../../src/logger.js';
+import { runBackendConformance } from '../../src/testing/conformance.js';
+import { type AwsFake, MALFORMED_MARKER, startAwsFake, zeroDelayRetry } from '../fakes/aws-fake.js';
+
+const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+const SM_GET = 'secretsmanager.GetSecretValue';
+const PASSWORD = 'sup3r-s3cret-pw';
+
+let fake: AwsFake;
+beforeAll(async () => {
+  fake = await startAwsFake();
+});
+afterAll(() => fake.close());
+beforeEach(() => fake.reset());
+
+function recordingLogger() {
+  const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
+  const logger: Logger = {
+    debug: (message, fields) => lines.push({ level: 'debug', message, ...(fields ? { fields } : {}) }),
+    warn: (message, fields) => lines.push({ level: 'warn', message, ...(fields ? { fields } : {}) }),
+    error: (message, fields) => lines.push({ level: 'error', message, ...(fields ? { fields } : {}) }),
+  };
+  return { logger, lines, text: () => JSON.stringify(lines) };
+}
+
+const make = (o: AwsSecretsManagerOptions = {}) =>
+  awsSecretsManager({
+    endpoint: fake.url,
+    region: 'us-east-1',
+    credentials: CREDS,
+    clientConfig: { retryStrategy: zeroDelayRetry(3) },
+    logger: recordingLogger().logger,
+    ...o,
+  });
+
+const context = (env: Record<string, string | undefined> = {}): AdapterContext => ({
+  env,
+  logger: recordingLogger().logger,
+});
+
+runBackendConformance(
+  { describe, it },
+  {
+    name: 'aws-secrets-manager',
+    create(seed) {
+      fake.reset();
+      for (const [id, v] of Object.entries(seed.connections))
+        fake.secrets.set(`airflow/connections/${id}`, v);
+      for (const [id, v] of Object.entries(seed.variables)) fake.secrets.set(`airflow/variables/${id}`, v);
+      return make();
+    },
+  },
+);
+
+describe('aws-secrets-manager naming', () => {
+  it('names secrets with the default prefixes and "/"', () => {
+    const b = make();
+    expect(b.locate('connection', 'my_db')).toEqual({ name: 'airflow/connections/my_db' });
+    expect(b.locate('variable', 'key')).toEqual({ name: 'airflow/variables/key' });
+    expect(b.locate('config', 'sql_alchemy_conn')).toEqual({ name: 'airflow/config/sql_alchemy_conn' });
+  });
+
+  it('strips trailing separators from a custom prefix and uses a custom sep', () => {
+    expect(make({ connectionsPrefix: 'team/conns//' }).locate('connection', 'db')).toEqual({
+      name: 'team/conns/db',
+    });
+    expect(make({ variablesPrefix: 'vars--', sep: '--' }).locate('variable', 'k')).toEqual({
+      name: 'vars--k',
+    });
+  });
+
+  it('uses the bare id when the prefix is empty, and asks for exactly that secret', async () => {
+    fake.secrets.set('bare_var', 'v');
+    const b = make({ variablesPrefix: '' });
+    expect(b.locate('variable', 'bare_var')).toEqual({ name: 'bare_var' });
+    expect(await b.getVariable('bare_var')).toBe('v');
+    expect(fake.requestsFor(SM_GET).map((r) => r.body.SecretId)).toEqual(['bare_var']);
+  });
+
+  it('a null prefix disables that kind: null without any request', async () => {
+    fake.secrets.set('airflow/variables/k', 'v');
+    const b = make({ connectionsPrefix: null, variablesPrefix: null, configPrefix: null });
+    expect(b.locate('connection', 'db')).toEqual({ skip: 'connections_prefix is null' });
+    expect(await b.getConnection('db')).toBeNull();
+    expect(await b.getVariable('k')).toBeNull();
+    expect(await b.getConfig?.('k')).toBeNull();
+    expect(fake.requests).toEqual([]);
+  });
+
+  it('lookup patterns: re.match semantics, case-insensitive, non-matching ids never sent', async () => {
+    fake.secrets.set('airflow/variables/test_var', 'yes');
+    fake.secrets.set('airflow/variables/other', 'no');
+    const b = make({ variablesLookupPattern: 'T.*' });
+    expect(b.locate('variable', 'other')).toEqual({ skip: 'id does not match variables_lookup_pattern' });
+    expect(await b.getVariable('other')).toBeNull();
+    expect(await b.getVariable('test_var')).toBe('yes');
+    expect(make({ variablesLookupPattern: 'var' }).locate('variable', 'test_var')).toHaveProperty('skip');
+    expect(fake.requestsFor(SM_GET).map((r) => r.body.SecretId)).toEqual(['airflow/variables/test_var']);
+  });
+
+  it('the factory makes no request and loads nothing until the first lookup', () => {
+    make({ roleArn: 'arn:aws:iam::123456789012:role/r', stsEndpoint: fake.url });
+    expect(fake.requests).toEqual([]);
+  });
+});
+
+describe('aws-secrets-manager values', () => {
+  it('standardises JSON secrets through Airflow aliases; the first alias in the secret wins', async () => {
+    fake.secrets.set(
+      'airflow/connections/aliased',
+      JSON.stringify({
+        description: 'dropped',
+        engine: 'postgres',
+        username: 'first',
+        user: 'second',
+        pass: PASSWORD,
+        remote_host: 'db.internal',
+        port: '5433',
+        database: 'analytics',
+        extra: { sslmode: 'require' },
+        unknown_key: 'dropped too',
+      }),
+    );
+    const c = await make().getConnection('aliased');
+    expect(c).not.toBeNull();
+    expect(c!.type).toBe('postgres');
+    expect(c!.login).toBe('first');
+    expect(c!.password).toBe(PASSWORD);
+    expect(c!.host).toBe('db.internal');
+    expect(c!.port).toBe(5433);
+    expect(c!.schema).toBe('analytics');
+    expect(c!.extraDejson).toEqual({ sslmode: 'require' });
+    expect(c!.description).toBeNull();
+  });
+
+  it('extra_conn_words adds aliases ("user" counts as login)', async () => {
+    fake.secrets.set(
+      'airflow/connections/custom_words',
+      JSON.stringify({ conn_type: 'mysql', usr: 'bob', secret: PASSWORD, hostname: 'h' }),
+    );
+    const c = await make({
+      extraConnWords: { user: ['usr'], password: ['secret'], host: ['hostname'] },
+    }).getConnection('custom_words');
+    expect([c?.login, c?.password, c?.host]).toEqual(['bob', PASSWORD, 'h']);
+  });
+
+  it('a URI secret is parsed as a URI', async () => {
+    fake.secrets.set('airflow/connections/uri', 'mysql://u:p@h:3306/s');
+    const c = await make().getConnection('uri');
+    expect([c?.type, c?.host, c?.port]).toEqual(['mysql', 'h', 3306]);
+  });
+
+  it('a secret that is not valid JSON is a MalformedSecretError that does not quote it', async () => {
+    fake.secrets.set('airflow/connections/broken', `{"password": "${PASSWORD}", oops`);
+    const log = recordingLogger();
+    const err = await make({ logger: log.logger })
+      .getConnection('broken')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(MalformedSecretError);
+    expect((err as MalformedSecretError).secretName).toBe('airflow/connections/broken');
+    for (const text of [String(err), inspect(err, { depth: 5 }), JSON.stringify(err), log.text()]) {
+      expect(text).not.toContain(PASSWORD);
+    }
+  });
+
+  it('a binary secret has no SecretString and counts as not found', async () => {
+    fake.secrets.set('airflow/variables/bin', new Uint8Array([1, 2, 3]));
+    expect(await make().getVariable('bin')).toBeNull();
+  });
+});
+
+describe('aws-secrets-manager errors', () => {
+  it.each([
+    [400, 'ResourceNotFoundException'],
+    [400, 'InvalidParameterException'],
+    [400, 'InvalidRequestException'],
+    [400, 'DecryptionFailure'],
+    [500, 'InternalServiceError'],
+  ])('HTTP %i %s is "not found" (as Airflow does), logged at debug', async (status, type) => {
+    fake.secrets.set('airflow/variables/k', 'v');
+    fake.fail({ kind: 'error', status, type });
+    const log = recordingLogger();
+    expect(await make({ logger: log.logger }).getVariable('k')).toBeNull();
+    expect(log.lines.some((l) => l.level === 'debug' && l.message.includes(type))).toBe(true);
+  });
+
+  it('access denied is an AccessDeniedError naming the secret, not retried', async () => {
+    fake.fail({ kind: 'access-denied' });
+    const err = await make()
+      .getVariable('k')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AccessDeniedError);
+    expect((err as AccessDeniedError).backend).toBe('aws-secrets-manager');
+    expect((err as AccessDeniedError).secretName).toBe('airflow/variables/k');
+    expect(fake.requestsFor(SM_GET)).toHaveLength(1);
+  });
+
+  it('throttling is retried by the SDK, then surfaced as ThrottledError', async () => {
+    fake.fail({ kind: 'throttling' });
+    const err = await make()
+      .getVariable('k')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ThrottledError);
+    const attempts = fake.requestsFor(SM_GET);
+    expect(attempts).toHaveLength(3);
+    expect(new Set(attempts.map((a) => a.invocationId)).size).toBe(1);
+    expect(attempts.map((a) => a.attempt?.split(';')[0])).toEqual(['attempt=1', 'attempt=2', 'attempt=3']);
+  });
+
+  it('throttling that clears within the retries returns the value', async () => {
+    fake.secrets.set('airflow/variables/k', 'v');
+    fake.fail({ kind: 'throttling' }, { times: 2 });
+    expect(await make().getVariable('k')).toBe('v');
+    expect(fake.requestsFor(SM_GET)).toHaveLength(3);
+  });
+
+  it('max attempts from config_kwargs.retries bounds the retries', async () => {
+    fake.fail({ kind: 'throttling' });
+    const b = make({ maxAttempts: 1, clientConfig: {} });
+    await expect(b.getVariable('k')).rejects.toBeInstanceOf(ThrottledError);
+    expect(fake.requestsFor(SM_GET)).toHaveLength(1);
+  });
+
+  it('a 503 is BackendUnavailableError after retries', async () => {
+    fake.fail({ kind: 'error', status: 503, type: 'ServiceUnavailable' });
+    await expect(make().getVariable('k')).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(fake.requestsFor(SM_GET)).toHaveLength(3);
+  });
+
+  it('a server that never answers is a BackendTimeoutError within timeoutMs', async () => {
+    fake.fail({ kind: 'hang' });
+    const err = await make({ timeoutMs: 150 })
+      .getVariable('k')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendTimeoutError);
+    expect((err as BackendTimeoutError).secretName).toBe('airflow/variables/k');
+  });
+
+  it('a refused connection is BackendUnavailableError', async () => {
+    const dead = await startAwsFake();
+    const url = dead.url;
+    await dead.close();
+    await expect(make({ endpoint: url }).getVariable('k')).rejects.toBeInstanceOf(BackendUnavailableError);
+  });
+
+  it('a malformed response body fails without quoting the body', async () => {
+    fake.fail({ kind: 'malformed' });
+    const log = recordingLogger();
+    const err = await make({ logger: log.logger })
+      .getVariable('k')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect((err as BackendError).reason).toBe('failed');
+    expect((err as BackendError).backend).toBe('aws-secrets-manager');
+    for (const text of [String(err), inspect(err, { depth: 8 }), JSON.stringify(err), log.text()]) {
+      expect(text).not.toContain(MALFORMED_MARKER);
+    }
+  });
+});
+
+describe('aws-secrets-manager clients and batches', () => {
+  it('uses an injected client and leaves it open on close()', async () => {
+    fake.secrets.set('airflow/variables/k', 'v');
+    const client = new SecretsManagerClient({ endpoint: fake.url, region: 'us-east-1', credentials: CREDS });
+    const b = awsSecretsManager({ client });
+    expect(await b.getVariable('k')).toBe('v');
+    await b.close?.();
+    expect(await b.getVariable('k')).toBe('v');
+    client.destroy();
+  });
+
+  it('getMany reads up to 20 secrets per BatchGetSecretValue call', async () => {
+    for (let i = 0; i < 25; i++) fake.secrets.set(`airflow/variables/v${i}`, `value ${i}`);
+    const ids = [...Array.from({ length: 25 }, (_, i) => `v${i}`), 'missing'];
+    const got = await make().getMany!('variable', ids);
+    expect(got.get('v0')).toBe('value 0');
+    expect(got.get('v24')).toBe('value 24');
+    expect(got.get('missing')).toBeNull();
+    expect(got.size).toBe(26);
+    expect(fake.requestsFor('secretsmanager.BatchGetSecretValue')).toHaveLength(2);
+    expect(fake.requestsFor(SM_GET)).toHaveLength(0);
+  });
+
+  it('getMany standardises JSON connections and skips ids outside the lookup pattern', async () => {
+    fake.secrets.set(
+      'airflow/connections/db_a',
+      JSON.stringify({ engine: 'postgres', user: 'u', host: 'h' }),
+    );
+    fake.secrets.set('airflow/connections/other', 'mysql://h');
+    const got = await make({ connectionsLookupPattern: 'db_' }).getMany!('connection', ['db_a', 'other']);
+    const a = got.get('db_a') as { type: string; login: string };
+    expect([a.type, a.login]).toEqual(['postgres', 'u']);
+    expect(got.get('other')).toBeNull();
+    expect(fake.requestsFor('secretsmanager.BatchGetSecretValue')[0]?.body.SecretIdList).toEqual([
+      'airflow/connections/db_a',
+    ]);
+  });
+
+  it('getMany surfaces a per-secret access denial as AccessDeniedError', async () => {
+    fake.secrets.set('airflow/variables/a', 'x');
+    const b = make();
+    fake.fail({ kind: 'access-denied' }, { target: 'secretsmanager.BatchGetSecretValue' });
+    await expect(b.getMany!('variable', ['a'])).rejects.toBeInstanceOf(AccessDeniedError);
+  });
+});
+
+describe('aws-secrets-manager configuration from Airflow kwargs', () => {
+  const ROLE = 'arn:aws:iam::123456789012:role/airflow-secrets';
+
+  it('the Astro guide kwargs work: role_arn is assumed through STS once, then used to sign', async () => {
+    fake.secrets.set('airflow/connections/astro_db', 'postgres://u:p@h:5432/db');
+    fake.secrets.set('airflow/variables/astro_var', 'from astro');
+    const env = {
+      AWS_ACCESS_KEY_ID: 'AKIDFROMENV',
+      AWS_SECRET_ACCESS_KEY: 'env-secret',
+      AWS_ENDPOINT_URL_STS: fake.url,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: fake.url,
+      AIRFLOW__SECRETS__BACKEND: 'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend',
+      AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({
+        connections_prefix: 'airflow/connections',
+        variables_prefix: 'airflow/variables',
+        role_arn: ROLE,
+        region_name: 'us-east-1',
+      }),
+    };
+    const b = await backendFromClassPath(
+      env.AIRFLOW__SECRETS__BACKEND,
+      JSON.parse(env.AIRFLOW__SECRETS__BACKEND_KWARGS),
+      context(env),
+    );
+    expect((await b.getConnection('astro_db'))?.host).toBe('h');
+    expect(await b.getVariable('astro_var')).toBe('from astro');
+    const sts = fake.requestsFor('AssumeRole');
+    expect(sts).toHaveLength(1);
+    expect(sts[0]?.body.RoleArn).toBe(ROLE);
+    expect(sts[0]?.body.RoleSessionName).toBe('Airflow_SecretsManagerBackend__connection');
+    expect(sts[0]?.accessKeyId).toBe('AKIDFROMENV');
+    const reads = fake.requestsFor(SM_GET);
+    expect(reads.map((r) => r.accessKeyId)).toEqual(['ASIAFAKEASSUMED', 'ASIAFAKEASSUMED']);
+    expect(reads[0]?.sessionToken).toBe(fake.assumedCredentials.sessionToken);
+    await b.close?.();
+  });
+
+  it('endpoint_url and service_config.sts.endpoint_url kwargs point the clients; explicit keys sign', async () => {
+    fake.secrets.set('airflow/variables/k', 'v');
+    const b = fromAirflowKwargs(
+      {
+        endpoint_url: fake.url,
+        region_name: 'eu-west-1',
+        aws_access_key_id: 'AKIDKWARGS',
+        aws_secret_access_key: 'kw-secret',
+        role_arn: ROLE,
+        assume_role_kwargs: { ExternalId: 'ext-1', DurationSeconds: 900 },
+        service_config: { sts: { endpoint_url: fake.url } },
+      },
+      context({ AWS_ACCESS_KEY_ID: 'AKIDIGNORED', AWS_SECRET_ACCESS_KEY: 'x' }),
+    );
+    expect(await b.getVariable('k')).toBe('v');
+    const sts = fake.requestsFor('AssumeRole')[0];
+    expect(sts?.accessKeyId).toBe('AKIDKWARGS');
+    expect(sts?.body.ExternalId).toBe('ext-1');
+    expect(sts?.body.DurationSeconds).toBe('900');
+  });
+
+  it('without role_arn, explicit keys sign the Secrets Manager call directly', async () => {
+    fake.secrets.set('airflow/variables/k', 'v');
+    const b = fromAirflowKwargs(
+      {
+        endpoint_url: fake.url,
+        region_name: 'us-east-1',
+        aws_access_key_id: 'AKIDDIRECT',
+        aws_secret_access_key: 's',
+      },
+      context(),
+    );
+    expect(await b.getVariable('k')).toBe('v');
+    expect(fake.requests.map((r) => [r.target, r.accessKeyId])).toEqual([[SM_GET, 'AKIDDIRECT']]);
+  });
+
+  it('a denied AssumeRole surfaces as AccessDeniedError', async () => {
+    fake.fail({ kind: 'access-denied' }, { target: 'AssumeRole' });
+    const b = fromAirflowKwargs(
+      { endpoint_url: fake.url, region_name: 'us-east-1', role_arn: ROLE },
+      context({ AWS_ACCESS_KEY_ID: 'A', AWS_SECRET_ACCESS_KEY: 'B', AWS_ENDPOINT_URL_STS: fake.url }),
+    );
+    await expect(b.getVariable('k')).rejects.toBeInstanceOf(AccessDeniedError);
+    expect(fake.requestsFor(SM_GET)).toHaveLength(0);
+  });
+
+  it('prefixes, sep, null and patterns come from the kwargs', () => {
+    const b = fromAirflowKwargs(
+      {
+        connections_prefix: null,
+        variables_prefix: 'vars',
+        sep: ':',
+        config_lookup_pattern: '^core',
+        region_name: 'us-east-1',
+      },
+      context(),
+    );
+    expect(b.locate('connection', 'x')).toEqual({ skip: 'connections_prefix is null' });
+    expect(b.locate('variable', 'x')).toEqual({ name: 'vars:x' });
+    expect(b.locate('config', 'webserver')).toEqual({ skip: 'id does not match config_lookup_pattern' });
+  });
+
+  it.each([
+    [{ sep: 3 }, 'sep'],
+    [{ connections_prefix: ['a'] }, 'connections_prefix'],
+    [{ connections_lookup_pattern: '([unclosed' }, 'connections_lookup_pattern'],
+    [{ extra_conn_words: { colour: ['c'] } }, 'extra_conn_words'],
+    [{ region_name: 5 }, 'region_name'],
+    [{ role_arn: 'arn', assume_role_method: 'assume_role_with_saml' }, 'assume_role_method'],
+  ])('bad kwargs %j are a ConfigurationError naming %s', (kwargs, key) => {
+    let err: unknown;
+    try {
+      fromAirflowKwargs(kwargs as Record<string, unknown>, context());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as ConfigurationError).setting).toBe(`AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`);
+  });
+});
