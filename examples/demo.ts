@@ -1,0 +1,91 @@
+/**
+ * `npm run demo` — the main job on embedded defaults. It lays out a scratch AIRFLOW_HOME exactly as an
+ * Airflow deployment would have it:
+ *   - a local-filesystem secrets backend (AIRFLOW__SECRETS__BACKEND + BACKEND_KWARGS) with a YAML
+ *     connections file and a JSON variables file,
+ *   - AIRFLOW_CONN_* / AIRFLOW_VAR_* environment variables,
+ *   - the embedded SQLite metadata database ($AIRFLOW_HOME/airflow.db), Fernet-encrypted,
+ * then builds the chain from that environment alone and shows, for several lookups, which source
+ * answered and which secret name each backend was asked for. No network is used.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Connection, resolverFromEnv } from '../src/index.js';
+import { metastore } from '../src/backends/metastore.js';
+import { formatExplanation } from '../src/cli/main.js';
+
+const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-secrets-demo-'));
+const FERNET_KEY = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4='; // a throwaway demo key
+
+try {
+  // 1. The custom backend: Airflow's LocalFilesystemBackend files.
+  writeFileSync(
+    path.join(home, 'connections.yaml'),
+    [
+      'warehouse:',
+      '  conn_type: postgres',
+      '  host: warehouse.internal',
+      '  login: analyst',
+      '  password: "s3cret from a file"',
+      '  port: 5432',
+      '  schema: analytics',
+      '  extra_dejson:',
+      '    sslmode: require',
+      '',
+    ].join('\n'),
+    { mode: 0o600 },
+  );
+  writeFileSync(path.join(home, 'variables.json'), JSON.stringify({ feature_flags: '{"new_ui": true}' }), {
+    mode: 0o600,
+  });
+
+  // 2. The metadata database, written the way Airflow writes it (encrypted with the Fernet key).
+  const db = metastore({ url: `sqlite:///${path.join(home, 'airflow.db')}`, fernetKey: FERNET_KEY });
+  await db.setConnection(Connection.fromUri('mysql://app:db%20pass@orders-db:3306/orders', 'orders_db'));
+  await db.setVariable('retention_days', '30');
+  await db.setVariable('feature_flags', '{"new_ui": false}'); // shadowed by the file above
+  await db.close?.();
+
+  // 3. Nothing but Airflow's own environment variables from here on.
+  const env = {
+    AIRFLOW_HOME: home,
+    AIRFLOW__CORE__FERNET_KEY: FERNET_KEY,
+    AIRFLOW__SECRETS__BACKEND: 'airflow.secrets.local_filesystem.LocalFilesystemBackend',
+    AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({
+      connections_file_path: path.join(home, 'connections.yaml'),
+      variables_file_path: path.join(home, 'variables.json'),
+    }),
+    AIRFLOW_CONN_SLACK_API: 'http://:xoxb-demo-token@slack.com/https',
+    AIRFLOW_VAR_ENVIRONMENT: 'staging',
+  };
+  const resolver = await resolverFromEnv(env);
+  const names = resolver.backends.map((b) => b.name);
+  console.log(`AIRFLOW_HOME=${home}`);
+  console.log(`chain: ${names.join(' -> ')}\n`);
+
+  const lookups: Array<['connection' | 'variable', string]> = [
+    ['connection', 'warehouse'],
+    ['connection', 'slack_api'],
+    ['connection', 'orders_db'],
+    ['variable', 'feature_flags'],
+    ['variable', 'environment'],
+    ['variable', 'retention_days'],
+    ['variable', 'nowhere'],
+  ];
+  for (const [kind, id] of lookups) {
+    const x = await resolver.explain(kind, id);
+    console.log(formatExplanation(x, names));
+    if (kind === 'connection') {
+      const c = await resolver.getConnection(id);
+      // String(c) masks the password; getUri() is the explicit way to see it.
+      console.log(`  -> ${String(c)}\n`);
+    } else {
+      const v = await resolver.getVariable(id, { default: '(default used)' });
+      console.log(`  -> ${v}\n`);
+    }
+  }
+  await resolver.close();
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
