@@ -1,0 +1,215 @@
+/**
+ * Airflow's secrets masker (`airflow_shared.secrets_masker`), for users' log pipelines: register
+ * values with {@link maskSecret}, then pass log text through {@link redact}.
+ *
+ * Like Airflow, a `Connection` registers its password (and its %-quoted forms) when it is built, and
+ * `extraDejson` registers the extra's values under sensitive keys. The registry is process-wide and
+ * bounded: at most {@link MAX_MASKED_SECRETS} values, the oldest registered evicted first.
+ */
+import { quote } from './pyurl.js';
+
+/** Airflow's default sensitive names (`DEFAULT_SENSITIVE_FIELDS`, 2.x / 3.0–3.1). */
+export const SENSITIVE_FIELDS: readonly string[] = Object.freeze([
+  'access_token',
+  'api_key',
+  'apikey',
+  'authorization',
+  'passphrase',
+  'passwd',
+  'password',
+  'private_key',
+  'proxies',
+  'secret',
+  'token',
+  'keyfile_dict',
+  'service_account',
+]);
+
+/** Upper bound on registered secrets; past it the oldest registration is dropped. */
+export const MAX_MASKED_SECRETS = 10_000;
+/** Airflow's `[logging] min_length_masked_secret` default: shorter values are never registered. */
+export const MIN_LENGTH_MASKED_SECRET = 5;
+/** Airflow's `SECRETS_TO_SKIP_MASKING`. */
+const SKIP = new Set(['airflow']);
+const REPLACEMENT = '***';
+
+let extraFields: string[] = [];
+let minLength = MIN_LENGTH_MASKED_SECRET;
+let maxSecrets = MAX_MASKED_SECRETS;
+const secrets = new Map<string, true>();
+let replacer: RegExp | null = null;
+
+export interface MaskerOptions {
+  /** More sensitive names (Airflow's `[core] sensitive_var_conn_names`), added to the defaults. */
+  sensitiveFields?: readonly string[];
+  /** Shortest value that is registered. Default {@link MIN_LENGTH_MASKED_SECRET} (5). */
+  minLength?: number;
+  /** Most values kept. Default {@link MAX_MASKED_SECRETS} (10,000). */
+  maxSecrets?: number;
+}
+
+/** Change the masker's settings (process-wide). Unset options keep their current value. */
+export function configureMasker(options: MaskerOptions): void {
+  if (options.sensitiveFields) {
+    extraFields = options.sensitiveFields.map((f) => f.trim().toLowerCase()).filter(Boolean);
+  }
+  if (options.minLength !== undefined) minLength = options.minLength;
+  if (options.maxSecrets !== undefined) {
+    maxSecrets = Math.max(1, Math.floor(options.maxSecrets));
+    evict();
+  }
+}
+
+/**
+ * Airflow's `should_hide_value_for_key`: the name, stripped, lower-cased and with every run of
+ * non-word characters turned into `_`, CONTAINS one of the sensitive fields (`db_password`,
+ * `X-Api-Key`, `secret_access_token` are all sensitive).
+ */
+export function isSensitiveName(name: unknown): boolean {
+  if (typeof name !== 'string') return false;
+  const normalized = name
+    .trim()
+    .toLowerCase()
+    .replace(/[^\p{L}\p{N}_]+/gu, '_');
+  return (
+    SENSITIVE_FIELDS.some((f) => normalized.includes(f)) || extraFields.some((f) => normalized.includes(f))
+  );
+}
+
+/**
+ * Airflow's `mask_secret(value, name)`: register strings to be redacted. With a `name`, a string
+ * is registered only when the name is sensitive. Objects (and Maps) are walked: each value is
+ * registered under its own key; arrays keep the name they were under. Strings shorter than 5
+ * characters and `"airflow"` are never registered. The %-quoted forms of a value (Python
+ * `quote(v)` and `quote(v, safe="")`) are registered with it, so URIs are redacted too.
+ *
+ * One deliberate difference: below a sensitive key every string is registered, however deeply
+ * nested (Airflow re-checks each nested dict key and may skip them).
+ */
+export function maskSecret(value: unknown, name?: string | null): void {
+  add(value, name ?? null, false, 0);
+}
+
+function add(value: unknown, name: string | null, forced: boolean, depth: number): void {
+  if (depth > 100 || value === null || value === undefined) return;
+  if (typeof value === 'string') {
+    if (!forced && name && !isSensitiveName(name)) return;
+    registerString(value);
+    return;
+  }
+  if (typeof value !== 'object') return;
+  const under = forced || (name !== null && isSensitiveName(name));
+  if (Array.isArray(value)) {
+    for (const v of value) add(v, name, under, depth + 1);
+  } else if (value instanceof Map) {
+    for (const [k, v] of value) add(v, typeof k === 'string' ? k : null, under, depth + 1);
+  } else if (value instanceof Set) {
+    for (const v of value) add(v, name, under, depth + 1);
+  } else {
+    for (const [k, v] of Object.entries(value)) add(v, k, under, depth + 1);
+  }
+}
+
+function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+function registerString(s: string): void {
+  if (!s || SKIP.has(s.toLowerCase()) || codePoints(s) < minLength) return;
+  const forms = new Set([s]);
+  try {
+    forms.add(quote(s));
+    forms.add(quote(s, ''));
+  } catch {
+    // a lone surrogate cannot be %-encoded (nor appear in a URI we produce)
+  }
+  for (const f of forms) {
+    if (codePoints(f) < minLength || SKIP.has(f.toLowerCase())) continue;
+    if (secrets.has(f)) secrets.delete(f); // refresh its place as newest
+    secrets.set(f, true);
+    replacer = null;
+  }
+  evict();
+}
+
+function evict(): void {
+  while (secrets.size > maxSecrets) {
+    const oldest = secrets.keys().next().value as string;
+    secrets.delete(oldest);
+    replacer = null;
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+function getReplacer(): RegExp | null {
+  if (secrets.size === 0) return null;
+  if (!replacer) {
+    // Longest first, so a secret that contains another is replaced whole.
+    const all = [...secrets.keys()].sort((a, b) => b.length - a.length);
+    replacer = new RegExp(all.map(escapeRegExp).join('|'), 'g');
+  }
+  return replacer;
+}
+
+/** Replace every registered secret in `text` with `***`. */
+export function redact(text: string): string {
+  const re = getReplacer();
+  if (!re || !text) return text;
+  re.lastIndex = 0;
+  return text.replace(re, REPLACEMENT);
+}
+
+/**
+ * Airflow's `redact(item, name)` for structured values: under a sensitive name every leaf (except
+ * `null`) becomes `***`; otherwise objects and arrays are walked (keys checked at every depth) and
+ * strings have registered secrets replaced. Returns a new value; the input is not changed.
+ */
+export function redactObject(value: unknown, name?: string | null): unknown {
+  return walk(value, name ?? null, false, 0);
+}
+
+function walk(value: unknown, name: string | null, forced: boolean, depth: number): unknown {
+  const hide = forced || (name !== null && isSensitiveName(name));
+  if (depth > 100) return REPLACEMENT;
+  if (value === null || value === undefined) return value;
+  if (Array.isArray(value)) return value.map((v) => walk(v, null, hide, depth + 1));
+  if (value instanceof Map) {
+    const m = new Map<unknown, unknown>();
+    for (const [k, v] of value) m.set(k, walk(v, typeof k === 'string' ? k : null, hide, depth + 1));
+    return m;
+  }
+  if (typeof value === 'object') {
+    const o: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      Object.defineProperty(o, k, {
+        value: walk(v, k, hide, depth + 1),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return o;
+  }
+  if (hide) return REPLACEMENT;
+  if (typeof value === 'string') return redact(value);
+  return value;
+}
+
+/** How many values are registered (for tests and diagnostics; never the values). */
+export function maskedSecretCount(): number {
+  return secrets.size;
+}
+
+/** Forget every registered secret and restore the default settings (tests). */
+export function resetMasker(): void {
+  secrets.clear();
+  replacer = null;
+  extraFields = [];
+  minLength = MIN_LENGTH_MASKED_SECRET;
+  maxSecrets = MAX_MASKED_SECRETS;
+}
