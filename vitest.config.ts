@@ -15,6 +15,5 @@ export default defineConfig({
       NO_PROXY: '127.0.0.1,localhost,::1',
       no_proxy: '127.0.0.1,localhost,::1',
     },
-    typecheck: { enabled: true, include: ['test/**/*.test-d.ts'] },
   },
 });

@@ -2,7 +2,8 @@
  * The one lookup cache, owned by the resolver (never by adapters). TTL for answers, a separate TTL
  * for misses (negative caching, for connections as well as variables), an LRU bound, and an
  * injectable clock. The key holds everything that changes the answer: the kind and the id (a cache
- * belongs to one resolver, hence to one chain of backends).
+ * belongs to one resolver, hence to one chain of backends; `getVariable`'s `default` and
+ * `deserializeJson` are applied after the cache, to the raw answer, so they are not part of it).
  */
 import type { SecretKind } from './backend.js';
 import { ConfigurationError } from './errors.js';
@@ -15,8 +16,9 @@ export interface CacheOptions {
   /** Most entries kept; the least recently used is evicted beyond it. Default 10,000. */
   maxEntries?: number;
   /**
-   * Seconds past expiry during which the last good answer may still be served when every source
-   * fails with an error (with a warning). Default 0 (off).
+   * Seconds past expiry during which the last good answer may still be served when the source that
+   * gave it fails with an error (with a warning). Never after that source answered "not found".
+   * Default 0 (off).
    */
   staleIfError?: number;
   /** Clock in milliseconds. Default `Date.now`. */
@@ -41,6 +43,8 @@ export interface ResolvedCacheOptions {
   now: () => number;
 }
 
+const KNOWN = new Set(['ttl', 'negativeTtl', 'maxEntries', 'staleIfError', 'now']);
+
 function seconds(name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
@@ -50,12 +54,26 @@ function seconds(name: string, v: unknown, fallback: number): number {
 }
 
 export function resolveCacheOptions(o: CacheOptions = {}): ResolvedCacheOptions {
+  if (typeof o !== 'object' || o === null || Array.isArray(o)) {
+    throw new ConfigurationError('cache', 'cache must be true, false or an options object');
+  }
+  for (const k of Object.keys(o)) {
+    if (!KNOWN.has(k)) {
+      throw new ConfigurationError(
+        `cache.${k}`,
+        `cache.${k} is not a cache option (known: ${[...KNOWN].join(', ')})`,
+      );
+    }
+  }
   const ttl = seconds('ttl', o.ttl, 900);
   const negativeTtl = seconds('negativeTtl', o.negativeTtl, ttl);
   const staleIfError = seconds('staleIfError', o.staleIfError, 0);
   const maxEntries = o.maxEntries ?? 10_000;
-  if (!Number.isInteger(maxEntries) || maxEntries < 1) {
+  if (typeof maxEntries !== 'number' || !Number.isSafeInteger(maxEntries) || maxEntries < 1) {
     throw new ConfigurationError('cache.maxEntries', 'cache.maxEntries must be a whole number >= 1');
+  }
+  if (o.now !== undefined && typeof o.now !== 'function') {
+    throw new ConfigurationError('cache.now', 'cache.now must be a function returning milliseconds');
   }
   return {
     ttlMs: ttl * 1000,
@@ -70,41 +88,51 @@ export function cacheKey(kind: SecretKind, id: string): string {
   return `${kind}\u0000${id}`;
 }
 
-/** A TTL + LRU map. A `Map` keeps insertion order, so re-inserting on read makes it an LRU. */
+/**
+ * A TTL + LRU map. A `Map` keeps insertion order, so re-inserting on read makes it an LRU.
+ * An entry is fresh while `storedAt <= now < expiresAt` (a clock that goes backwards expires it).
+ */
 export class LookupCache<V> {
   readonly options: ResolvedCacheOptions;
   readonly #entries = new Map<string, CacheEntry<V>>();
+  readonly #now: () => number;
 
   constructor(options: CacheOptions = {}) {
     this.options = resolveCacheOptions(options);
+    this.#now = this.options.now;
   }
 
   get size(): number {
     return this.#entries.size;
   }
 
-  /** A fresh entry, or undefined. Expired entries are kept (for stale-if-error) until evicted. */
+  /** A fresh entry, or undefined. Expired entries are kept (for stale-if-error) until evicted or replaced. */
   get(key: string): CacheEntry<V> | undefined {
     const e = this.#entries.get(key);
     if (e === undefined) return undefined;
-    if (this.options.now() >= e.expiresAt) return undefined;
+    const now = this.#now();
+    if (now >= e.expiresAt || now < e.storedAt) return undefined;
     this.#entries.delete(key);
     this.#entries.set(key, e);
     return e;
   }
 
-  /** The last entry stored for `key` if it is within the stale-if-error window, else undefined. */
+  /** The last good answer stored for `key` if it is within the stale-if-error window, else undefined. */
   getStale(key: string): CacheEntry<V> | undefined {
+    if (this.options.staleIfErrorMs <= 0) return undefined;
     const e = this.#entries.get(key);
     if (e === undefined || e.source === null) return undefined;
-    return this.options.now() < e.expiresAt + this.options.staleIfErrorMs ? e : undefined;
+    const now = this.#now();
+    return now >= e.storedAt && now < e.expiresAt + this.options.staleIfErrorMs ? e : undefined;
   }
 
+  /** Store an answer (`source` null = a miss). An entry that could never be served is not stored, and replaces nothing. */
   set(key: string, value: V, source: string | null): void {
     const ttl = source === null ? this.options.negativeTtlMs : this.options.ttlMs;
-    if (ttl <= 0 && this.options.staleIfErrorMs <= 0) return;
-    const now = this.options.now();
+    const keepForStale = source !== null && this.options.staleIfErrorMs > 0;
     this.#entries.delete(key);
+    if (ttl <= 0 && !keepForStale) return;
+    const now = this.#now();
     this.#entries.set(key, { value, source, storedAt: now, expiresAt: now + ttl });
     while (this.#entries.size > this.options.maxEntries) {
       const oldest = this.#entries.keys().next().value as string;

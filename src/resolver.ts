@@ -39,6 +39,8 @@ export interface ResolverOptions {
   logger?: Logger;
   /** A safety deadline for any single backend call, in ms. Default 30,000. */
   backendTimeoutMs?: number;
+  /** Most single lookups `prefetch` runs at once against a backend without `getMany`. Default 16. */
+  prefetchConcurrency?: number;
 }
 
 export interface GetVariableOptions<D = unknown> {
@@ -89,7 +91,11 @@ export interface Resolver {
   getConfig(key: string): Promise<string | null>;
   /** Where the answer comes from: one step per backend, never a value. `fresh: true` bypasses the cache. */
   explain(kind: SecretKind, id: string, options?: { fresh?: boolean }): Promise<Explanation>;
-  /** Warm the cache for these ids (bounded parallel lookups; batch APIs where a backend has `getMany`). */
+  /**
+   * Warm the cache for these ids: the chain is walked once for all of them, each backend asked with
+   * its batch API (`getMany`) where it has one, else with bounded parallel single lookups, for the ids
+   * still missing. Without a cache this does nothing (there is nowhere to keep the answers).
+   */
   prefetch(ids: { connections?: readonly string[]; variables?: readonly string[] }): Promise<void>;
   clearCache(): void;
   invalidate(kind: SecretKind, id: string): void;
@@ -99,12 +105,31 @@ export interface Resolver {
 
 type Answer = Connection | string | null;
 
-interface WalkResult {
-  value: Answer;
-  source: string | null;
+/** What callers read from a lookup (a cache entry has this shape too). */
+interface Answered {
+  readonly value: Answer;
+  readonly source: string | null;
+}
+
+interface WalkResult extends Answered {
   /** True when at least one backend failed (a miss after an error is not cached). */
   errored: boolean;
-  stale?: boolean;
+  /** Names of the backends that failed with an error during this walk. */
+  failed?: string[];
+}
+
+const NOTHING: Answered = Object.freeze({ value: null, source: null });
+const NOTHING_P: Promise<Answered> = Promise.resolve(NOTHING);
+
+/** Default for `prefetchConcurrency`. */
+export const PREFETCH_CONCURRENCY = 16;
+
+function isConfigError(e: unknown): boolean {
+  return e instanceof ConfigurationError || (e instanceof Error && e.name === 'MissingDependencyError');
+}
+
+function validId(id: string): boolean {
+  return id.length > 0 && id.length <= MAX_ID_LENGTH;
 }
 
 function cloneConnection(c: Connection): Connection {

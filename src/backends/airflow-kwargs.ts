@@ -111,3 +111,40 @@ export function locateWith(
   if (r.match && !r.match(id)) return { skip: `id does not match ${r.patternKwarg}` };
   return name(r.prefix);
 }
+
+/**
+ * For `getMany`: every id starts as `null` (not found); ids that would be looked up are returned
+ * keyed by their secret name.
+ */
+export function batchPlan<V>(
+  locate: (kind: SecretKind, id: string) => Lookup,
+  kind: SecretKind,
+  ids: readonly string[],
+): { result: Map<string, V | null>; idByName: Map<string, string> } {
+  const result = new Map<string, V | null>();
+  const idByName = new Map<string, string>();
+  for (const id of ids) {
+    result.set(id, null);
+    const where = locate(kind, id);
+    if ('name' in where) idByName.set(where.name, id);
+  }
+  return { result, idByName };
+}
+
+/**
+ * The six per-kind kwargs (`connections_prefix`, `variables_prefix`, `config_prefix` or `…_path`,
+ * and the three `…_lookup_pattern`s) as camelCase options; absent kwargs are left out.
+ */
+export function kindKwargs(kw: Kw, word: 'prefix' | 'path'): Record<string, string | null> {
+  const out: Record<string, string | null> = {};
+  for (const stem of ['connections', 'variables', 'config']) {
+    for (const [key, opt] of [
+      [`${stem}_${word}`, `${stem}${word === 'prefix' ? 'Prefix' : 'Path'}`],
+      [`${stem}_lookup_pattern`, `${stem}LookupPattern`],
+    ] as const) {
+      const v = kwString(kw, key, true);
+      if (v !== undefined) out[opt] = v;
+    }
+  }
+  return out;
+}

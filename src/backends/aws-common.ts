@@ -18,7 +18,7 @@ import {
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { kwargSetting, kwInt, kwObject, kwOptString } from './airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, importOptional } from './base.js';
+import { DEFAULT_TIMEOUT_MS, importOptional, withDeadline } from './base.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -194,6 +194,57 @@ export async function awsClientConfig(
     requestHandler,
     ...o.clientConfig,
   };
+}
+
+/** The part of an SDK v3 client the adapters use. */
+export interface AwsSdkClient {
+  send(command: never, options: { abortSignal: AbortSignal }): Promise<unknown>;
+  destroy(): void;
+}
+
+/**
+ * One SDK client per backend instance, created on first use (SDK imported then) and reused; every
+ * call runs under `withDeadline`. SDK errors are rethrown as they are, for the adapter to map.
+ */
+export function lazyAwsClient<M>(args: {
+  backend: string;
+  pkg: string;
+  options: AwsCommonOptions;
+  injected: AwsSdkClient | undefined;
+  roleSessionName: string;
+  create: (sdk: M, config: Record<string, unknown>) => AwsSdkClient;
+}) {
+  const timeoutMs = args.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let client: Promise<AwsSdkClient> | undefined;
+  const get = () =>
+    (client ??= (async () => {
+      if (args.injected) return args.injected;
+      const sdk = await importOptional<M>(args.pkg, args.backend);
+      return args.create(sdk, await awsClientConfig(args.options, args.pkg, args.roleSessionName));
+    })().catch((e) => {
+      client = undefined;
+      throw e;
+    }));
+  return {
+    async send<T>(secretName: string, make: (sdk: M) => unknown): Promise<T> {
+      const sdk = await importOptional<M>(args.pkg, args.backend);
+      const c = await get();
+      return (await withDeadline(args.backend, secretName, timeoutMs, (abortSignal) =>
+        c.send(make(sdk) as never, { abortSignal }),
+      )) as T;
+    },
+    async close(): Promise<void> {
+      const c = client;
+      client = undefined;
+      if (c && !args.injected) (await c.catch(() => undefined))?.destroy();
+    },
+  };
+}
+
+/** Airflow logs these "not found" answers at debug; so do we (names only). */
+export function logNotFound(logger: Logger, backend: string, secretName: string, code: string): null {
+  logger.debug(`${backend}: ${code} for '${secretName}', treated as not found`, { backend, secretName });
+  return null;
 }
 
 function readCa(path: string): Buffer {

@@ -10,6 +10,8 @@ import type { Connection } from '../connection.js';
 import { ConfigurationError, MalformedSecretError, safeCause } from '../errors.js';
 import { consoleLogger } from '../logger.js';
 import {
+  batchPlan,
+  kindKwargs,
   kindRules,
   kwargSetting,
   kwObject,
@@ -18,18 +20,18 @@ import {
   locateWith,
   pyRstrip,
 } from './airflow-kwargs.js';
-import { type AwsCommonOptions, awsClientConfig, awsOptionsFromKwargs, mapAwsError } from './aws-common.js';
 import {
-  buildPath,
-  DEFAULT_TIMEOUT_MS,
-  importOptional,
-  parseConnection,
-  rawBackend,
-  withDeadline,
-} from './base.js';
+  type AwsCommonOptions,
+  awsOptionsFromKwargs,
+  lazyAwsClient,
+  logNotFound,
+  mapAwsError,
+} from './aws-common.js';
+import { buildPath, parseConnection, rawBackend } from './base.js';
 
 const DRIVER_NAME = 'aws-secrets-manager';
 const SDK = '@aws-sdk/client-secrets-manager';
+type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 
 export interface AwsSecretsManagerOptions extends AwsCommonOptions {
   /** Connections prefix; `null` disables connections, `''` uses the bare id. Default `airflow/connections`. */
@@ -88,107 +90,75 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   );
   const words = aliasTable(options.extraConnWords);
   const logger = options.logger ?? consoleLogger;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  let client: Promise<SecretsManagerClient> | undefined;
-  const getClient = () =>
-    (client ??= (async () => {
-      if (options.client) return options.client;
-      const sdk = await importOptional<typeof import('@aws-sdk/client-secrets-manager')>(SDK, DRIVER_NAME);
-      const config = await awsClientConfig(options, SDK, 'Airflow_SecretsManagerBackend__connection');
-      return new sdk.SecretsManagerClient(config);
-    })().catch((e) => {
-      client = undefined;
-      throw e;
-    }));
-  const send = async <T>(
-    name: string,
-    make: (sdk: typeof import('@aws-sdk/client-secrets-manager')) => unknown,
-  ) => {
-    const sdk = await importOptional<typeof import('@aws-sdk/client-secrets-manager')>(SDK, DRIVER_NAME);
-    const c = await getClient();
-    return withDeadline(DRIVER_NAME, name, timeoutMs, (abortSignal) =>
-      c.send(make(sdk) as never, { abortSignal }),
-    ) as Promise<T>;
-  };
-  const notFound = (name: string, code: string) => {
-    logger.debug(`${DRIVER_NAME}: ${code} for '${name}', treated as not found`, {
-      backend: DRIVER_NAME,
-      name,
-    });
-    return null;
-  };
-  const shape = (kind: SecretKind, name: string, value: string | undefined | null) =>
-    value !== undefined && value !== null && kind === 'connection'
-      ? standardise(value, words, name)
-      : (value ?? null);
-  const toValue = (kind: SecretKind, id: string, name: string, value: string | null) => {
-    if (kind !== 'connection') return value;
-    return value === null || value.trim() === '' ? null : parseConnection(DRIVER_NAME, id, value, name);
-  };
+  const aws = lazyAwsClient<Sdk>({
+    backend: DRIVER_NAME,
+    pkg: SDK,
+    options,
+    injected: options.client,
+    roleSessionName: 'Airflow_SecretsManagerBackend__connection',
+    create: (sdk, config) => new sdk.SecretsManagerClient(config),
+  });
+  const locate = (kind: SecretKind, id: string) =>
+    locateWith(rules, kind, id, (p) => ({ name: p ? buildPath(p, id, sep) : id }));
+  // Connections stored as JSON are standardised (aliases) before the usual deserialisation.
+  const shape = (kind: SecretKind, name: string, value: string | undefined) =>
+    value === undefined ? null : kind === 'connection' ? standardise(value, words, name) : value;
 
   return rawBackend({
     name: DRIVER_NAME,
-    locate: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: p ? buildPath(p, id, sep) : id })),
+    locate,
     async fetch(name, kind) {
       try {
-        const out = await send<{ SecretString?: string }>(
+        const out = await aws.send<{ SecretString?: string }>(
           name,
           (sdk) => new sdk.GetSecretValueCommand({ SecretId: name }),
         );
         return shape(kind, name, out.SecretString);
       } catch (e) {
-        if (NOT_FOUND.has((e as Error)?.name)) return notFound(name, (e as Error).name);
+        const code = (e as Error)?.name;
+        if (NOT_FOUND.has(code)) return logNotFound(logger, DRIVER_NAME, name, code);
         throw mapAwsError(DRIVER_NAME, name, e);
       }
     },
+    // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch).
     async getMany(kind, ids) {
-      const result = new Map<string, Connection | string | null>();
-      const byName = new Map<string, string>();
-      for (const id of ids) {
-        const where = locateWith(rules, kind, id, (p) => ({ name: p ? buildPath(p, id, sep) : id }));
-        result.set(id, null);
-        if ('name' in where) byName.set(where.name, id);
-      }
-      const names = [...byName.keys()];
+      const { result, idByName } = batchPlan<Connection | string>(locate, kind, ids);
+      const names = [...idByName.keys()];
       for (let i = 0; i < names.length; i += 20) {
         const chunk = names.slice(i, i + 20);
         let token: string | undefined;
         do {
-          let out: BatchOutput;
-          try {
-            out = await send<BatchOutput>(
+          const out = await aws
+            .send<BatchOutput>(
               chunk[0]!,
-              (sdk) =>
-                new sdk.BatchGetSecretValueCommand({
-                  SecretIdList: chunk,
-                  ...(token ? { NextToken: token } : {}),
-                }),
-            );
-          } catch (e) {
-            throw mapAwsError(DRIVER_NAME, chunk.join(', '), e);
-          }
-          for (const err of out.Errors ?? []) {
-            const code = err.ErrorCode ?? 'Error';
-            const name = err.SecretId ?? '';
-            if (NOT_FOUND.has(code)) notFound(name, code);
+              (sdk) => new sdk.BatchGetSecretValueCommand({ SecretIdList: chunk, NextToken: token }),
+            )
+            .catch((e: unknown) => {
+              throw mapAwsError(DRIVER_NAME, chunk.join(', '), e);
+            });
+          for (const { SecretId: name = '', ErrorCode: code = 'Error' } of out.Errors ?? []) {
+            if (NOT_FOUND.has(code)) logNotFound(logger, DRIVER_NAME, name, code);
             else throw mapAwsError(DRIVER_NAME, name, Object.assign(new Error(code), { name: code }));
           }
           for (const v of out.SecretValues ?? []) {
-            const name = v.Name && byName.has(v.Name) ? v.Name : undefined;
-            if (!name) continue;
-            const id = byName.get(name)!;
-            result.set(id, toValue(kind, id, name, shape(kind, name, v.SecretString)));
+            const id = idByName.get(v.Name ?? '');
+            if (id === undefined) continue;
+            const value = shape(kind, v.Name!, v.SecretString);
+            result.set(
+              id,
+              kind !== 'connection'
+                ? value
+                : value?.trim()
+                  ? parseConnection(DRIVER_NAME, id, value, v.Name)
+                  : null,
+            );
           }
           token = out.NextToken;
         } while (token);
       }
       return result;
     },
-    async close() {
-      const c = client;
-      client = undefined;
-      if (c && !options.client) (await c.catch(() => undefined))?.destroy();
-    },
+    close: () => aws.close(),
   });
 }
 
@@ -245,17 +215,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     ...awsOptionsFromKwargs(kw, context, { id: 'secretsmanager', envSuffix: 'SECRETS_MANAGER' }),
     logger: context.logger,
   };
-  for (const [key, opt] of [
-    ['connections_prefix', 'connectionsPrefix'],
-    ['variables_prefix', 'variablesPrefix'],
-    ['config_prefix', 'configPrefix'],
-    ['connections_lookup_pattern', 'connectionsLookupPattern'],
-    ['variables_lookup_pattern', 'variablesLookupPattern'],
-    ['config_lookup_pattern', 'configLookupPattern'],
-  ] as const) {
-    const v = kwString(kw, key, true);
-    if (v !== undefined) opts[opt] = v;
-  }
+  Object.assign(opts, kindKwargs(kw, 'prefix'));
   const sep = kwString(kw, 'sep');
   if (sep !== undefined) opts.sep = sep;
   const words = kwObject(kw, 'extra_conn_words');
