@@ -1,0 +1,174 @@
+/**
+ * Credentials, project and client construction for the Google Cloud Secret Manager adapter
+ * (Airflow's `get_credentials_and_project_id` as far as Node's google-auth-library allows).
+ * Everything here runs on the first lookup except `checkCredentials` (pure, at construction).
+ */
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { ConfigurationError, describeError, safeCause } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { importOptional } from './base.js';
+import type { GcpSecretManagerClient, GcpSecretManagerOptions } from './gcp-secret-manager.js';
+
+const DRIVER_NAME = 'gcp-secret-manager';
+const SDK = '@google-cloud/secret-manager';
+
+/** Maps an option name to the setting named in errors (a kwarg, or `gcp-secret-manager.<option>`). */
+export type Setting = (option: keyof GcpSecretManagerOptions) => string;
+type Sdk = { SecretManagerServiceClient: new (opts: object) => GcpSecretManagerClient };
+
+/** No I/O: the key sources are exclusive (as in Airflow) and a key path must be `.json`. */
+export function checkCredentials(o: GcpSecretManagerOptions, setting: Setting): void {
+  const given = [o.keyFilename, o.credentials, o.credentialConfigFile].filter((v) => v !== undefined);
+  if (given.length > 1) {
+    throw new ConfigurationError(
+      setting('keyFilename'),
+      `${DRIVER_NAME}: gcp_key_path, gcp_keyfile_dict and gcp_credential_config_file are mutually exclusive; set only one`,
+    );
+  }
+  if (o.keyFilename?.endsWith('.p12')) {
+    throw new ConfigurationError(
+      setting('keyFilename'),
+      'Legacy P12 key file are not supported, use a JSON key file.',
+    );
+  }
+  if (o.keyFilename !== undefined && !o.keyFilename.endsWith('.json')) {
+    throw new ConfigurationError(setting('keyFilename'), 'Unrecognised extension for key file.');
+  }
+  const chain = o.impersonationChain;
+  if (chain !== undefined && (chain.length === 0 || (Array.isArray(chain) && chain.some((p) => !p)))) {
+    throw new ConfigurationError(
+      setting('impersonationChain'),
+      `${DRIVER_NAME}: impersonation_chain is empty`,
+    );
+  }
+}
+
+/** First lookup: read the key (for its project), load the SDK, build the one client, find the project. */
+export async function openClient(
+  o: GcpSecretManagerOptions,
+  setting: Setting,
+  logger: Logger,
+  own: (c: GcpSecretManagerClient) => void,
+): Promise<{ client: GcpSecretManagerClient; project: string }> {
+  const auth: Record<string, unknown> = {};
+  let key: Record<string, unknown> | undefined;
+  if (o.keyFilename !== undefined) {
+    key = await readJson(o.keyFilename, setting('keyFilename'));
+    auth.keyFilename = o.keyFilename;
+  } else if (o.credentials !== undefined) {
+    key = parseJson(o.credentials, setting('credentials'));
+    auth.credentials = key;
+  } else if (o.credentialConfigFile !== undefined) {
+    const c = o.credentialConfigFile;
+    if (typeof c === 'string' && !c.trim().startsWith('{')) {
+      key = await readJson(c, setting('credentialConfigFile'));
+      auth.keyFilename = c;
+    } else {
+      key = parseJson(c, setting('credentialConfigFile'));
+      auth.credentials = key;
+    }
+  }
+  if (o.scopes) auth.scopes = o.scopes;
+  const env = o.env ?? process.env;
+  const known =
+    o.projectId ??
+    (typeof key?.project_id === 'string' ? key.project_id : undefined) ??
+    env.GOOGLE_CLOUD_PROJECT ??
+    env.GCLOUD_PROJECT;
+  if (known) auth.projectId = known;
+  let client = o.client;
+  if (!client) {
+    const sdk = await importOptional<Sdk & { default?: Sdk }>(SDK, DRIVER_NAME);
+    const Client = sdk.SecretManagerServiceClient ?? sdk.default?.SecretManagerServiceClient;
+    if (o.impersonationChain !== undefined) auth.authClient = await impersonated(o, auth, setting, logger);
+    client = new Client({ ...auth, ...o.clientOptions });
+    own(client);
+  }
+  if (known) return { client, project: known };
+  let cause: unknown;
+  try {
+    const found = await client.getProjectId?.();
+    if (found) return { client, project: found };
+  } catch (e) {
+    cause = safeCause(e);
+  }
+  throw new ConfigurationError(
+    setting('projectId'),
+    `${DRIVER_NAME}: Project ID could not be determined. Set project_id in the backend kwargs, use a key with a project_id, or set GOOGLE_CLOUD_PROJECT.`,
+    { cause },
+  );
+}
+
+/** Airflow's impersonation: a string is the target; a list's last entry is the target, the rest delegates. */
+async function impersonated(
+  o: GcpSecretManagerOptions,
+  auth: Record<string, unknown>,
+  setting: Setting,
+  logger: Logger,
+) {
+  const chain =
+    typeof o.impersonationChain === 'string' ? [o.impersonationChain] : (o.impersonationChain ?? []);
+  let lib: {
+    GoogleAuth: new (o: object) => { getClient(): Promise<unknown> };
+    googleAuthLibrary: { Impersonated: new (o: object) => unknown };
+  };
+  try {
+    // google-auth-library is reached through the SDK's own dependency (google-gax), not installed by us.
+    lib = createRequire(createRequire(import.meta.url).resolve(SDK))('google-gax');
+  } catch (e) {
+    throw new ConfigurationError(
+      setting('impersonationChain'),
+      `${DRIVER_NAME}: impersonation_chain needs google-auth-library's Impersonated credentials, which could not be loaded through ${SDK}`,
+      { cause: safeCause(e) },
+    );
+  }
+  const sourceClient = await new lib.GoogleAuth({ ...auth }).getClient();
+  const target = {
+    targetPrincipal: chain[chain.length - 1],
+    delegates: chain.slice(0, -1),
+    targetScopes: o.scopes ?? ['https://www.googleapis.com/auth/cloud-platform'],
+  };
+  logger.debug(`${o.name ?? DRIVER_NAME}: impersonating a service account`, {
+    targetPrincipal: target.targetPrincipal,
+    delegates: target.delegates,
+    scopes: target.targetScopes,
+  });
+  return new lib.googleAuthLibrary.Impersonated({ sourceClient, ...target, lifetime: 3600 });
+}
+
+async function readJson(path: string, setting: string): Promise<Record<string, unknown>> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (e) {
+    throw new ConfigurationError(
+      setting,
+      `${DRIVER_NAME}: cannot read the key file '${path}' (${describeError(e)})`,
+      {
+        cause: safeCause(e),
+      },
+    );
+  }
+  return parseJson(text, setting, `the key file '${path}'`);
+}
+
+function parseJson(
+  v: string | Record<string, unknown>,
+  setting: string,
+  what = setting,
+): Record<string, unknown> {
+  if (typeof v !== 'string') return v;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(v);
+  } catch (e) {
+    throw new ConfigurationError(setting, `${DRIVER_NAME}: ${what} is not valid JSON`, {
+      cause: safeCause(e),
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ConfigurationError(setting, `${DRIVER_NAME}: ${what} is not a JSON object`);
+  }
+  return parsed as Record<string, unknown>;
+}

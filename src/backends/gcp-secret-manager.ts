@@ -1,0 +1,315 @@
+/**
+ * Google Cloud Secret Manager, as Airflow's
+ * `airflow.providers.google.cloud.secrets.secret_manager.CloudSecretManagerBackend`: the secret
+ * `<prefix><sep><id>` (e.g. `airflow-connections-my_db`), version `latest`, in one project.
+ * SDK: `@google-cloud/secret-manager` (gRPC), loaded on the first lookup; one client per backend.
+ */
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
+import {
+  AccessDeniedError,
+  BackendError,
+  BackendTimeoutError,
+  BackendUnavailableError,
+  ConfigurationError,
+  describeError,
+  MalformedSecretError,
+  safeCause,
+  ThrottledError,
+} from '../errors.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import { kwargSetting, kwObject, kwOptString, kwString } from './airflow-kwargs.js';
+import { buildPath, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from './base.js';
+import { checkCredentials, openClient, type Setting } from './gcp-credentials.js';
+
+const DRIVER_NAME = 'gcp-secret-manager';
+
+export interface GcpSecretManagerOptions {
+  /** Prefix of connection secrets; `null` disables connections. Default `airflow-connections`. */
+  connectionsPrefix?: string | null;
+  /** Prefix of variable secrets; `null` disables variables. Default `airflow-variables`. */
+  variablesPrefix?: string | null;
+  /** Prefix of config secrets; `null` disables config. Default `airflow-config`. */
+  configPrefix?: string | null;
+  /** Between prefix and id. Default `-`. */
+  sep?: string;
+  /** Project holding the secrets. Default: the key's `project_id`, then `GOOGLE_CLOUD_PROJECT`/`GCLOUD_PROJECT`, then ADC. */
+  projectId?: string;
+  /** Service-account key file, `.json` (Airflow `gcp_key_path`). */
+  keyFilename?: string;
+  /** Service-account key as an object or JSON text (Airflow `gcp_keyfile_dict`). */
+  credentials?: Record<string, unknown> | string;
+  /** External-account credential config: a file path, JSON text or object (Airflow `gcp_credential_config_file`). */
+  credentialConfigFile?: string | Record<string, unknown>;
+  /** OAuth scopes. Default: the SDK's (`cloud-platform`). */
+  scopes?: string[];
+  /** Service account to impersonate, or a chain whose last entry is the target (Airflow `impersonation_chain`). */
+  impersonationChain?: string | string[];
+  /** More `SecretManagerServiceClient` options (`apiEndpoint`, `port`, `sslCreds`, `universeDomain`, …). */
+  clientOptions?: Record<string, unknown>;
+  /** A ready client; auth options are then unused. It is not closed by `close()`. */
+  client?: GcpSecretManagerClient;
+  /** Deadline of one lookup, retries included. Default `DEFAULT_TIMEOUT_MS` (10 s). */
+  timeoutMs?: number;
+  /** Retries of UNAVAILABLE / RESOURCE_EXHAUSTED answers within the deadline. Default 2. */
+  maxRetries?: number;
+  /** First retry delay in ms, doubled each retry. Default 250. */
+  retryDelayMs?: number;
+  /** Where `GOOGLE_CLOUD_PROJECT` is read. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+  logger?: Logger;
+  /** Backend name in logs and `explain`. Default `gcp-secret-manager`. */
+  name?: string;
+}
+
+/** The part of `SecretManagerServiceClient` this adapter uses. */
+export interface GcpSecretManagerClient {
+  accessSecretVersion(request: { name: string }, options?: object): Promise<unknown>;
+  getProjectId?(): Promise<string>;
+  close?(): Promise<void>;
+}
+
+const PREFIX_RE = /^[a-zA-Z0-9\-_]*\n?$/; // Python `re.match(r"^[a-zA-Z0-9-_]*$")`: `$` also matches before a final newline
+const NOT_FOUND = 5;
+const RETRYABLE = new Set([8, 14]);
+const HTTP_TO_GRPC: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 429: 8, 503: 14, 504: 4 };
+
+export function gcpSecretManager(options: GcpSecretManagerOptions = {}): SecretsBackend {
+  return create(options, (o) => `${DRIVER_NAME}.${o}`);
+}
+
+const KWARG_OF: Partial<Record<keyof GcpSecretManagerOptions, string>> = {
+  connectionsPrefix: 'connections_prefix',
+  variablesPrefix: 'variables_prefix',
+  configPrefix: 'config_prefix',
+  projectId: 'project_id',
+  keyFilename: 'gcp_key_path',
+  credentials: 'gcp_keyfile_dict',
+  credentialConfigFile: 'gcp_credential_config_file',
+  scopes: 'gcp_scopes',
+  impersonationChain: 'impersonation_chain',
+};
+
+/**
+ * Airflow's `backend_kwargs` (snake_case, as `CloudSecretManagerBackend` takes them). `overrides`
+ * are programmatic options laid over the result (e.g. `clientOptions` pointing at a test server).
+ */
+export function fromAirflowKwargs(
+  kwargs: Record<string, unknown>,
+  context: AdapterContext,
+  overrides: Partial<GcpSecretManagerOptions> = {},
+): SecretsBackend {
+  const known = new Set([...Object.values(KWARG_OF), 'sep']);
+  for (const k of Object.keys(kwargs)) {
+    if (!known.has(k)) context.logger.warn(`${DRIVER_NAME}: ignoring unknown backend_kwargs key '${k}'`);
+  }
+  const opts: GcpSecretManagerOptions = { env: context.env, logger: context.logger };
+  for (const k of ['connectionsPrefix', 'variablesPrefix', 'configPrefix'] as const) {
+    const v = kwString(kwargs, KWARG_OF[k] as string, true);
+    if (v !== undefined) opts[k] = v;
+  }
+  const put = <K extends keyof GcpSecretManagerOptions>(k: K, v: GcpSecretManagerOptions[K] | undefined) => {
+    if (v !== undefined) opts[k] = v;
+  };
+  put('sep', kwString(kwargs, 'sep'));
+  put('projectId', kwOptString(kwargs, 'project_id'));
+  put('keyFilename', kwOptString(kwargs, 'gcp_key_path'));
+  put('credentials', stringOrObject(kwargs, 'gcp_keyfile_dict'));
+  put('credentialConfigFile', stringOrObject(kwargs, 'gcp_credential_config_file'));
+  const scopes = kwargs.gcp_scopes;
+  if (Array.isArray(scopes) && scopes.every((s) => typeof s === 'string')) put('scopes', scopes);
+  else
+    put(
+      'scopes',
+      kwOptString(kwargs, 'gcp_scopes')
+        ?.split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    );
+  const chain = kwargs.impersonation_chain;
+  if (Array.isArray(chain)) {
+    if (!chain.every((s) => typeof s === 'string')) stringListError('impersonation_chain');
+    put('impersonationChain', chain as string[]);
+  } else put('impersonationChain', kwOptString(kwargs, 'impersonation_chain'));
+  return create({ ...opts, ...overrides }, (o) => kwargSetting(KWARG_OF[o] ?? o));
+}
+
+function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBackend {
+  const name = options.name ?? DRIVER_NAME;
+  const logger = options.logger ?? consoleLogger;
+  const sep = options.sep ?? '-';
+  const prefixes: Record<SecretKind, string | null> = {
+    connection: options.connectionsPrefix === undefined ? 'airflow-connections' : options.connectionsPrefix,
+    variable: options.variablesPrefix === undefined ? 'airflow-variables' : options.variablesPrefix,
+    config: options.configPrefix === undefined ? 'airflow-config' : options.configPrefix,
+  };
+  if (prefixes.connection !== null && !PREFIX_RE.test(prefixes.connection + sep)) {
+    throw new ConfigurationError(
+      setting('connectionsPrefix'),
+      '`connections_prefix`, `variables_prefix` and `sep` should follows that pattern ^[a-zA-Z0-9-_]*$',
+    );
+  }
+  checkCredentials(options, setting);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const maxRetries = options.maxRetries ?? 2;
+  const retryDelayMs = options.retryDelayMs ?? 250;
+  const stem: Record<SecretKind, string> = {
+    connection: 'connections',
+    variable: 'variables',
+    config: 'config',
+  };
+
+  let opened: Promise<{ client: GcpSecretManagerClient; project: string }> | undefined;
+  let owned: GcpSecretManagerClient | undefined;
+  const connect = () => {
+    opened ??= openClient(options, setting, logger, (c) => (owned = c)).catch((e: unknown) => {
+      opened = undefined;
+      throw e;
+    });
+    return opened;
+  };
+
+  return rawBackend({
+    name,
+    locate(kind, id) {
+      const prefix = prefixes[kind];
+      return prefix === null
+        ? { skip: `${stem[kind]}_prefix is null` }
+        : { name: buildPath(prefix, id, sep) };
+    },
+    fetch: (secretName) =>
+      withDeadline(name, secretName, timeoutMs, async (signal) => {
+        const deadline = Date.now() + timeoutMs;
+        const { client, project } = await connect();
+        const resource = `projects/${project}/secrets/${secretName}/versions/latest`;
+        for (let attempt = 0; ; attempt++) {
+          let reply: unknown;
+          try {
+            // Per-call deadline; gax's own retries are off (they would replace the status code with 4).
+            const timeout = Math.max(1, deadline - Date.now());
+            reply = await client.accessSecretVersion(
+              { name: resource },
+              { timeout, retry: { retryCodes: [] } },
+            );
+          } catch (e) {
+            const code = grpcCode(e);
+            if (code === NOT_FOUND) {
+              logger.debug(`${name}: secret '${secretName}' not found`, { project });
+              return null;
+            }
+            if (code !== undefined && RETRYABLE.has(code) && attempt < maxRetries && !signal.aborted) {
+              await sleep(retryDelayMs * 2 ** attempt, undefined, { signal });
+              continue;
+            }
+            throw toBackendError(name, logger, secretName, project, code, e);
+          }
+          return decodePayload(name, secretName, reply);
+        }
+      }),
+    async close() {
+      const c = owned;
+      owned = undefined;
+      opened = undefined;
+      await c?.close?.();
+    },
+  });
+}
+
+/** `payload.data.decode("UTF-8")`; bytes that are not UTF-8 are a malformed secret, never quoted. */
+function decodePayload(backend: string, secretName: string, reply: unknown): string {
+  const res = (Array.isArray(reply) ? reply[0] : reply) as
+    | { payload?: { data?: unknown } | null }
+    | undefined;
+  const data = res?.payload?.data;
+  if (typeof data === 'string') return data;
+  if (data instanceof Uint8Array) {
+    try {
+      return new TextDecoder('utf-8', { fatal: true }).decode(data);
+    } catch (e) {
+      throw new MalformedSecretError(backend, `${backend}: secret '${secretName}' is not valid UTF-8`, {
+        cause: safeCause(e),
+        secretName,
+      });
+    }
+  }
+  if (data === undefined || data === null) return '';
+  throw new MalformedSecretError(backend, `${backend}: secret '${secretName}' has no readable payload`, {
+    secretName,
+  });
+}
+
+/** gRPC status code of an SDK error; REST (gaxios) errors carry the HTTP status instead. */
+function grpcCode(e: unknown): number | undefined {
+  const { code, status } = (e ?? {}) as { code?: unknown; status?: unknown };
+  if (typeof code === 'number') return code < 100 ? code : HTTP_TO_GRPC[code];
+  if (typeof status === 'number') return HTTP_TO_GRPC[status];
+  return undefined;
+}
+
+function toBackendError(
+  backend: string,
+  logger: Logger,
+  secretName: string,
+  project: string,
+  code: number | undefined,
+  e: unknown,
+): BackendError {
+  const opts = { cause: e, secretName };
+  const where = `secret '${secretName}' in project '${project}'`;
+  switch (code) {
+    case 16:
+      return new AccessDeniedError(
+        backend,
+        `${backend}: not authenticated (UNAUTHENTICATED) reading ${where}; check gcp_key_path / gcp_keyfile_dict / gcp_credential_config_file or the default credentials`,
+        opts,
+      );
+    case 7: {
+      const msg = `${backend}: Google Cloud API Call Error (PermissionDenied): No access for ${where}. Did you add 'secretmanager.versions.access' permission?`;
+      logger.error(msg, { backend, secretName, permission: 'secretmanager.versions.access' });
+      return new AccessDeniedError(backend, msg, opts);
+    }
+    case 3: {
+      const msg = `${backend}: Google Cloud API Call Error (InvalidArgument): Invalid secret ID '${secretName}'. Only ASCII alphabets (a-Z), numbers (0-9), dashes (-), and underscores (_) are allowed in the secret ID.`;
+      logger.error(msg, { backend, secretName });
+      return new BackendError(backend, 'failed', msg, opts);
+    }
+    case 8:
+      return new ThrottledError(
+        backend,
+        `${backend}: quota exhausted (RESOURCE_EXHAUSTED) reading ${where}`,
+        opts,
+      );
+    case 14:
+      return new BackendUnavailableError(backend, `${backend}: service unavailable reading ${where}`, opts);
+    case 4:
+      return new BackendTimeoutError(backend, `${backend}: deadline exceeded reading ${where}`, opts);
+    default:
+      if (code === undefined && /credential/i.test(String((e as Error)?.message))) {
+        return new AccessDeniedError(
+          backend,
+          `${backend}: no usable Google credentials reading ${where}; set gcp_key_path / gcp_keyfile_dict / gcp_credential_config_file or configure Application Default Credentials`,
+          opts,
+        );
+      }
+      return new BackendError(
+        backend,
+        'failed',
+        `${backend}: reading ${where} failed: ${describeError(e)}`,
+        opts,
+      );
+  }
+}
+
+function stringOrObject(
+  kw: Record<string, unknown>,
+  key: string,
+): string | Record<string, unknown> | undefined {
+  return typeof kw[key] === 'string' ? (kw[key] as string) : kwObject(kw, key);
+}
+
+function stringListError(key: string): never {
+  throw new ConfigurationError(
+    kwargSetting(key),
+    `${kwargSetting(key)} must be a string or a list of strings`,
+  );
+}
