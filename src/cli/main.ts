@@ -135,7 +135,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       const output = takeOption(rest, '--output') ?? takeOption(rest, '-o') ?? 'uri';
       if (output !== 'uri' && output !== 'json') throw new UsageError('--output must be uri or json');
       const id = single(rest, 'conn_id');
-      return withResolver(io, strict, async (r) => {
+      return await withResolver(io, strict, async (r) => {
         const c = await r.getConnection(id);
         if (!c) {
           io.err(`The conn_id \`${id}\` isn't defined`);
@@ -148,7 +148,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (group === 'variables' && action === 'get') {
       const json = takeFlag(rest, '--json');
       const key = single(rest, 'key');
-      return withResolver(io, strict, async (r) => {
+      return await withResolver(io, strict, async (r) => {
         const v = await r.getVariable(key);
         if (v === null) {
           io.err(`Variable ${key} does not exist`);
@@ -170,7 +170,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       if (!kind) throw new UsageError('explain needs connection or variable');
       const json = takeFlag(rest, '--json');
       const id = single(rest, 'id');
-      return withResolver(io, false, async (r) => {
+      return await withResolver(io, false, async (r) => {
         const x = await r.explain(kind, id, { fresh: true });
         io.out(json ? JSON.stringify(x, null, 2) : formatExplanation(x, r.backends.map((b) => b.name)));
         return x.found ? 0 : 1;
