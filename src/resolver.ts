@@ -5,6 +5,7 @@
  * propagate. One cache (optional), request coalescing (always), provenance via `explain`.
  */
 import type { SecretKind, SecretsBackend } from './backend.js';
+import { withDeadline } from './backends/base.js';
 import { type CacheOptions, cacheKey, LookupCache } from './cache.js';
 import { Connection } from './connection.js';
 import {
@@ -20,7 +21,6 @@ import {
 } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { maskSecret } from './masker.js';
-import { withDeadline } from './backends/base.js';
 
 /** Airflow's `conn_id` / variable `key` column length: longer ids cannot exist anywhere. */
 export const MAX_ID_LENGTH = 250;
@@ -81,7 +81,10 @@ export interface Resolver {
   getConnection(connId: string): Promise<Connection | null>;
   getConnectionOrThrow(connId: string): Promise<Connection>;
   getVariable(key: string): Promise<string | null>;
-  getVariable<D>(key: string, options: GetVariableOptions<D> & { deserializeJson?: false }): Promise<string | D>;
+  getVariable<D>(
+    key: string,
+    options: GetVariableOptions<D> & { deserializeJson?: false },
+  ): Promise<string | D>;
   getVariable<T = unknown, D = null>(
     key: string,
     options: GetVariableOptions<D> & { deserializeJson: true },
@@ -119,7 +122,6 @@ interface WalkResult extends Answered {
 }
 
 const NOTHING: Answered = Object.freeze({ value: null, source: null });
-const NOTHING_P: Promise<Answered> = Promise.resolve(NOTHING);
 
 /** Default for `prefetchConcurrency`. */
 export const PREFETCH_CONCURRENCY = 16;
@@ -132,18 +134,24 @@ function validId(id: string): boolean {
   return id.length > 0 && id.length <= MAX_ID_LENGTH;
 }
 
+/**
+ * A caller's own copy of a cached connection (so mutating it cannot change later answers). The
+ * password and extra are copied through their setters: the source was validated and masked when it
+ * was built, and re-validating `extra` on every cache hit would dominate the cost of a hit.
+ */
 function cloneConnection(c: Connection): Connection {
-  return new Connection({
+  const copy = new Connection({
     id: c.id,
     type: c.type,
     description: c.description,
     host: c.host,
     login: c.login,
-    password: c.password,
     schema: c.schema,
     port: c.port,
-    extra: c.extra,
   });
+  copy.password = c.password;
+  copy.extra = c.extra;
+  return copy;
 }
 
 function toBackendError(backend: SecretsBackend, e: unknown): BackendError {
@@ -176,11 +184,24 @@ export function createResolver(options: ResolverOptions): Resolver {
   if (!Number.isFinite(deadlineMs) || deadlineMs <= 0) {
     throw new ConfigurationError('backendTimeoutMs', 'backendTimeoutMs must be a positive number of ms');
   }
+  const concurrency = options.prefetchConcurrency ?? PREFETCH_CONCURRENCY;
+  if (!Number.isSafeInteger(concurrency) || concurrency < 1) {
+    throw new ConfigurationError('prefetchConcurrency', 'prefetchConcurrency must be a whole number >= 1');
+  }
+  const cacheOpt = options.cache;
+  if (
+    cacheOpt !== undefined &&
+    typeof cacheOpt !== 'boolean' &&
+    (typeof cacheOpt !== 'object' || cacheOpt === null)
+  ) {
+    throw new ConfigurationError('cache', 'cache must be true, false or an options object');
+  }
   const cache =
-    options.cache === undefined || options.cache === false
+    cacheOpt === undefined || cacheOpt === false
       ? null
-      : new LookupCache<Answer>(options.cache === true ? {} : options.cache);
-  const inflight = new Map<string, Promise<WalkResult>>();
+      : new LookupCache<Answer>(cacheOpt === true ? {} : cacheOpt);
+  /** Lookups in progress, by cache key: every caller of one id shares one walk (cache or not). */
+  const inflight = new Map<string, Promise<Answered>>();
 
   const ask = (b: SecretsBackend, kind: SecretKind, id: string): Promise<Answer> => {
     const call = (): Promise<Answer> => {
@@ -191,9 +212,15 @@ export function createResolver(options: ResolverOptions): Resolver {
     return withDeadline(b.name, id, deadlineMs, call);
   };
 
+  const warnFailure = (b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): void => {
+    logger.warn(
+      `Unable to retrieve ${kind} '${id}' from secrets backend (${b.name}): ${err.name} [${err.reason}]. Checking subsequent secrets backend.`,
+      { backend: b.name, kind, id, reason: err.reason },
+    );
+  };
+
   const walk = async (kind: SecretKind, id: string, trace?: ExplainStep[]): Promise<WalkResult> => {
-    let errored = false;
-    let firstError: BackendError | undefined;
+    let failed: string[] | undefined;
     for (const b of backends) {
       if (kind === 'config' && !b.getConfig) continue;
       const t0 = trace ? performance.now() : 0;
@@ -201,7 +228,13 @@ export function createResolver(options: ResolverOptions): Resolver {
       if (trace) {
         where = b.locate(kind, id);
         if ('skip' in where) {
-          trace.push({ backend: b.name, secretName: null, outcome: 'skipped', detail: where.skip, durationMs: 0 });
+          trace.push({
+            backend: b.name,
+            secretName: null,
+            outcome: 'skipped',
+            detail: where.skip,
+            durationMs: 0,
+          });
           continue;
         }
       }
@@ -209,11 +242,13 @@ export function createResolver(options: ResolverOptions): Resolver {
         const value = await ask(b, kind, id);
         if (value !== null && value !== undefined) {
           trace?.push(step(b, where, 'found', t0));
-          return { value, source: b.name, errored };
+          return failed
+            ? { value, source: b.name, errored: true, failed }
+            : { value, source: b.name, errored: false };
         }
         trace?.push(step(b, where, 'not-found', t0));
       } catch (e) {
-        if (e instanceof ConfigurationError || (e instanceof Error && e.name === 'MissingDependencyError')) throw e;
+        if (isConfigError(e)) throw e;
         const err = toBackendError(b, e);
         if (trace) {
           const s = step(b, where, 'error', t0);
@@ -222,15 +257,13 @@ export function createResolver(options: ResolverOptions): Resolver {
           trace.push(s);
         }
         if (policy === 'throw') throw err;
-        errored = true;
-        firstError ??= err;
-        logger.warn(
-          `Unable to retrieve ${kind} '${id}' from secrets backend (${b.name}): ${err.name} [${err.reason}]. Checking subsequent secrets backend.`,
-          { backend: b.name, kind, id, reason: err.reason },
-        );
+        (failed ??= []).push(b.name);
+        warnFailure(b, kind, id, err);
       }
     }
-    return { value: null, source: null, errored };
+    return failed
+      ? { value: null, source: null, errored: true, failed }
+      : { value: null, source: null, errored: false };
   };
 
   const step = (
@@ -255,42 +288,79 @@ export function createResolver(options: ResolverOptions): Resolver {
     maskSecret(value.extraDejson);
   };
 
-  /** Cached, coalesced lookup of the raw answer. */
-  const lookup = async (kind: SecretKind, id: string): Promise<WalkResult> => {
-    if (id.length > MAX_ID_LENGTH || id.length === 0) return { value: null, source: null, errored: false };
+  const warnStale = (kind: SecretKind, id: string, stale: Answered): void => {
+    logger.warn(`Serving a stale ${kind} '${id}' from the cache: the source that had it failed.`, {
+      kind,
+      id,
+      source: stale.source,
+    });
+  };
+
+  /**
+   * Settle a finished walk: mask the value, cache it (a miss only when no backend failed), or serve
+   * the last good answer when the backend that gave it failed this time (stale-if-error).
+   */
+  const settle = (kind: SecretKind, id: string, key: string, r: WalkResult): Answered => {
+    register(kind, id, r.value);
+    if (!cache) return r;
+    if (r.value !== null || !r.errored) {
+      cache.set(key, r.value, r.source);
+      return r;
+    }
+    const stale = cache.getStale(key);
+    if (stale && r.failed?.includes(stale.source as string)) {
+      warnStale(kind, id, stale);
+      return stale;
+    }
+    return r;
+  };
+
+  /**
+   * A walk that threw (policy 'throw'): it stopped at backend `err.backend`, after the ones before it
+   * answered "not found". The last good answer is served when its source is that backend or a later one.
+   */
+  const settleError = (kind: SecretKind, id: string, key: string, err: unknown): Answered => {
+    if (cache && !isConfigError(err) && isBackendError(err)) {
+      const stale = cache.getStale(key);
+      if (stale) {
+        const at = backends.findIndex((b) => b.name === err.backend);
+        const from = backends.findIndex((b) => b.name === stale.source);
+        if (at >= 0 && from >= at) {
+          warnStale(kind, id, stale);
+          return stale;
+        }
+      }
+    }
+    throw err;
+  };
+
+  /** Coalesced lookup of the raw answer (the cache has already been asked). */
+  const walkShared = (kind: SecretKind, id: string, key: string): Promise<Answered> => {
+    let pending = inflight.get(key);
+    if (pending) return pending;
+    pending = walk(kind, id).then(
+      (r) => {
+        if (inflight.get(key) === pending) inflight.delete(key);
+        return settle(kind, id, key, r);
+      },
+      (e: unknown) => {
+        if (inflight.get(key) === pending) inflight.delete(key);
+        return settleError(kind, id, key, e);
+      },
+    );
+    inflight.set(key, pending);
+    return pending;
+  };
+
+  /** Cached, coalesced lookup of the raw answer. A cache hit answers without a walk or a promise chain. */
+  const lookup = (kind: SecretKind, id: string): Answered | Promise<Answered> => {
+    if (!validId(id)) return NOTHING;
     const key = cacheKey(kind, id);
     if (cache) {
       const hit = cache.get(key);
-      if (hit) return { value: hit.value, source: hit.source, errored: false };
+      if (hit) return hit;
     }
-    let pending = inflight.get(key);
-    if (!pending) {
-      pending = (async () => {
-        try {
-          const r = await walk(kind, id);
-          register(kind, id, r.value);
-          if (cache) {
-            if (r.value !== null || !r.errored) cache.set(key, r.value, r.source);
-            else {
-              const stale = cache.getStale(key);
-              if (stale) {
-                logger.warn(`Serving a stale ${kind} '${id}' from the cache: every source failed.`, {
-                  kind,
-                  id,
-                  source: stale.source,
-                });
-                return { value: stale.value, source: stale.source, errored: true, stale: true };
-              }
-            }
-          }
-          return r;
-        } finally {
-          inflight.delete(key);
-        }
-      })();
-      inflight.set(key, pending);
-    }
-    return pending;
+    return walkShared(kind, id, key);
   };
 
   const getConnection = async (connId: string): Promise<Connection | null> => {
@@ -317,6 +387,143 @@ export function createResolver(options: ResolverOptions): Resolver {
     }
   };
 
+  /** Run `fn` over `items`, at most `limit` at a time. */
+  const pool = async <T>(
+    items: readonly T[],
+    limit: number,
+    fn: (item: T) => Promise<void>,
+  ): Promise<void> => {
+    let next = 0;
+    const worker = async () => {
+      while (next < items.length) await fn(items[next++]!);
+    };
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  };
+
+  /** One chain walk for many ids of one kind (see `Resolver.prefetch`). */
+  const prefetchKind = async (kind: SecretKind, ids: readonly string[]): Promise<void> => {
+    if (!cache) return;
+    interface Job {
+      id: string;
+      key: string;
+      resolve: (a: Answered) => void;
+      reject: (e: unknown) => void;
+      failed?: string[];
+      done?: boolean;
+    }
+    const jobs = new Map<string, Job>();
+    for (const id of ids) {
+      if (!validId(id) || jobs.has(id)) continue;
+      const key = cacheKey(kind, id);
+      if (inflight.has(key) || cache.get(key)) continue;
+      const job = { id, key } as Job;
+      const p = new Promise<Answered>((resolve, reject) => {
+        job.resolve = resolve;
+        job.reject = reject;
+      });
+      p.catch(() => {}); // a rejection nobody waits for is not unhandled
+      inflight.set(key, p);
+      jobs.set(id, job);
+    }
+    if (jobs.size === 0) return;
+    const finish = (job: Job, outcome: () => Answered) => {
+      if (job.done) return;
+      job.done = true;
+      if (inflight.has(job.key)) inflight.delete(job.key);
+      try {
+        job.resolve(outcome());
+      } catch (e) {
+        job.reject(e);
+      }
+    };
+    let firstError: unknown;
+    const fail = (job: Job, b: SecretsBackend, err: BackendError) => {
+      if (policy === 'throw') {
+        firstError ??= err;
+        finish(job, () => settleError(kind, job.id, job.key, err));
+        return;
+      }
+      (job.failed ??= []).push(b.name);
+    };
+    let remaining = [...jobs.values()];
+    try {
+      for (const b of backends) {
+        if (remaining.length === 0) break;
+        if (kind === 'config' && !b.getConfig) continue;
+        const answers = new Map<string, Answer>();
+        let singles: Job[] = remaining;
+        if (b.getMany) {
+          const asked = remaining.map((j) => j.id);
+          try {
+            const got = await withDeadline(b.name, `${asked.length} ${kind} ids`, deadlineMs, () =>
+              b.getMany!(kind, asked),
+            );
+            singles = [];
+            for (const j of remaining) {
+              if (got.has(j.id)) answers.set(j.id, got.get(j.id) ?? null);
+              else singles.push(j); // not answered: ask it alone
+            }
+          } catch (e) {
+            if (isConfigError(e)) throw e;
+            const err = toBackendError(b, e);
+            // A bad value poisons the whole batch: ask each id alone to find which one. Any other
+            // failure (throttling, access, network) holds for every id; asking again would only add calls.
+            if (err.reason !== 'malformed') {
+              logger.warn(
+                `Unable to prefetch ${asked.length} ${kind}(s) from secrets backend (${b.name}): ${err.name} [${err.reason}]. Checking subsequent secrets backend.`,
+                { backend: b.name, kind, reason: err.reason },
+              );
+              for (const j of remaining) fail(j, b, err);
+              singles = [];
+            }
+          }
+        }
+        await pool(singles, concurrency, async (j) => {
+          try {
+            answers.set(j.id, await ask(b, kind, j.id));
+          } catch (e) {
+            if (isConfigError(e)) throw e;
+            const err = toBackendError(b, e);
+            if (policy !== 'throw') warnFailure(b, kind, j.id, err);
+            fail(j, b, err);
+          }
+        });
+        const next: Job[] = [];
+        for (const j of remaining) {
+          if (j.done) continue;
+          const value = answers.get(j.id);
+          if (value !== null && value !== undefined) {
+            const r: WalkResult = j.failed
+              ? { value, source: b.name, errored: true, failed: j.failed }
+              : { value, source: b.name, errored: false };
+            finish(j, () => settle(kind, j.id, j.key, r));
+          } else next.push(j);
+        }
+        remaining = next;
+      }
+      for (const j of remaining) {
+        const r: WalkResult = j.failed
+          ? { value: null, source: null, errored: true, failed: j.failed }
+          : { value: null, source: null, errored: false };
+        finish(j, () => settle(kind, j.id, j.key, r));
+      }
+    } catch (e) {
+      for (const j of jobs.values())
+        finish(j, () => {
+          throw e;
+        });
+      throw e;
+    }
+    if (firstError !== undefined) throw firstError;
+  };
+
+  const idList = (what: string, v: unknown): readonly string[] => {
+    if (v === undefined) return [];
+    if (!Array.isArray(v)) throw new TypeError(`prefetch: ${what} must be an array of strings`);
+    for (const id of v) checkId(`prefetch: each of ${what}`, id);
+    return v as string[];
+  };
+
   const resolver: Resolver = {
     backends,
     getConnection,
@@ -341,7 +548,7 @@ export function createResolver(options: ResolverOptions): Resolver {
       const t0 = performance.now();
       const steps: ExplainStep[] = [];
       const key = cacheKey(kind, id);
-      if (id.length > MAX_ID_LENGTH || id.length === 0) {
+      if (!validId(id)) {
         for (const b of backends) {
           steps.push({
             backend: b.name,
@@ -381,18 +588,18 @@ export function createResolver(options: ResolverOptions): Resolver {
       };
     },
     async prefetch(ids) {
-      const jobs: Array<[SecretKind, string]> = [
-        ...(ids.connections ?? []).map((id): [SecretKind, string] => ['connection', id]),
-        ...(ids.variables ?? []).map((id): [SecretKind, string] => ['variable', id]),
-      ];
-      let next = 0;
-      const worker = async () => {
-        while (next < jobs.length) {
-          const [kind, id] = jobs[next++]!;
-          await lookup(kind, id);
-        }
-      };
-      await Promise.all(Array.from({ length: Math.min(16, jobs.length) }, worker));
+      if (typeof ids !== 'object' || ids === null) {
+        throw new TypeError('prefetch needs { connections?: string[], variables?: string[] }');
+      }
+      const connections = idList('connections', ids.connections);
+      const variables = idList('variables', ids.variables);
+      if (!cache) return;
+      const results = await Promise.allSettled([
+        prefetchKind('connection', connections),
+        prefetchKind('variable', variables),
+      ]);
+      const failed = results.find((r) => r.status === 'rejected');
+      if (failed) throw (failed as PromiseRejectedResult).reason;
     },
     clearCache() {
       cache?.clear();
