@@ -1,0 +1,121 @@
+/**
+ * Airflow's `SystemsManagerParameterStoreBackend` (amazon provider): parameters named
+ * `/<prefix>/<id>` (a leading `/` is added when missing), read with GetParameter and
+ * `WithDecryption: true`. The value is returned as stored (a connection URI or JSON). Only
+ * `ParameterNotFound` counts as not found. The SDK is imported on first use; one client is reused.
+ */
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
+import type { Connection } from '../connection.js';
+import { consoleLogger } from '../logger.js';
+import { batchPlan, kindKwargs, kindRules, type LookupPattern, locateWith } from './airflow-kwargs.js';
+import {
+  type AwsCommonOptions,
+  awsOptionsFromKwargs,
+  lazyAwsClient,
+  logNotFound,
+  mapAwsError,
+} from './aws-common.js';
+import { buildPath, parseConnection, rawBackend } from './base.js';
+
+const DRIVER_NAME = 'aws-ssm';
+const SDK = '@aws-sdk/client-ssm';
+type Sdk = typeof import('@aws-sdk/client-ssm');
+
+export interface AwsSsmOptions extends AwsCommonOptions {
+  /** Connections prefix; `null` disables connections. Default `/airflow/connections`. */
+  connectionsPrefix?: string | null;
+  /** Variables prefix. Default `/airflow/variables`. */
+  variablesPrefix?: string | null;
+  /** Config prefix. Default `/airflow/config`. */
+  configPrefix?: string | null;
+  /** Only ids matching (Python `re.match`, case-insensitive) are looked up. Default: all. */
+  connectionsLookupPattern?: LookupPattern | null;
+  variablesLookupPattern?: LookupPattern | null;
+  configLookupPattern?: LookupPattern | null;
+  /** A ready client (tests, tracing); the session options are then ignored. */
+  client?: SSMClient;
+}
+
+export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
+  const prefix = (p: string | null | undefined, dflt: string) =>
+    p === undefined ? dflt : p === null ? null : p.replace(/\/+$/, '');
+  const rules = kindRules(
+    {
+      connection: prefix(options.connectionsPrefix, '/airflow/connections'),
+      variable: prefix(options.variablesPrefix, '/airflow/variables'),
+      config: prefix(options.configPrefix, '/airflow/config'),
+    },
+    {
+      connection: options.connectionsLookupPattern,
+      variable: options.variablesLookupPattern,
+      config: options.configLookupPattern,
+    },
+    'prefix',
+  );
+  const logger = options.logger ?? consoleLogger;
+  const aws = lazyAwsClient<Sdk>({
+    backend: DRIVER_NAME,
+    pkg: SDK,
+    options,
+    injected: options.client,
+    roleSessionName: 'Airflow_SystemsManagerParameterStoreBackend__connection',
+    create: (sdk, config) => new sdk.SSMClient(config),
+  });
+  const locate = (kind: SecretKind, id: string) =>
+    locateWith(rules, kind, id, (p) => {
+      const name = buildPath(p, id);
+      return { name: name.startsWith('/') ? name : `/${name}` };
+    });
+
+  return rawBackend({
+    name: DRIVER_NAME,
+    locate,
+    async fetch(name) {
+      try {
+        const out = await aws.send<{ Parameter?: { Value?: string } }>(
+          name,
+          (sdk) => new sdk.GetParameterCommand({ Name: name, WithDecryption: true }),
+        );
+        return out.Parameter?.Value ?? null;
+      } catch (e) {
+        if ((e as Error)?.name === 'ParameterNotFound')
+          return logNotFound(logger, DRIVER_NAME, name, 'ParameterNotFound');
+        throw mapAwsError(DRIVER_NAME, name, e);
+      }
+    },
+    // GetParameters, 10 names a call (used by the resolver's prefetch); unknown names come back as InvalidParameters.
+    async getMany(kind, ids) {
+      const { result, idByName } = batchPlan<Connection | string>(locate, kind, ids);
+      const names = [...idByName.keys()];
+      for (let i = 0; i < names.length; i += 10) {
+        const chunk = names.slice(i, i + 10);
+        const out = await aws
+          .send<{ Parameters?: { Name?: string; Value?: string }[] }>(
+            chunk[0]!,
+            (sdk) => new sdk.GetParametersCommand({ Names: chunk, WithDecryption: true }),
+          )
+          .catch((e: unknown) => {
+            throw mapAwsError(DRIVER_NAME, chunk.join(', '), e);
+          });
+        for (const { Name: name = '', Value: value } of out.Parameters ?? []) {
+          const id = idByName.get(name);
+          if (id === undefined || value === undefined) continue;
+          if (kind !== 'connection') result.set(id, value);
+          else if (value.trim()) result.set(id, parseConnection(DRIVER_NAME, id, value, name));
+        }
+      }
+      return result;
+    },
+    close: () => aws.close(),
+  });
+}
+
+/** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend`. */
+export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
+  return awsSsm({
+    ...awsOptionsFromKwargs(kw, context, { id: 'ssm', envSuffix: 'SSM' }),
+    ...kindKwargs(kw, 'prefix'),
+    logger: context.logger,
+  });
+}
