@@ -9,6 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AdapterContext, AdapterModule, SecretsBackend } from './backend.js';
 import type { CacheOptions } from './cache.js';
+import { type AirflowCfg, EMPTY_CFG, loadAirflowCfg } from './airflow-cfg.js';
 import { ConfigurationError, describeError, isAirflowSecretsError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { createResolver, type Resolver, type ResolverOptions } from './resolver.js';
@@ -173,32 +174,59 @@ function runCommand(setting: string, command: string): string {
 }
 
 export interface SettingsReader {
-  /** The value of an `AIRFLOW__SECTION__KEY` setting with Airflow's precedence: env > `_CMD` > `_SECRET`. */
+  /**
+   * The value of an `AIRFLOW__SECTION__KEY` setting with Airflow's precedence: env > env `_CMD` >
+   * env `_SECRET` > `airflow.cfg` > cfg `_cmd` > cfg `_secret`. `_CMD`/`_SECRET` only for sensitive settings.
+   */
   get(name: string): Promise<string | undefined>;
+  /** The same for a non-sensitive setting: env, then `airflow.cfg`. */
+  plain(name: string): string | undefined;
 }
 
-function settingsReader(env: Env, secretBackend: () => SecretsBackend | null): SettingsReader {
+function sectionKey(name: string): [string, string] {
+  const [, section = '', key = ''] = /^AIRFLOW__(.+?)__(.+)$/.exec(name) ?? [];
+  return [section.toLowerCase(), key.toLowerCase()];
+}
+
+function settingsReader(env: Env, cfg: AirflowCfg, secretBackend: () => SecretsBackend | null): SettingsReader {
+  const viaSecret = async (setting: string, secretId: string): Promise<string | undefined> => {
+    const b = secretBackend();
+    if (!b?.getConfig) return undefined;
+    try {
+      return (await b.getConfig(secretId)) ?? undefined;
+    } catch (e) {
+      throw new ConfigurationError(
+        setting,
+        `Cannot retrieve config from alternative secrets backend for ${setting}. Make sure it is configured properly and that the Backend is accessible. (${isAirflowSecretsError(e) ? e.message : describeError(e)})`,
+        { cause: e },
+      );
+    }
+  };
+  const plain = (name: string): string | undefined => {
+    const direct = env[name];
+    if (direct !== undefined) return direct;
+    const [section, key] = sectionKey(name);
+    return cfg.get(section, key);
+  };
   return {
+    plain,
     async get(name) {
       const direct = env[name];
       if (direct !== undefined) return direct;
-      if (!SENSITIVE.has(name)) return undefined;
-      const cmd = env[`${name}_CMD`];
-      if (cmd !== undefined) return runCommand(`${name}_CMD`, cmd);
-      const secretId = env[`${name}_SECRET`];
-      if (secretId !== undefined) {
-        const b = secretBackend();
-        if (!b?.getConfig) return undefined;
-        try {
-          return (await b.getConfig(secretId)) ?? undefined;
-        } catch (e) {
-          throw new ConfigurationError(
-            `${name}_SECRET`,
-            `Cannot retrieve config from alternative secrets backend for ${name}_SECRET. Make sure it is configured properly and that the Backend is accessible. (${isAirflowSecretsError(e) ? e.message : describeError(e)})`,
-            { cause: e },
-          );
-        }
+      const sensitive = SENSITIVE.has(name);
+      if (sensitive) {
+        const cmd = env[`${name}_CMD`];
+        if (cmd !== undefined) return runCommand(`${name}_CMD`, cmd);
+        const secretId = env[`${name}_SECRET`];
+        if (secretId !== undefined) return viaSecret(`${name}_SECRET`, secretId);
       }
+      const [section, key] = sectionKey(name);
+      const fromCfg = cfg.get(section, key);
+      if (fromCfg !== undefined || !sensitive) return fromCfg;
+      const cmd = cfg.get(section, `${key}_cmd`);
+      if (cmd !== undefined) return runCommand(`[${section}] ${key}_cmd`, cmd);
+      const secretId = cfg.get(section, `${key}_secret`);
+      if (secretId !== undefined) return viaSecret(`[${section}] ${key}_secret`, secretId);
       return undefined;
     },
   };
@@ -278,13 +306,18 @@ function parseOrder(raw: string | undefined): Array<(typeof ORDER_KINDS)[number]
 
 export interface FromEnvOptions extends Partial<Omit<ResolverOptions, 'backends'>> {
   logger?: Logger;
+  /** Read `$AIRFLOW_CONFIG` / `$AIRFLOW_HOME/airflow.cfg` for settings the environment does not set. Default true. */
+  readAirflowCfg?: boolean;
 }
 
 /** The resolver's cache settings from `AIRFLOW__SECRETS__USE_CACHE` and `…__CACHE_TTL_SECONDS`. */
-export function cacheFromEnv(env: Env): false | CacheOptions {
-  const use = env.AIRFLOW__SECRETS__USE_CACHE;
+export function cacheFromEnv(
+  env: Env,
+  read: (name: string) => string | undefined = (name) => env[name],
+): false | CacheOptions {
+  const use = read('AIRFLOW__SECRETS__USE_CACHE');
   if (use === undefined || !parseBool('AIRFLOW__SECRETS__USE_CACHE', use)) return false;
-  const rawTtl = env.AIRFLOW__SECRETS__CACHE_TTL_SECONDS;
+  const rawTtl = read('AIRFLOW__SECRETS__CACHE_TTL_SECONDS');
   if (rawTtl === undefined || rawTtl.trim() === '') return { ttl: 900 };
   const ttl = Number(rawTtl.trim());
   if (!/^\s*[+-]?\d+\s*$/.test(rawTtl) || !Number.isSafeInteger(ttl) || ttl < 0) {
@@ -312,14 +345,17 @@ export async function resolverFromEnv(env: Env = process.env, options: FromEnvOp
   const logger = options.logger ?? consoleLogger;
   const context: AdapterContext = { env, logger };
   let customBackend: SecretsBackend | null = null;
-  const settings = settingsReader(env, () => customBackend);
+  const home = airflowHome(env);
+  const cfgFile = env.AIRFLOW_CONFIG || path.join(home, 'airflow.cfg');
+  const cfg = options.readAirflowCfg === false ? EMPTY_CFG : loadAirflowCfg(cfgFile, env);
+  const settings = settingsReader(env, cfg, () => customBackend);
 
-  const backendName = env[BACKEND_SETTING]?.trim();
+  const backendName = settings.plain(BACKEND_SETTING)?.trim();
   if (backendName) {
     const kwargs = parseKwargs(await settings.get(KWARGS_SETTING), logger);
     customBackend = await backendFromClassPath(backendName, kwargs, context);
   }
-  const order = parseOrder(env.AIRFLOW__SECRETS__BACKENDS_ORDER);
+  const order = parseOrder(settings.plain('AIRFLOW__SECRETS__BACKENDS_ORDER'));
 
   const { environmentVariables } = await import('./backends/environment.js');
   const envBackend = environmentVariables({ env });
@@ -329,7 +365,7 @@ export async function resolverFromEnv(env: Env = process.env, options: FromEnvOp
     (await settings.get('AIRFLOW__CORE__SQL_ALCHEMY_CONN'));
   const fernetKey = await settings.get('AIRFLOW__CORE__FERNET_KEY');
   const { metastoreFromSettings } = await import('./backends/metastore.js');
-  const metastoreBackend = metastoreFromSettings({ sqlAlchemyConn, fernetKey, airflowHome: airflowHome(env), logger });
+  const metastoreBackend = metastoreFromSettings({ sqlAlchemyConn, fernetKey, airflowHome: home, logger });
 
   const backends: SecretsBackend[] = [];
   for (const kind of order) {
@@ -337,6 +373,6 @@ export async function resolverFromEnv(env: Env = process.env, options: FromEnvOp
     if (kind === 'environment_variable') backends.push(envBackend);
     if (kind === 'metastore') backends.push(metastoreBackend);
   }
-  const { logger: _l, ...rest } = options;
-  return createResolver({ cache: cacheFromEnv(env), ...rest, logger, backends });
+  const { logger: _l, readAirflowCfg: _r, ...rest } = options;
+  return createResolver({ cache: cacheFromEnv(env, settings.plain), ...rest, logger, backends });
 }
