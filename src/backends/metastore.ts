@@ -1,0 +1,236 @@
+/**
+ * Airflow's `MetastoreBackend`: connections and variables read from (and, for local development,
+ * written to) Airflow's own metadata database — SQLite, PostgreSQL or MySQL/MariaDB, addressed by a
+ * SQLAlchemy URL — with Fernet decryption and key rotation. See docs/metastore.md.
+ */
+import { existsSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../backend.js';
+import type { Connection } from '../connection.js';
+import { BackendUnavailableError, ConfigurationError, describeError } from '../errors.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import { classifyDriverError, openDriver, type SqlDriver } from '../metastore/drivers.js';
+import { fernetFromSetting, type MultiFernet } from '../metastore/fernet.js';
+import * as store from '../metastore/store.js';
+import { parseSqlAlchemyUrl, SQL_ALCHEMY_CONN_SETTING } from '../metastore/url.js';
+import { DEFAULT_TIMEOUT_MS, withDeadline } from './base.js';
+
+const DRIVER_NAME = 'metastore';
+
+export interface MetastoreOptions {
+  /** SQLAlchemy URL: `sqlite:////abs/path`, `postgresql[+driver]://…`, `mysql[+driver]://…`. */
+  url: string;
+  /** `AIRFLOW__CORE__FERNET_KEY`: comma-separated keys, the first encrypts. Unset/empty: plain text. */
+  fernetKey?: string | null | undefined;
+  /** Default `consoleLogger`. */
+  logger?: Logger;
+  /** Most server connections held at once. Default 4. */
+  poolSize?: number;
+  /** Bound on one database call, in ms. Default `DEFAULT_TIMEOUT_MS` (10 s). */
+  timeoutMs?: number;
+  /** A SQLite file that does not exist: `'error'` (default) or `'not-found'` for every lookup. */
+  missingDatabase?: 'not-found' | 'error';
+  /** Called after each committed write, e.g. to invalidate a cache. */
+  onWrite?: (kind: 'connection' | 'variable', id: string) => void;
+  /** The setting the URL came from, named in errors. Default `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`. */
+  urlSetting?: string;
+}
+
+export interface MetastoreBackend extends SecretsBackend {
+  /** Create or replace a variable (Airflow's `Variable.set`), encrypted when a key is configured. */
+  setVariable(key: string, value: string, opts?: { description?: string | null }): Promise<void>;
+  /** `true` when a row was deleted. */
+  deleteVariable(key: string): Promise<boolean>;
+  /** Insert a connection; an existing id throws `ConnectionExistsError` unless `overwrite`. */
+  setConnection(conn: Connection, opts?: { overwrite?: boolean }): Promise<void>;
+  deleteConnection(connId: string): Promise<boolean>;
+  /** Create the `connection` and `variable` tables when missing (Airflow-compatible DDL). */
+  ensureSchema(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function metastore(options: MetastoreOptions): MetastoreBackend {
+  const url = parseSqlAlchemyUrl(options.url, options.urlSetting ?? SQL_ALCHEMY_CONN_SETTING);
+  const logger = options.logger ?? consoleLogger;
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  let fernet: { value: MultiFernet | null } | undefined;
+  const ctx: store.StoreContext = {
+    backend: DRIVER_NAME,
+    database: url.redacted,
+    logger,
+    fernet: () => (fernet ??= { value: fernetFromSetting(options.fernetKey) }).value,
+  };
+  const sql = store.sqlFor(url.dialect);
+  const isFile = url.dialect === 'sqlite' && url.sqlitePath !== ':memory:';
+  let driver: Promise<SqlDriver> | undefined;
+  let schemaReady = false;
+  let closed = false;
+
+  const getDriver = (write: boolean): Promise<SqlDriver> | null => {
+    if (closed)
+      throw new BackendUnavailableError(DRIVER_NAME, `The metastore backend for ${url.redacted} is closed`);
+    if (!driver && isFile && !write && !existsSync(url.sqlitePath!)) {
+      if (options.missingDatabase === 'not-found') return null;
+      throw new BackendUnavailableError(DRIVER_NAME, `The metadata database ${url.redacted} does not exist`);
+    }
+    driver ??= openDriver(url, {
+      poolSize: options.poolSize ?? 4,
+      timeoutMs,
+      create: write,
+      onIdleError: (e) =>
+        logger.warn('metastore: an idle database connection failed', { error: describeError(e) }),
+    }).then(async (d) => {
+      if (url.sqlitePath === ':memory:') await store.ensureSchema(d, 'sqlite');
+      return d;
+    });
+    driver.catch(() => (driver = undefined));
+    return driver;
+  };
+
+  /** Run one operation with a deadline, mapping driver failures to typed errors. */
+  const use = async <T>(write: boolean, id: string, fn: (d: SqlDriver) => Promise<T>): Promise<T | null> => {
+    try {
+      const d = getDriver(write);
+      if (d === null) return null;
+      return await withDeadline(DRIVER_NAME, id, timeoutMs, async () => {
+        const db = await d;
+        if (write && db.dialect === 'sqlite' && !schemaReady) {
+          await store.ensureSchema(db, 'sqlite');
+          schemaReady = true;
+        }
+        return fn(db);
+      });
+    } catch (e) {
+      throw store.mapDriverError(ctx, url.dialect, e, id);
+    }
+  };
+  const wrote = (kind: 'connection' | 'variable', id: string) => options.onWrite?.(kind, id);
+
+  return {
+    name: DRIVER_NAME,
+    locate(kind: SecretKind, id: string): Lookup {
+      if (kind === 'connection') return { name: `connection.conn_id=${id}` };
+      if (kind === 'variable') return { name: `variable.key=${id}` };
+      return { skip: 'the metadata database holds no config values' };
+    },
+    async getConnection(connId) {
+      const row = await use(
+        false,
+        connId,
+        async (d) => (await d.all(sql.getConnection, [connId]))[0] ?? null,
+      );
+      return row ? store.connectionFromRow(ctx, connId, row) : null;
+    },
+    async getVariable(key) {
+      const row = await use(false, key, async (d) => (await d.all(sql.getVariable, [key]))[0] ?? null);
+      return row ? store.variableFromRow(ctx, key, row) : null;
+    },
+    async setVariable(key, value, opts = {}) {
+      const [val, encrypted] = store.encryptField(ctx, value);
+      await use(true, key, (d) =>
+        d.transaction((tx) => tx.run(sql.upsertVariable, [key, val, opts.description ?? null, encrypted])),
+      );
+      wrote('variable', key);
+    },
+    async deleteVariable(key) {
+      const n = await use(true, key, (d) => d.transaction((tx) => tx.run(sql.deleteVariable, [key])));
+      if (n) wrote('variable', key);
+      return (n ?? 0) > 0;
+    },
+    async setConnection(conn, opts = {}) {
+      const id = conn.id;
+      if (!id) throw new ConfigurationError('conn_id', 'A connection to store needs a non-empty conn_id');
+      const params = store.connectionParams(ctx, conn);
+      await use(true, id, (d) =>
+        d.transaction(async (tx) => {
+          const exists = (await tx.all(sql.connectionExists, [id])).length > 0;
+          if (exists && !opts.overwrite) throw new store.ConnectionExistsError(id);
+          if (exists) await tx.run(sql.updateConnection, [...params, id]);
+          else
+            await tx.run(sql.insertConnection, [id, ...params]).catch((e) => {
+              // Another writer inserted the id since our check.
+              throw classifyDriverError(d.dialect, e) === 'unique' ? new store.ConnectionExistsError(id) : e;
+            });
+        }),
+      );
+      wrote('connection', id);
+    },
+    async deleteConnection(connId) {
+      const n = await use(true, connId, (d) => d.transaction((tx) => tx.run(sql.deleteConnection, [connId])));
+      if (n) wrote('connection', connId);
+      return (n ?? 0) > 0;
+    },
+    async ensureSchema() {
+      await use(true, 'schema', async (d) => {
+        await d.transaction((tx) => store.ensureSchema(tx, d.dialect));
+        schemaReady = true;
+      });
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      const d = driver;
+      driver = undefined;
+      if (d) await d.then((x) => x.close()).catch(() => undefined);
+    },
+  };
+}
+
+/**
+ * The metastore as Airflow configures it: the configured URL (unreachable → an error), or the
+ * default `sqlite:///$AIRFLOW_HOME/airflow.db`, which is read only if it exists (a missing default
+ * database is "not found" for every lookup; no file is created).
+ */
+export function metastoreFromSettings(settings: {
+  sqlAlchemyConn?: string | null | undefined;
+  fernetKey?: string | null | undefined;
+  airflowHome: string;
+  logger?: Logger;
+  onWrite?: MetastoreOptions['onWrite'];
+  urlSetting?: string;
+}): MetastoreBackend {
+  const base = {
+    fernetKey: settings.fernetKey ?? null,
+    ...(settings.logger ? { logger: settings.logger } : {}),
+    ...(settings.onWrite ? { onWrite: settings.onWrite } : {}),
+  };
+  const configured = settings.sqlAlchemyConn?.trim();
+  if (configured) {
+    return metastore({
+      ...base,
+      url: configured,
+      urlSetting: settings.urlSetting ?? SQL_ALCHEMY_CONN_SETTING,
+    });
+  }
+  const file = path.resolve(settings.airflowHome, 'airflow.db');
+  return metastore({ ...base, url: `sqlite:///${file}`, missingDatabase: 'not-found' });
+}
+
+/** `airflow.secrets.metastore.MetastoreBackend`: takes no kwargs; reads Airflow's settings from `context.env`. */
+export function fromAirflowKwargs(
+  kwargs: Record<string, unknown>,
+  context: AdapterContext,
+): MetastoreBackend {
+  const unknown = Object.keys(kwargs)[0];
+  if (unknown !== undefined) {
+    throw new ConfigurationError(
+      `AIRFLOW__SECRETS__BACKEND_KWARGS.${unknown}`,
+      `MetastoreBackend takes no backend_kwargs (got '${unknown}')`,
+    );
+  }
+  const env = context.env;
+  const fromDatabase = env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN;
+  const home = env.AIRFLOW_HOME;
+  return metastoreFromSettings({
+    sqlAlchemyConn: fromDatabase || env.AIRFLOW__CORE__SQL_ALCHEMY_CONN,
+    urlSetting: fromDatabase ? SQL_ALCHEMY_CONN_SETTING : 'AIRFLOW__CORE__SQL_ALCHEMY_CONN',
+    fernetKey: env.AIRFLOW__CORE__FERNET_KEY,
+    airflowHome: !home
+      ? path.join(os.homedir(), 'airflow')
+      : home.startsWith('~')
+        ? path.join(os.homedir(), home.slice(1))
+        : home,
+    logger: context.logger,
+  });
+}

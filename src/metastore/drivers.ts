@@ -1,0 +1,320 @@
+/**
+ * One small SQL seam over the three drivers, each imported only when its dialect is used:
+ * better-sqlite3 (SQLite, synchronous, one handle, operations serialised), `pg` (a bounded
+ * `pg.Pool`) and `mysql2` (a bounded pool, server-side prepared statements). SQL is written with
+ * `?` placeholders and always parameterised; the PostgreSQL driver renumbers them to `$n`.
+ * Drivers throw the raw driver errors; `classifyDriverError` tells the store what kind they are.
+ */
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type BetterSqlite3 from 'better-sqlite3';
+import type * as Mysql2 from 'mysql2/promise';
+import type * as Pg from 'pg';
+import { importOptional } from '../backends/base.js';
+import { type DatabaseUrl, type Dialect, queryValue } from './url.js';
+
+export type SqlValue = string | number | boolean | null;
+export type Row = Record<string, unknown>;
+
+export interface SqlExecutor {
+  /** Rows of a SELECT. */
+  all(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** Execute a statement; resolves to the number of affected rows. */
+  run(sql: string, params?: readonly SqlValue[]): Promise<number>;
+}
+
+export interface SqlDriver extends SqlExecutor {
+  readonly dialect: Dialect;
+  /** Run `fn` in one transaction: committed when it resolves, rolled back when it throws. */
+  transaction<T>(fn: (tx: SqlExecutor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export interface DriverOptions {
+  poolSize: number;
+  timeoutMs: number;
+  /** SQLite: create the file if it does not exist (writes only). */
+  create?: boolean;
+  /** Receives errors of idle pooled connections (e.g. the server went away). */
+  onIdleError?: (e: unknown) => void;
+}
+
+const USED_BY = 'the metastore backend';
+
+export async function openDriver(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
+  if (url.dialect === 'sqlite') return openSqlite(url, options);
+  if (url.dialect === 'postgresql') return openPostgres(url, options);
+  return openMysql(url, options);
+}
+
+async function openSqlite(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
+  const mod = await importOptional<{ default?: typeof BetterSqlite3 } & typeof BetterSqlite3>(
+    'better-sqlite3',
+    USED_BY,
+  );
+  const Database = (mod.default ?? mod) as typeof BetterSqlite3;
+  const file = url.sqlitePath ?? ':memory:';
+  const db = new Database(file, {
+    fileMustExist: file !== ':memory:' && !options.create,
+    timeout: options.timeoutMs,
+  });
+  // One connection: serialise every operation so a transaction never interleaves with another.
+  let queue: Promise<unknown> = Promise.resolve();
+  const serial = <T>(fn: () => Promise<T> | T): Promise<T> => {
+    const next = queue.then(fn, fn);
+    queue = next.catch(() => undefined);
+    return next;
+  };
+  const exec: SqlExecutor = {
+    all: async (sql, params = []) => db.prepare(sql).all(...sqliteParams(params)) as Row[],
+    run: async (sql, params = []) => db.prepare(sql).run(...sqliteParams(params)).changes,
+  };
+  let closed = false;
+  return {
+    dialect: 'sqlite',
+    all: (sql, params) => serial(() => exec.all(sql, params)),
+    run: (sql, params) => serial(() => exec.run(sql, params)),
+    transaction: (fn) =>
+      serial(async () => {
+        db.prepare('BEGIN IMMEDIATE').run();
+        try {
+          const out = await fn(exec);
+          db.prepare('COMMIT').run();
+          return out;
+        } catch (e) {
+          if (db.inTransaction) db.prepare('ROLLBACK').run();
+          throw e;
+        }
+      }),
+    close: async () => {
+      if (closed) return;
+      closed = true;
+      await serial(() => db.close());
+    },
+  };
+}
+
+function sqliteParams(params: readonly SqlValue[]): unknown[] {
+  return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
+}
+
+async function openPostgres(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
+  const mod = await importOptional<{ default?: typeof Pg } & typeof Pg>('pg', USED_BY);
+  const pg = (mod.default ?? mod) as typeof Pg;
+  const host =
+    queryValue(url, 'host') ??
+    url.host ??
+    (existsSync('/var/run/postgresql') ? '/var/run/postgresql' : 'localhost');
+  const portText = queryValue(url, 'port');
+  const config: Pg.PoolConfig = {
+    host,
+    port: portText !== undefined ? Number(portText) : (url.port ?? 5432),
+    database: url.database ?? queryValue(url, 'dbname') ?? url.username ?? undefined,
+    max: options.poolSize,
+    idleTimeoutMillis: 10_000,
+    connectionTimeoutMillis: options.timeoutMs,
+    query_timeout: options.timeoutMs,
+    allowExitOnIdle: true,
+    ssl: await pgSsl(url),
+  };
+  const user = url.username ?? queryValue(url, 'user');
+  const password = url.password ?? queryValue(url, 'password');
+  if (user !== undefined && user !== null) config.user = user;
+  if (password !== undefined && password !== null) config.password = password;
+  const appName = queryValue(url, 'application_name');
+  if (appName !== undefined) config.application_name = appName;
+  const pool = new pg.Pool(config);
+  pool.on('error', (e) => options.onIdleError?.(e));
+  const toPg = (sql: string) => {
+    let n = 0;
+    return sql.replace(/\?/g, () => `$${++n}`);
+  };
+  const execOn = (c: Pg.Pool | Pg.PoolClient): SqlExecutor => ({
+    all: async (sql, params = []) => (await c.query(toPg(sql), params as unknown[])).rows as Row[],
+    run: async (sql, params = []) => (await c.query(toPg(sql), params as unknown[])).rowCount ?? 0,
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    dialect: 'postgresql',
+    ...execOn(pool),
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const out = await fn(execOn(client));
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () => (closing ??= pool.end()),
+  };
+}
+
+/** libpq `sslmode` (and `sslrootcert`/`sslcert`/`sslkey` file paths) → node-postgres `ssl`. */
+async function pgSsl(url: DatabaseUrl): Promise<Pg.PoolConfig['ssl']> {
+  const mode = queryValue(url, 'sslmode') ?? 'prefer';
+  // libpq's `prefer`/`allow` fall back to plain text when the server has no TLS; node-postgres
+  // cannot negotiate that, so they connect without TLS (see docs/metastore.md).
+  if (mode === 'disable' || mode === 'allow' || mode === 'prefer') return false;
+  const files: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  for (const [param, field] of [
+    ['sslrootcert', 'ca'],
+    ['sslcert', 'cert'],
+    ['sslkey', 'key'],
+  ] as const) {
+    const p = queryValue(url, param);
+    if (p !== undefined && p !== 'system') files[field] = await readFile(p);
+  }
+  if (mode === 'require' && !files.ca) return { ...files, rejectUnauthorized: false };
+  if (mode === 'verify-ca' || mode === 'require') {
+    return { ...files, rejectUnauthorized: true, checkServerIdentity: () => undefined };
+  }
+  return { ...files, rejectUnauthorized: true }; // verify-full (and unknown modes: strictest)
+}
+
+async function openMysql(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
+  const mod = await importOptional<{ default?: unknown }>('mysql2/promise', USED_BY);
+  const mysql = (
+    typeof (mod.default as typeof Mysql2 | undefined)?.createPool === 'function' ? mod.default : mod
+  ) as typeof Mysql2;
+  const config: Mysql2.PoolOptions = {
+    host: url.host ?? 'localhost',
+    port: url.port ?? 3306,
+    connectionLimit: options.poolSize,
+    maxIdle: options.poolSize,
+    idleTimeout: 10_000,
+    connectTimeout: options.timeoutMs,
+    charset: (queryValue(url, 'charset') ?? 'utf8mb4').toUpperCase(),
+    supportBigNumbers: true,
+    dateStrings: true,
+  };
+  if (url.username !== null) config.user = url.username;
+  if (url.password !== null) config.password = url.password;
+  if (url.database !== null) config.database = url.database;
+  const socket = queryValue(url, 'unix_socket');
+  if (socket !== undefined) config.socketPath = socket;
+  const ssl = await mysqlSsl(url);
+  if (ssl) config.ssl = ssl;
+  const pool = mysql.createPool(config);
+  pool.on('connection', (c) => {
+    (c as unknown as { on(ev: string, fn: (e: unknown) => void): void }).on('error', (e) =>
+      options.onIdleError?.(e),
+    );
+  });
+  const execOn = (c: Mysql2.Pool | Mysql2.PoolConnection): SqlExecutor => ({
+    all: async (sql, params = []) => {
+      const [rows] = await c.execute({ sql, timeout: options.timeoutMs }, params as SqlValue[]);
+      return rows as Row[];
+    },
+    run: async (sql, params = []) => {
+      const [res] = await c.execute({ sql, timeout: options.timeoutMs }, params as SqlValue[]);
+      return (res as Mysql2.ResultSetHeader).affectedRows;
+    },
+  });
+  let closing: Promise<void> | undefined;
+  return {
+    dialect: 'mysql',
+    ...execOn(pool),
+    async transaction(fn) {
+      const conn = await pool.getConnection();
+      try {
+        await conn.beginTransaction();
+        const out = await fn(execOn(conn));
+        await conn.commit();
+        return out;
+      } catch (e) {
+        await conn.rollback().catch(() => undefined);
+        throw e;
+      } finally {
+        conn.release();
+      }
+    },
+    close: () => (closing ??= pool.end()),
+  };
+}
+
+/** SQLAlchemy's mysqlclient/PyMySQL `ssl_*` query parameters → mysql2 `ssl`. */
+async function mysqlSsl(url: DatabaseUrl): Promise<Mysql2.PoolOptions['ssl'] | undefined> {
+  const ca = queryValue(url, 'ssl_ca');
+  const cert = queryValue(url, 'ssl_cert');
+  const key = queryValue(url, 'ssl_key');
+  const mode = (queryValue(url, 'ssl_mode') ?? queryValue(url, 'ssl-mode'))?.toUpperCase();
+  const check = queryValue(url, 'ssl_check_hostname');
+  if (!ca && !cert && !key && (mode === undefined || mode === 'DISABLED' || mode === 'PREFERRED'))
+    return undefined;
+  const ssl: Record<string, unknown> = {};
+  if (ca) ssl.ca = await readFile(ca);
+  if (cert) ssl.cert = await readFile(cert);
+  if (key) ssl.key = await readFile(key);
+  ssl.rejectUnauthorized = mode === 'REQUIRED' ? false : check !== 'false';
+  return ssl as Mysql2.PoolOptions['ssl'];
+}
+
+export type DriverErrorKind =
+  | 'missing-table'
+  | 'missing-column'
+  | 'unique'
+  | 'auth'
+  | 'unavailable'
+  | 'timeout'
+  | 'corrupt'
+  | 'missing-file'
+  | 'other';
+
+/** What kind of failure a raw driver error is (by code, never by message text that may quote data). */
+export function classifyDriverError(dialect: Dialect, e: unknown): DriverErrorKind {
+  const err = e as { code?: unknown; errno?: unknown; message?: unknown };
+  const code = typeof err?.code === 'string' ? err.code : '';
+  const message = typeof err?.message === 'string' ? err.message : '';
+  if (
+    ['ECONNREFUSED', 'ENOTFOUND', 'EHOSTUNREACH', 'ECONNRESET', 'ENOENT', 'EPIPE', 'EAI_AGAIN'].includes(code)
+  ) {
+    return 'unavailable';
+  }
+  if (code === 'ETIMEDOUT' || code === 'PROTOCOL_SEQUENCE_TIMEOUT' || /timeout/i.test(message)) {
+    return code.startsWith('SQLITE') ? 'other' : 'timeout';
+  }
+  if (dialect === 'sqlite') {
+    if (code === 'SQLITE_NOTADB' || code.startsWith('SQLITE_CORRUPT')) return 'corrupt';
+    if (code.startsWith('SQLITE_CANTOPEN')) return 'missing-file';
+    if (code.startsWith('SQLITE_CONSTRAINT_UNIQUE') || code === 'SQLITE_CONSTRAINT_PRIMARYKEY')
+      return 'unique';
+    if (code === 'SQLITE_ERROR' && /^no such table/.test(message)) return 'missing-table';
+    if (code === 'SQLITE_ERROR' && /^no such column/.test(message)) return 'missing-column';
+    if (code === 'SQLITE_BUSY' || code === 'SQLITE_LOCKED') return 'timeout';
+    if (code === 'SQLITE_READONLY' || code === 'SQLITE_PERM' || code === 'SQLITE_AUTH') return 'auth';
+    return 'other';
+  }
+  if (dialect === 'postgresql') {
+    if (code === '42P01' || code === '3F000') return 'missing-table';
+    if (code === '42703') return 'missing-column';
+    if (code === '23505') return 'unique';
+    if (code === '28P01' || code === '28000' || code === '42501') return 'auth';
+    if (code === '3D000' || code.startsWith('08') || code === '57P01' || code === '57P03')
+      return 'unavailable';
+    if (code === '57014') return 'timeout';
+    if (/Connection terminated|connect/i.test(message) && code === '') return 'unavailable';
+    return 'other';
+  }
+  if (code === 'ER_NO_SUCH_TABLE') return 'missing-table';
+  if (code === 'ER_BAD_FIELD_ERROR') return 'missing-column';
+  if (code === 'ER_DUP_ENTRY') return 'unique';
+  if (
+    code === 'ER_ACCESS_DENIED_ERROR' ||
+    code === 'ER_DBACCESS_DENIED_ERROR' ||
+    code === 'ER_TABLEACCESS_DENIED_ERROR'
+  ) {
+    return 'auth';
+  }
+  if (code === 'ER_BAD_DB_ERROR' || code === 'PROTOCOL_CONNECTION_LOST' || code === 'POOL_CLOSED')
+    return 'unavailable';
+  return 'other';
+}

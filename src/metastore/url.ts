@@ -1,0 +1,158 @@
+/**
+ * SQLAlchemy database URLs as Airflow takes them in `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`:
+ * `dialect[+driver]://[user[:password]@][host][:port][/database][?query]`, read with the pattern
+ * SQLAlchemy's `make_url` uses (the password runs to the first `@`; user and password are
+ * percent-decoded). `redactUrl` masks the password (as SQLAlchemy's `hide_password`) and any query
+ * value whose name looks secret, so URLs can appear in errors and logs.
+ */
+import path from 'node:path';
+import { ConfigurationError } from '../errors.js';
+
+/** The setting a metastore URL normally comes from; named by configuration errors. */
+export const SQL_ALCHEMY_CONN_SETTING = 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN';
+
+export type Dialect = 'sqlite' | 'postgresql' | 'mysql';
+
+export interface DatabaseUrl {
+  readonly dialect: Dialect;
+  /** The `+driver` part (e.g. `psycopg2`, `pymysql`), or null. Informational: Node uses its own drivers. */
+  readonly driver: string | null;
+  readonly username: string | null;
+  readonly password: string | null;
+  readonly host: string | null;
+  readonly port: number | null;
+  /** Database name (servers) or file path as written (SQLite). */
+  readonly database: string | null;
+  /** Query parameters; a repeated name keeps every value. */
+  readonly query: Readonly<Record<string, readonly string[]>>;
+  /** SQLite only: the absolute file path (relative paths resolved against `cwd`), or `:memory:`. */
+  readonly sqlitePath: string | null;
+  /** The URL with its password masked; safe for messages. */
+  readonly redacted: string;
+}
+
+const DIALECTS: Record<string, Dialect> = {
+  sqlite: 'sqlite',
+  postgresql: 'postgresql',
+  postgres: 'postgresql',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+};
+
+// SQLAlchemy's `_parse_url` pattern (sqlalchemy/engine/url.py), with the same groups.
+const URL_RE =
+  /^(?<name>[\w+]+):\/\/(?:(?<username>[^:/]*)(?::(?<password>[^@]*))?@)?(?:(?:\[(?<ipv6host>[^/?]+)\]|(?<ipv4host>[^/:?]+))?(?::(?<port>[^/?]*))?)?(?:\/(?<database>[^?]*))?(?:\?(?<query>.*))?/su;
+
+const SECRET_QUERY_KEY = /pass|secret|token|credential/i;
+
+/** Parse a SQLAlchemy URL. A malformed URL or an unsupported dialect is a `ConfigurationError` naming `setting`. */
+export function parseSqlAlchemyUrl(
+  url: string,
+  setting: string = SQL_ALCHEMY_CONN_SETTING,
+  cwd: string = process.cwd(),
+): DatabaseUrl {
+  const redacted = redactUrl(url);
+  const m = URL_RE.exec(url.trim());
+  if (!m?.groups) {
+    throw new ConfigurationError(setting, `${setting} is not a SQLAlchemy URL (dialect://…): ${redacted}`);
+  }
+  const g = m.groups;
+  const [base = '', driver = null] = (g.name ?? '').toLowerCase().split('+', 2);
+  const dialect = DIALECTS[base];
+  if (!dialect) {
+    throw new ConfigurationError(
+      setting,
+      `${setting} uses an unsupported database '${base}' (supported: sqlite, postgresql, mysql): ${redacted}`,
+    );
+  }
+  let port: number | null = null;
+  if (g.port !== undefined && g.port !== '') {
+    if (!/^\d+$/.test(g.port) || Number(g.port) > 65535) {
+      throw new ConfigurationError(setting, `${setting} has an invalid port: ${redacted}`);
+    }
+    port = Number(g.port);
+  }
+  const decode = (s: string | undefined): string | null => (s === undefined ? null : unquote(s));
+  const database = g.database === undefined || g.database === '' ? null : g.database;
+  let sqlitePath: string | null = null;
+  if (dialect === 'sqlite') {
+    sqlitePath =
+      database === null || database === ':memory:'
+        ? ':memory:'
+        : path.isAbsolute(database)
+          ? database
+          : path.resolve(cwd, database);
+  }
+  return {
+    dialect,
+    driver: driver || null,
+    username: decode(g.username),
+    password: decode(g.password),
+    host: g.ipv4host ?? g.ipv6host ?? null,
+    port,
+    database,
+    query: parseQuery(g.query ?? ''),
+    sqlitePath,
+    redacted,
+  };
+}
+
+/** Python's `parse_qsl` (blank values dropped, `+` is a space), keeping repeated names. */
+function parseQuery(q: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const part of q.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    if (eq < 0) continue;
+    const k = unquotePlus(part.slice(0, eq));
+    const v = unquotePlus(part.slice(eq + 1));
+    if (v === '') continue;
+    (out[k] ??= []).push(v);
+  }
+  return out;
+}
+
+function unquotePlus(s: string): string {
+  return unquote(s.replace(/\+/g, ' '));
+}
+
+/** Python's `urllib.parse.unquote`: valid `%XX` runs decode as UTF-8 (bad bytes → U+FFFD); the rest stays. */
+function unquote(s: string): string {
+  if (!s.includes('%')) return s;
+  return s.replace(/(?:%[0-9A-Fa-f]{2})+/g, (run) =>
+    Buffer.from(run.replace(/%/g, ''), 'hex').toString('utf8'),
+  );
+}
+
+/** The last value of a query parameter (SQLAlchemy passes single values to the DBAPI). */
+export function queryValue(url: DatabaseUrl, name: string): string | undefined {
+  const v = url.query[name];
+  return v === undefined ? undefined : v[v.length - 1];
+}
+
+/**
+ * The URL with the password replaced by `***` (and secret-looking query values too). Text that is
+ * not a URL at all is replaced entirely, since it might be a secret pasted in the wrong place.
+ */
+export function redactUrl(url: string): string {
+  const text = url.trim();
+  const m = URL_RE.exec(text);
+  if (!m?.groups) return '***';
+  const g = m.groups;
+  let out = `${g.name}://`;
+  if (g.username !== undefined) out += g.password !== undefined ? `${g.username}:***@` : `${g.username}@`;
+  if (g.ipv6host !== undefined) out += `[${g.ipv6host}]`;
+  else if (g.ipv4host !== undefined) out += g.ipv4host;
+  if (g.port !== undefined) out += `:${g.port}`;
+  if (g.database !== undefined) out += `/${g.database}`;
+  if (g.query !== undefined) {
+    out += `?${g.query
+      .split('&')
+      .map((kv) => {
+        const eq = kv.indexOf('=');
+        return eq >= 0 && SECRET_QUERY_KEY.test(unquotePlus(kv.slice(0, eq))) ? `${kv.slice(0, eq)}=***` : kv;
+      })
+      .join('&')}`;
+  }
+  return out;
+}
