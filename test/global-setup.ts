@@ -1,6 +1,57 @@
 /**
- * Starts the servers integration tests need (PostgreSQL, MariaDB) once per run and stops them.
- * Owned by the metastore work; a no-op until then.
+ * Starts the servers the metastore integration tests need — a throwaway PostgreSQL 15 and MariaDB —
+ * once per `vitest run`, hands their admin URLs to the tests (`inject('metastoreDbs')`), and stops
+ * them (killing the processes and deleting their temporary directories) at the end.
+ *
+ * With `CI=true` a server that cannot start fails the whole run. Otherwise the failure is handed to
+ * the tests, and every test that needs that server fails with the reason. When the run's test files
+ * include none that need a database (names containing `metastore` or `.db.`), nothing is started,
+ * unless `AIRFLOW_SECRETS_TEST_DBS=1`.
  */
-export async function setup(): Promise<void> {}
-export async function teardown(): Promise<void> {}
+import type { TestProject } from 'vitest/node';
+import { type MetastoreDbs, type RunningServer, startMariadb, startPostgres } from './helpers/db-servers.js';
+
+const NEEDS_DB = /metastore|\.db\./i;
+
+let running: RunningServer[] = [];
+
+export async function setup(project: TestProject): Promise<void> {
+  const ci = process.env.CI === 'true' || process.env.CI === '1';
+  const dbs: MetastoreDbs = { postgres: null, mysql: null, errors: {} };
+  if (!ci && process.env.AIRFLOW_SECRETS_TEST_DBS !== '1' && !runIncludesDbTests(project)) {
+    dbs.errors.all = 'global setup started no database server: no test file of this run needed one';
+    project.provide('metastoreDbs', dbs);
+    return;
+  }
+  const results = await Promise.allSettled([startPostgres(), startMariadb()]);
+  running = results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  const [pg, maria] = results;
+  if (pg?.status === 'fulfilled') dbs.postgres = pg.value.url;
+  else dbs.errors.postgres = String((pg?.reason as Error)?.message ?? pg?.reason);
+  if (maria?.status === 'fulfilled') dbs.mysql = maria.value.url;
+  else dbs.errors.mariadb = String((maria?.reason as Error)?.message ?? maria?.reason);
+  if (ci && Object.keys(dbs.errors).length > 0) {
+    await teardown();
+    throw new Error(
+      `CI=true: the metastore test servers must start.\n${Object.values(dbs.errors).join('\n')}`,
+    );
+  }
+  project.provide('metastoreDbs', dbs);
+}
+
+export async function teardown(): Promise<void> {
+  const servers = running;
+  running = [];
+  await Promise.allSettled(servers.map((s) => s.stop()));
+}
+
+/** The test files of this run, when vitest has listed them already; unknown → assume yes. */
+function runIncludesDbTests(project: TestProject): boolean {
+  try {
+    const paths =
+      (project.vitest as unknown as { state?: { getPaths?(): string[] } }).state?.getPaths?.() ?? [];
+    return paths.length === 0 || paths.some((p) => NEEDS_DB.test(p));
+  } catch {
+    return true;
+  }
+}

@@ -1,0 +1,3 @@
+import { runMetastoreSuite } from '../helpers/metastore-suite.js';
+
+runMetastoreSuite('postgres');
