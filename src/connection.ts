@@ -443,7 +443,7 @@ export class Connection {
   toString(): string {
     let uri: string;
     try {
-      uri = redact(this.#buildUri(true));
+      uri = redact(this.#buildUri(true)).replaceAll('%2A%2A%2A', MASK);
     } catch {
       uri = '<unprintable>';
     }
