@@ -1,0 +1,269 @@
+/**
+ * Azure Key Vault, as Airflow's `airflow.providers.microsoft.azure.secrets.key_vault.AzureKeyVaultBackend`:
+ * the secret `<prefix><sep><id>` with every `_` replaced by `sep` (e.g. `airflow-connections-my-db`),
+ * latest version. SDKs `@azure/keyvault-secrets` + `@azure/identity`, loaded on the first lookup;
+ * one credential and one `SecretClient` per backend.
+ */
+import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
+import {
+  AccessDeniedError,
+  BackendError,
+  BackendTimeoutError,
+  BackendUnavailableError,
+  ConfigurationError,
+  describeError,
+  ThrottledError,
+} from '../errors.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import { kwargSetting, kwOptString, kwString, pyRstrip } from './airflow-kwargs.js';
+import { DEFAULT_TIMEOUT_MS, importOptional, rawBackend, withDeadline } from './base.js';
+
+const DRIVER_NAME = 'azure-key-vault';
+
+export interface AzureKeyVaultOptions {
+  /** The vault, e.g. `https://my-vault.vault.azure.net/` (Airflow `vault_url`). Required unless `client` is given. */
+  vaultUrl?: string;
+  /** Prefix of connection secrets; `null` disables connections. Default `airflow-connections`. */
+  connectionsPrefix?: string | null;
+  /** Prefix of variable secrets; `null` disables variables. Default `airflow-variables`. */
+  variablesPrefix?: string | null;
+  /** Prefix of config secrets; `null` disables config. Default `airflow-config`. */
+  configPrefix?: string | null;
+  /** Between prefix and id, and the replacement for every `_`. Default `-`. */
+  sep?: string;
+  /** With `clientId` and `clientSecret`: a service principal (`ClientSecretCredential`). */
+  tenantId?: string;
+  clientId?: string;
+  clientSecret?: string;
+  /** With `workloadIdentityTenantId`: the user-assigned identity `DefaultAzureCredential` uses. */
+  managedIdentityClientId?: string;
+  workloadIdentityTenantId?: string;
+  /** A ready `TokenCredential`; the options above are then unused. */
+  credential?: object;
+  /** More options for the credential (`authorityHost`, `tlsOptions`, `disableInstanceDiscovery`, …). */
+  credentialOptions?: Record<string, unknown>;
+  /** More `SecretClient` options (`tlsOptions`, `serviceVersion`, `disableChallengeResourceVerification`, …). */
+  clientOptions?: Record<string, unknown>;
+  /** The SDK's retry policy (429, 408, 5xx, network). Default: the SDK's (3 retries, exponential from 1 s). */
+  retryOptions?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  /** A ready `SecretClient` (or anything with `getSecret`). */
+  client?: AzureSecretClient;
+  /** Deadline of one lookup (token + request + retries), passed to the SDK as `abortSignal`. Default 10 s. */
+  timeoutMs?: number;
+  logger?: Logger;
+  /** Backend name in logs and `explain`. Default `azure-key-vault`. */
+  name?: string;
+}
+
+/** The part of `SecretClient` this adapter uses. */
+export interface AzureSecretClient {
+  getSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<{ value?: string | undefined }>;
+}
+
+type Setting = (option: keyof AzureKeyVaultOptions) => string;
+type Sdk = { SecretClient: new (url: string, credential: object, options: object) => AzureSecretClient };
+type Identity = {
+  ClientSecretCredential: new (t: string, c: string, s: string, o: object) => object;
+  DefaultAzureCredential: new (o: object) => object;
+};
+
+const KWARG_OF: Partial<Record<keyof AzureKeyVaultOptions, string>> = {
+  vaultUrl: 'vault_url',
+  connectionsPrefix: 'connections_prefix',
+  variablesPrefix: 'variables_prefix',
+  configPrefix: 'config_prefix',
+  sep: 'sep',
+  tenantId: 'tenant_id',
+  clientId: 'client_id',
+  clientSecret: 'client_secret',
+  managedIdentityClientId: 'managed_identity_client_id',
+  workloadIdentityTenantId: 'workload_identity_tenant_id',
+};
+const AUTH_ERRORS = new Set([
+  'AuthenticationError',
+  'AuthenticationRequiredError',
+  'AggregateAuthenticationError',
+  'CredentialUnavailableError',
+]);
+
+export function azureKeyVault(options: AzureKeyVaultOptions): SecretsBackend {
+  return create(options, (o) => `${DRIVER_NAME}.${o}`);
+}
+
+/**
+ * Airflow's `backend_kwargs` (snake_case, as `AzureKeyVaultBackend` takes them). `overrides` are
+ * programmatic options laid over the result (e.g. `credentialOptions` for a private authority).
+ */
+export function fromAirflowKwargs(
+  kwargs: Record<string, unknown>,
+  context: AdapterContext,
+  overrides: Partial<AzureKeyVaultOptions> = {},
+): SecretsBackend {
+  const opts: AzureKeyVaultOptions = { logger: context.logger };
+  const known = new Set(Object.values(KWARG_OF));
+  for (const k of Object.keys(kwargs)) {
+    if (!known.has(k)) context.logger.warn(`${DRIVER_NAME}: ignoring unknown backend_kwargs key '${k}'`);
+  }
+  for (const [option, kwarg] of Object.entries(KWARG_OF) as [keyof AzureKeyVaultOptions, string][]) {
+    const prefix = option.endsWith('Prefix');
+    const v = prefix ? kwString(kwargs, kwarg, true) : kwOptString(kwargs, kwarg);
+    if (v !== undefined) (opts as Record<string, unknown>)[option] = v;
+  }
+  return create({ ...opts, ...overrides }, (o) => kwargSetting(KWARG_OF[o] ?? o));
+}
+
+function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend {
+  const name = options.name ?? DRIVER_NAME;
+  const logger = options.logger ?? consoleLogger;
+  const sep = options.sep ?? '-';
+  const vaultUrl = options.vaultUrl ?? '';
+  if (!vaultUrl && !options.client) {
+    throw new ConfigurationError(
+      setting('vaultUrl'),
+      `${name}: vault_url is required (e.g. https://<vault-name>.vault.azure.net/)`,
+    );
+  }
+  const prefix = (p: string | null | undefined, dflt: string) =>
+    p === undefined ? dflt : p === null ? null : p ? pyRstrip(p, sep) : p;
+  const prefixes: Record<SecretKind, string | null> = {
+    connection: prefix(options.connectionsPrefix, 'airflow-connections'),
+    variable: prefix(options.variablesPrefix, 'airflow-variables'),
+    config: prefix(options.configPrefix, 'airflow-config'),
+  };
+  const stem: Record<SecretKind, string> = {
+    connection: 'connections',
+    variable: 'variables',
+    config: 'config',
+  };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+
+  let client: Promise<AzureSecretClient> | undefined;
+  const connect = () => {
+    client ??= open(options, vaultUrl, logger).catch((e: unknown) => {
+      client = undefined;
+      throw e;
+    });
+    return client;
+  };
+
+  return rawBackend({
+    name,
+    locate(kind, id) {
+      const p = prefixes[kind];
+      if (p === null) return { skip: `${stem[kind]}_prefix is null` };
+      // Airflow's override of build_path: every `_` in the whole name becomes `sep`.
+      return { name: (p === '' ? id : `${p}${sep}${id}`).replaceAll('_', sep) };
+    },
+    fetch: (secretName) =>
+      withDeadline(name, secretName, timeoutMs, async (abortSignal) => {
+        const c = await connect();
+        try {
+          const secret = await c.getSecret(secretName, { abortSignal });
+          return typeof secret.value === 'string' ? secret.value : null;
+        } catch (e) {
+          const err = toBackendError(name, secretName, vaultUrl, e);
+          if (err) throw err;
+          logger.debug(`${name}: secret '${secretName}' not found`, { vaultUrl });
+          return null;
+        }
+      }),
+    async close() {
+      client = undefined;
+    },
+  });
+}
+
+/** First lookup: load the SDKs, choose the credential as Airflow does, build the one client. */
+async function open(o: AzureKeyVaultOptions, vaultUrl: string, logger: Logger): Promise<AzureSecretClient> {
+  if (o.client) return o.client;
+  const name = o.name ?? DRIVER_NAME;
+  const { SecretClient } = await importOptional<Sdk>('@azure/keyvault-secrets', DRIVER_NAME);
+  let credential = o.credential;
+  if (!credential) {
+    const identity = await importOptional<Identity>('@azure/identity', DRIVER_NAME);
+    const extra = o.credentialOptions ?? {};
+    if (o.tenantId && o.clientId && o.clientSecret) {
+      logger.debug(`${name}: using ClientSecretCredential`, { tenantId: o.tenantId, clientId: o.clientId });
+      credential = new identity.ClientSecretCredential(o.tenantId, o.clientId, o.clientSecret, extra);
+    } else if (o.managedIdentityClientId && o.workloadIdentityTenantId) {
+      const tenant = o.workloadIdentityTenantId;
+      logger.debug(`${name}: using DefaultAzureCredential with a managed identity`, {
+        managedIdentityClientId: o.managedIdentityClientId,
+        workloadIdentityTenantId: tenant,
+      });
+      credential = new identity.DefaultAzureCredential({
+        ...extra,
+        managedIdentityClientId: o.managedIdentityClientId,
+        workloadIdentityClientId: o.managedIdentityClientId,
+        tenantId: tenant,
+        additionallyAllowedTenants: [tenant],
+      });
+    } else {
+      if (
+        o.tenantId ||
+        o.clientId ||
+        o.clientSecret ||
+        o.managedIdentityClientId ||
+        o.workloadIdentityTenantId
+      ) {
+        logger.warn(
+          `${name}: tenant_id/client_id/client_secret are used only all together, and managed_identity_client_id only with workload_identity_tenant_id (as in Airflow); falling back to DefaultAzureCredential`,
+        );
+      }
+      logger.debug(`${name}: using DefaultAzureCredential`);
+      credential = new identity.DefaultAzureCredential(extra);
+    }
+  }
+  const clientOptions = { ...o.clientOptions, ...(o.retryOptions ? { retryOptions: o.retryOptions } : {}) };
+  return new SecretClient(vaultUrl, credential, clientOptions);
+}
+
+/** `null` means not found (404 / `ResourceNotFoundError`, as Airflow); anything else is a typed failure. */
+function toBackendError(
+  backend: string,
+  secretName: string,
+  vaultUrl: string,
+  e: unknown,
+): BackendError | null {
+  const { name, statusCode, code } = (e ?? {}) as { name?: string; statusCode?: number; code?: string };
+  const opts = { cause: e, secretName };
+  const where = `secret '${secretName}' in ${vaultUrl || 'the vault'}`;
+  if (statusCode === 404) return null;
+  if (name === 'AbortError')
+    return new BackendTimeoutError(backend, `${backend}: aborted reading ${where}`, opts);
+  if (statusCode === 401 || statusCode === 403) {
+    return new AccessDeniedError(
+      backend,
+      `${backend}: access denied (${statusCode}${code ? ` ${code}` : ''}) to ${where}; the identity needs the 'Key Vault Secrets User' role or a 'get' secret access policy`,
+      opts,
+    );
+  }
+  if (name && AUTH_ERRORS.has(name)) {
+    return new AccessDeniedError(
+      backend,
+      `${backend}: could not get a token (${name}) to read ${where}; check tenant_id/client_id/client_secret or the managed identity`,
+      opts,
+    );
+  }
+  if (statusCode === 429)
+    return new ThrottledError(backend, `${backend}: throttled (429) reading ${where}`, opts);
+  if (statusCode === 408 || statusCode === 504) {
+    return new BackendTimeoutError(backend, `${backend}: timed out (${statusCode}) reading ${where}`, opts);
+  }
+  if (
+    (statusCode !== undefined && statusCode >= 500) ||
+    (name === 'RestError' && statusCode === undefined && code !== 'PARSE_ERROR')
+  ) {
+    return new BackendUnavailableError(
+      backend,
+      `${backend}: vault unavailable (${statusCode ?? code ?? 'network error'}) reading ${where}`,
+      opts,
+    );
+  }
+  return new BackendError(
+    backend,
+    'failed',
+    `${backend}: reading ${where} failed: ${describeError(e)}`,
+    opts,
+  );
+}
