@@ -1,6 +1,8 @@
 /**
  * An in-memory backend for tests and local wiring. Connections may be given as a URI or JSON string
- * (parsed like any stored secret), as constructor fields, or as a `Connection`.
+ * (parsed like any stored secret, at each lookup), as constructor fields, or as a `Connection`.
+ * Every lookup returns a new `Connection`, so a caller that mutates one cannot change later answers.
+ * Seed it from Airflow-format fixture files with `fromFixtures` in `airflow-secrets/testing`.
  */
 import type { Lookup, SecretKind, SecretsBackend } from '../backend.js';
 import { Connection, type ConnectionFields } from '../connection.js';
@@ -11,19 +13,40 @@ const DRIVER_NAME = 'memory';
 export type MemoryConnectionValue = string | ConnectionFields | Connection;
 
 export interface MemoryBackendOptions {
-  /** Backend name shown by `explain` and in logs. Default `memory`. */
+  /** Backend name shown by `explain` and in logs (give each one a different name in a chain). Default `memory`. */
   name?: string;
+  /** conn id → a URI or JSON string, constructor fields, or a `Connection`. */
   connections?: Record<string, MemoryConnectionValue>;
+  /** variable key → value (`""` is a value). */
   variables?: Record<string, string>;
+  /** config key → value (Airflow's `get_config`). */
   configs?: Record<string, string>;
 }
 
 export interface MemoryBackend extends SecretsBackend {
+  getConfig(key: string): Promise<string | null>;
+  getMany(kind: SecretKind, ids: readonly string[]): Promise<Map<string, Connection | string | null>>;
   setConnection(id: string, value: MemoryConnectionValue): void;
   setVariable(key: string, value: string): void;
   setConfig(key: string, value: string): void;
   delete(kind: SecretKind, id: string): boolean;
   clear(): void;
+}
+
+/** A copy through the constructor, with the password and extra set as they are. */
+function copyConnection(c: Connection, id: string): Connection {
+  const copy = new Connection({
+    id: c.id ?? id,
+    type: c.type,
+    description: c.description,
+    host: c.host,
+    login: c.login,
+    schema: c.schema,
+    port: c.port,
+  });
+  copy.password = c.password;
+  copy.extra = c.extra;
+  return copy;
 }
 
 export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
@@ -34,22 +57,24 @@ export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
     config: new Map(Object.entries(options.configs ?? {})),
   };
   const toConnection = (id: string, v: MemoryConnectionValue): Connection => {
-    if (v instanceof Connection) return v;
+    if (v instanceof Connection) return copyConnection(v, id);
     if (typeof v === 'string') return parseConnection(name, id, v, id);
     return new Connection({ ...v, id });
   };
+  const connection = (id: string): Connection | null => {
+    const v = stores.connection.get(id) as MemoryConnectionValue | undefined;
+    return v === undefined ? null : toConnection(id, v);
+  };
+  const text = (kind: SecretKind, id: string): string | null =>
+    (stores[kind].get(id) as string | undefined) ?? null;
   return {
     name,
     locate: (_kind: SecretKind, id: string): Lookup => ({ name: id }),
-    async getConnection(connId) {
-      const v = stores.connection.get(connId) as MemoryConnectionValue | undefined;
-      return v === undefined ? null : toConnection(connId, v);
-    },
-    async getVariable(key) {
-      return (stores.variable.get(key) as string | undefined) ?? null;
-    },
-    async getConfig(key) {
-      return (stores.config.get(key) as string | undefined) ?? null;
+    getConnection: async (connId) => connection(connId),
+    getVariable: async (key) => text('variable', key),
+    getConfig: async (key) => text('config', key),
+    async getMany(kind, ids) {
+      return new Map(ids.map((id) => [id, kind === 'connection' ? connection(id) : text(kind, id)]));
     },
     setConnection: (id, value) => void stores.connection.set(id, value),
     setVariable: (key, value) => void stores.variable.set(key, value),
@@ -60,3 +85,6 @@ export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
     },
   };
 }
+
+/** The same factory under the name the testing kit documents. */
+export const memoryBackend = memory;

@@ -90,7 +90,8 @@ export function runBackendConformance(runner: ConformanceRunner, options: Confor
         assert.equal(c.port, 5432);
         assert.equal(c.schema, 'app/db');
         assert.deepEqual(c.extraDejson, { sslmode: 'require', application_name: 'svc' });
-      }));
+      }),
+    );
 
     runner.it('returns a connection stored as JSON', () =>
       withBackend(async (b) => {
@@ -103,7 +104,8 @@ export function runBackendConformance(runner: ConformanceRunner, options: Confor
         assert.equal(c.port, 3306);
         assert.equal(c.schema, 'shop');
         assert.deepEqual(c.extraDejson, { charset: 'utf8mb4' });
-      }));
+      }),
+    );
 
     runner.it('never shows the password in JSON.stringify, String() or util.inspect', () =>
       withBackend(async (b) => {
@@ -112,30 +114,35 @@ export function runBackendConformance(runner: ConformanceRunner, options: Confor
         for (const text of [JSON.stringify(c), String(c), `${c}`, inspect(c, { depth: 5 })]) {
           assert.ok(!text.includes(CONFORMANCE_PASSWORD), 'password leaked');
         }
-      }));
+      }),
+    );
 
     runner.it('returns null for a connection id it does not have', () =>
       withBackend(async (b) => {
         assert.equal(await b.getConnection(id('conformance_missing')), null);
-      }));
+      }),
+    );
 
     runner.it('returns a variable value as the stored string', () =>
       withBackend(async (b) => {
         assert.equal(await b.getVariable(id('conformance_var')), 'hello world');
         assert.equal(await b.getVariable(id('conformance_json_var')), '{"a": [1, 2, 3]}');
-      }));
+      }),
+    );
 
     if (emptyOk) {
       runner.it('returns an empty variable as "" (found), not null', () =>
         withBackend(async (b) => {
           assert.equal(await b.getVariable(id('conformance_empty_var')), '');
-        }));
+        }),
+      );
     }
 
     runner.it('returns null for a variable key it does not have', () =>
       withBackend(async (b) => {
         assert.equal(await b.getVariable(id('conformance_missing')), null);
-      }));
+      }),
+    );
 
     runner.it('answers concurrent lookups consistently', () =>
       withBackend(async (b) => {
@@ -148,7 +155,8 @@ export function runBackendConformance(runner: ConformanceRunner, options: Confor
           if (i % 2) assert.equal(r, 'hello world');
           else assert.equal((r as { host: string }).host, 'db.example.com');
         });
-      }));
+      }),
+    );
 
     runner.it('locate() names a secret for each kind without doing I/O', () =>
       withBackend(async (b) => {
@@ -157,7 +165,8 @@ export function runBackendConformance(runner: ConformanceRunner, options: Confor
         const v = b.locate('variable', id('conformance_var'));
         assert.ok('name' in v, 'variables should be located by name');
         assert.equal(typeof v.name, 'string');
-      }));
+      }),
+    );
 
     runner.it('close() can be called twice', async () => {
       const b = await options.create(seed);
