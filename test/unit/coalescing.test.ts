@@ -53,7 +53,7 @@ function gated(
 }
 
 /** Release the backends in order until every lookup has settled. */
-async function drain(all: Promise<unknown>, ...backends: Array<ReturnType<typeof gated>>) {
+async function drain<T>(all: Promise<T>, ...backends: Array<ReturnType<typeof gated>>): Promise<T> {
   let done = false;
   const watched = all.finally(() => {
     done = true;
