@@ -52,7 +52,10 @@ export async function openClient(
   own: (c: GcpSecretManagerClient) => void,
 ): Promise<{ client: GcpSecretManagerClient; project: string }> {
   const auth: Record<string, unknown> = {};
+  const env = o.env ?? process.env;
   let key: Record<string, unknown> | undefined;
+  // ADC's first step, read from our env (which may come from an --env-file, not process.env).
+  const adcFile = o.client ? undefined : env.GOOGLE_APPLICATION_CREDENTIALS;
   if (o.keyFilename !== undefined) {
     key = await readJson(o.keyFilename, setting('keyFilename'));
     auth.keyFilename = o.keyFilename;
@@ -68,9 +71,11 @@ export async function openClient(
       key = parseJson(c, setting('credentialConfigFile'));
       auth.credentials = key;
     }
+  } else if (adcFile) {
+    key = await readJson(adcFile, 'GOOGLE_APPLICATION_CREDENTIALS');
+    auth.keyFilename = adcFile;
   }
   if (o.scopes) auth.scopes = o.scopes;
-  const env = o.env ?? process.env;
   const known =
     o.projectId ??
     (typeof key?.project_id === 'string' ? key.project_id : undefined) ??

@@ -358,6 +358,32 @@ describe('gcp-secret-manager client and project', () => {
     expect(fake.requests.map((r) => r.name.split('/')[1])).toEqual(['kw-project', 'env-project']);
   });
 
+  it('reads GOOGLE_APPLICATION_CREDENTIALS from the given env (e.g. an --env-file) for the key and its project', async () => {
+    const file = path.join(tmp, 'adc.json');
+    writeFileSync(file, JSON.stringify(serviceAccountKey('adc-file-project')));
+    const b = fromAirflowKwargs(
+      {},
+      { env: { GOOGLE_APPLICATION_CREDENTIALS: file }, logger: captureLogger().logger },
+      { clientOptions: clientOptions() },
+    );
+    open.push(b);
+    await b.getVariable('x');
+    expect(fake.requests[0]?.name).toBe(
+      'projects/adc-file-project/secrets/airflow-variables-x/versions/latest',
+    );
+    const missing = fromAirflowKwargs(
+      {},
+      {
+        env: { GOOGLE_APPLICATION_CREDENTIALS: path.join(tmp, 'nope.json') },
+        logger: captureLogger().logger,
+      },
+      { clientOptions: clientOptions() },
+    );
+    open.push(missing);
+    const err = await rejection(missing.getVariable('x'));
+    expect((err as ConfigurationError).setting).toBe('GOOGLE_APPLICATION_CREDENTIALS');
+  });
+
   describe('with Application Default Credentials (fake metadata server, no gcloud on PATH)', () => {
     let meta: http.Server;
     let metaProject: string | null = null;
