@@ -30,7 +30,11 @@ function recording(name: string, store: Store = {}, opts: { batch?: boolean } = 
   const batches: Array<[SecretKind, string[]]> = [];
   let running = 0;
   let maxRunning = 0;
-  const fault: { batch?: () => unknown; single?: (id: string) => unknown; omit?: string[] } = {};
+  const fault: {
+    batch?: (() => unknown) | undefined;
+    single?: ((id: string) => unknown) | undefined;
+    omit?: string[];
+  } = {};
   const value = (kind: SecretKind, id: string): Connection | string | null => {
     if (kind === 'connection') {
       const uri = store.connections?.[id];
