@@ -8,7 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
-import { BackendUnavailableError, ConfigurationError, describeError } from '../errors.js';
+import {
+  BackendTimeoutError,
+  BackendUnavailableError,
+  ConfigurationError,
+  describeError,
+} from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { classifyDriverError, openDriver, type SqlDriver } from '../metastore/drivers.js';
 import { fernetFromSetting, type MultiFernet } from '../metastore/fernet.js';
@@ -102,6 +107,15 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
         return fn(db);
       });
     } catch (e) {
+      if (e instanceof BackendTimeoutError) {
+        throw new BackendTimeoutError(
+          DRIVER_NAME,
+          `${url.redacted} did not answer within ${timeoutMs} ms (for '${id}')`,
+          {
+            secretName: id,
+          },
+        );
+      }
       throw store.mapDriverError(ctx, url.dialect, e, id);
     }
   };
