@@ -1,0 +1,387 @@
+/**
+ * A wire-level fake of HashiCorp Vault on 127.0.0.1 for the real node-vault client: KV v1 and v2
+ * reads (404 `{"errors":[]}`, soft-deleted v2 versions), token checks (403 permission denied),
+ * a sealed state (503), auth login endpoints (approle, userpass, ldap, kubernetes, jwt, github),
+ * token lookup-self, `X-Vault-Namespace` capture, fault injection, and optional TLS (with client
+ * certificates) using throwaway certificates made with `openssl` at test time.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { TLSSocket } from 'node:tls';
+
+export type VaultFault =
+  | { kind: 'hang' }
+  | { kind: 'malformed' }
+  | { kind: 'status'; status: number; errors?: readonly string[]; html?: boolean };
+
+export interface VaultRequestRecord {
+  method: string;
+  /** Decoded path after `/v1/`, e.g. `secret/data/connections/db`. */
+  path: string;
+  token: string | undefined;
+  namespace: string | undefined;
+  body: Record<string, unknown> | undefined;
+  /** CN of the client certificate, when TLS with client certificates is on. */
+  clientCertCn: string | undefined;
+}
+
+export type AuthKind = 'approle' | 'userpass' | 'ldap' | 'kubernetes' | 'jwt' | 'github';
+
+export interface VaultFake {
+  readonly url: string;
+  readonly rootToken: string;
+  /** Tokens the fake accepts (login adds to it). */
+  readonly tokens: Set<string>;
+  readonly requests: VaultRequestRecord[];
+  /** auth mount path → kind; defaults are the kind names. */
+  readonly authMounts: Map<string, AuthKind>;
+  /** Credentials each login accepts. */
+  readonly credentials: {
+    approle: { roleId: string; secretId: string };
+    users: Record<string, string>;
+    jwt: { role: string; jwt: string };
+    github: string;
+  };
+  /** Paths (after `/v1/`, decoded) that answer 403 even with a valid token. */
+  readonly denied: Set<string>;
+  sealed: boolean;
+  /** TLS material (when started with `tls`). */
+  readonly tls: TestCerts | undefined;
+  mount(name: string, version: 1 | 2): void;
+  /** Store a secret; `deleted: true` makes a soft-deleted latest version (KV v2). */
+  put(
+    mount: string,
+    secretPath: string,
+    data: Record<string, unknown>,
+    options?: { deleted?: boolean },
+  ): void;
+  /** Paths of the requests that read KV data (not logins). */
+  reads(): string[];
+  logins(): VaultRequestRecord[];
+  fail(fault: VaultFault, options?: { path?: string; times?: number }): void;
+  reset(): void;
+  close(): Promise<void>;
+}
+
+export interface TestCerts {
+  dir: string;
+  caFile: string;
+  caPem: string;
+  serverKey: string;
+  serverCert: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  /** Client certificate and key in one PEM file. */
+  clientBundleFile: string;
+  cleanup(): void;
+}
+
+/** A throwaway CA, a server certificate for 127.0.0.1 and a client certificate, made with openssl. */
+export function makeTestCerts(): TestCerts {
+  const dir = mkdtempSync(path.join(tmpdir(), 'vault-fake-tls-'));
+  const f = (n: string) => path.join(dir, n);
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' });
+  const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes'];
+  ssl(
+    'req',
+    '-x509',
+    ...ec,
+    '-keyout',
+    f('ca.key'),
+    '-out',
+    f('ca.crt'),
+    '-days',
+    '1',
+    '-subj',
+    '/CN=fake-ca',
+  );
+  const issue = (name: string, cn: string, ext: string) => {
+    writeFileSync(f(`${name}.ext`), ext);
+    ssl('req', ...ec, '-keyout', f(`${name}.key`), '-out', f(`${name}.csr`), '-subj', `/CN=${cn}`);
+    ssl(
+      'x509',
+      '-req',
+      '-in',
+      f(`${name}.csr`),
+      '-CA',
+      f('ca.crt'),
+      '-CAkey',
+      f('ca.key'),
+      '-CAcreateserial',
+      '-out',
+      f(`${name}.crt`),
+      '-days',
+      '1',
+      '-extfile',
+      f(`${name}.ext`),
+    );
+  };
+  issue('server', '127.0.0.1', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+  issue('client', 'airflow-client', 'extendedKeyUsage=clientAuth\n');
+  const read = (n: string) => readFileSync(f(n), 'utf8');
+  writeFileSync(f('client.pem'), read('client.crt') + read('client.key'));
+  return {
+    dir,
+    caFile: f('ca.crt'),
+    caPem: read('ca.crt'),
+    serverKey: read('server.key'),
+    serverCert: read('server.crt'),
+    clientCertFile: f('client.crt'),
+    clientKeyFile: f('client.key'),
+    clientBundleFile: f('client.pem'),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+/** Text inside every malformed body, so tests can check it never reaches an error or a log. */
+export const VAULT_MALFORMED_MARKER = 'leaky-vault-body-s3cr3t';
+
+interface Stored {
+  data: Record<string, unknown>;
+  deleted: boolean;
+  version: number;
+}
+
+export async function startVaultFake(
+  options: { tls?: boolean; requireClientCert?: boolean } = {},
+): Promise<VaultFake> {
+  const rootToken = 'root-token';
+  const tokens = new Set([rootToken]);
+  const requests: VaultRequestRecord[] = [];
+  const mounts = new Map<string, { version: 1 | 2; secrets: Map<string, Stored> }>();
+  const authMounts = new Map<string, AuthKind>();
+  const denied = new Set<string>();
+  let faults: { fault: VaultFault; path?: string | undefined; left: number }[] = [];
+  let issued = 0;
+  const credentials = {
+    approle: { roleId: 'role-id-1', secretId: 'secret-id-1' },
+    users: { alice: 'alice-password' } as Record<string, string>,
+    jwt: { role: 'airflow', jwt: 'eyJ.fake.jwt' },
+    github: 'gh-token-1',
+  };
+  const defaults = () => {
+    mounts.clear();
+    mounts.set('secret', { version: 2, secrets: new Map() });
+    authMounts.clear();
+    for (const k of ['approle', 'userpass', 'ldap', 'kubernetes', 'jwt', 'github'] as const)
+      authMounts.set(k, k);
+  };
+  defaults();
+  const state = { sealed: false };
+  const tls = options.tls ? makeTestCerts() : undefined;
+
+  const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const p = url.pathname
+        .replace(/^\/v1\//, '')
+        .split('/')
+        .map(decodeURIComponent)
+        .join('/');
+      let body: Record<string, unknown> | undefined;
+      try {
+        body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : undefined;
+      } catch {
+        body = undefined;
+      }
+      const peer = (req.socket as TLSSocket).getPeerCertificate?.();
+      const rec: VaultRequestRecord = {
+        method: req.method ?? 'GET',
+        path: p,
+        token: header(req, 'x-vault-token'),
+        namespace: header(req, 'x-vault-namespace'),
+        body,
+        clientCertCn: peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined,
+      };
+      requests.push(rec);
+      const rule = faults.find((r) => r.left > 0 && (!r.path || r.path === p));
+      if (rule) {
+        rule.left--;
+        const f = rule.fault;
+        if (f.kind === 'hang') return;
+        if (f.kind === 'malformed') {
+          res.writeHead(200, { 'content-type': 'application/json' });
+          res.end(`{"data": {"data": {"value": "${VAULT_MALFORMED_MARKER}"`);
+          return;
+        }
+        if (f.html) {
+          res.writeHead(f.status, { 'content-type': 'text/html' });
+          res.end('<html><body>Bad Gateway</body></html>');
+          return;
+        }
+        return send(res, f.status, { errors: f.errors ?? [] });
+      }
+      if (state.sealed) return send(res, 503, { errors: ['Vault is sealed'] });
+      const login = /^auth\/(.+)\/login(?:\/([^/]+))?$/.exec(p);
+      if (login && req.method === 'POST') return serveLogin(res, login[1]!, login[2], body ?? {});
+      if (!rec.token || !tokens.has(rec.token)) return send(res, 403, { errors: ['permission denied'] });
+      if (p === 'auth/token/lookup-self') {
+        return send(res, 200, envelope({ id: rec.token, ttl: 3600, policies: ['default'], renewable: true }));
+      }
+      if (denied.has(p)) return send(res, 403, { errors: ['1 error occurred:\n\t* permission denied\n\n'] });
+      serveKv(res, p);
+    });
+  };
+
+  const serveLogin = (
+    res: http.ServerResponse,
+    mount: string,
+    user: string | undefined,
+    b: Record<string, unknown>,
+  ) => {
+    const kind = authMounts.get(mount);
+    if (!kind) return send(res, 400, { errors: [`no handler for route "auth/${mount}/login"`] });
+    let ok = false;
+    if (kind === 'approle') {
+      ok = b.role_id === credentials.approle.roleId && b.secret_id === credentials.approle.secretId;
+    } else if (kind === 'userpass' || kind === 'ldap') {
+      ok =
+        user !== undefined && credentials.users[user] !== undefined && credentials.users[user] === b.password;
+    } else if (kind === 'kubernetes' || kind === 'jwt') {
+      ok = b.role === credentials.jwt.role && b.jwt === credentials.jwt.jwt;
+    } else if (kind === 'github') {
+      ok = b.token === credentials.github;
+    }
+    if (!ok) {
+      const why = kind === 'approle' ? 'invalid role or secret ID' : 'invalid credentials';
+      return send(res, 400, { errors: [why] });
+    }
+    const token = `hvs.fake-${kind}-${++issued}`;
+    tokens.add(token);
+    send(res, 200, {
+      ...envelope(null),
+      auth: {
+        client_token: token,
+        accessor: `accessor-${issued}`,
+        policies: ['default', 'airflow'],
+        token_policies: ['default', 'airflow'],
+        metadata: { role_name: 'airflow' },
+        lease_duration: 3600,
+        renewable: true,
+        entity_id: 'entity-1',
+        token_type: 'service',
+        orphan: true,
+        mfa_requirement: null,
+        num_uses: 0,
+      },
+    });
+  };
+
+  const serveKv = (res: http.ServerResponse, p: string) => {
+    const segs = p.split('/');
+    for (let i = segs.length - 1; i >= 1; i--) {
+      const m = mounts.get(segs.slice(0, i).join('/'));
+      if (!m) continue;
+      let rest = segs.slice(i);
+      if (m.version === 2) {
+        if (rest[0] !== 'data') return send(res, 404, { errors: [] });
+        rest = rest.slice(1);
+      }
+      const s = m.secrets.get(rest.join('/'));
+      if (!s) return send(res, 404, { errors: [] });
+      if (m.version === 1) return send(res, 200, { ...envelope(s.data), lease_duration: 2764800 });
+      const metadata = {
+        created_time: '2024-01-01T00:00:00Z',
+        custom_metadata: null,
+        deletion_time: s.deleted ? '2024-02-01T00:00:00Z' : '',
+        destroyed: false,
+        version: s.version,
+      };
+      if (s.deleted) return send(res, 404, envelope({ data: null, metadata }));
+      return send(res, 200, envelope({ data: s.data, metadata }));
+    }
+    send(res, 404, { errors: [`no handler for route "${p}". route entry not found.`] });
+  };
+
+  const server = tls
+    ? https.createServer(
+        {
+          key: tls.serverKey,
+          cert: tls.serverCert,
+          ca: tls.caPem,
+          requestCert: options.requireClientCert === true,
+          rejectUnauthorized: options.requireClientCert === true,
+        },
+        handler,
+      )
+    : http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    rootToken,
+    tokens,
+    requests,
+    authMounts,
+    credentials,
+    denied,
+    tls,
+    get sealed() {
+      return state.sealed;
+    },
+    set sealed(v: boolean) {
+      state.sealed = v;
+    },
+    mount(name, version) {
+      mounts.set(name, { version, secrets: new Map() });
+    },
+    put(mount, secretPath, data, opts = {}) {
+      const m = mounts.get(mount);
+      if (!m) throw new Error(`vault fake: no mount '${mount}'`);
+      const prev = m.secrets.get(secretPath);
+      m.secrets.set(secretPath, { data, deleted: opts.deleted === true, version: (prev?.version ?? 0) + 1 });
+    },
+    reads: () => requests.filter((r) => !r.path.startsWith('auth/')).map((r) => r.path),
+    logins: () => requests.filter((r) => /^auth\/.+\/login/.test(r.path)),
+    fail(fault, opts = {}) {
+      faults.push({ fault, path: opts.path, left: opts.times ?? Number.POSITIVE_INFINITY });
+    },
+    reset() {
+      defaults();
+      requests.length = 0;
+      denied.clear();
+      faults = [];
+      state.sealed = false;
+      issued = 0;
+      tokens.clear();
+      tokens.add(rootToken);
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      tls?.cleanup();
+    },
+  };
+}
+
+function header(req: http.IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return typeof v === 'string' ? v : undefined;
+}
+
+function envelope(data: unknown) {
+  return {
+    request_id: '00000000-0000-0000-0000-000000000000',
+    lease_id: '',
+    renewable: false,
+    lease_duration: 0,
+    data,
+    wrap_info: null,
+    warnings: null,
+    auth: null,
+  };
+}
+
+function send(res: http.ServerResponse, status: number, body: unknown) {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
