@@ -150,6 +150,12 @@ describe('Connection.fromUri', () => {
     expect([c.host, c.schema]).toEqual(['', 'ost']);
   });
 
+  it('cannot read back a protocol that ends with the type (ftp + sftp://h), as in Airflow', () => {
+    const uri = new Connection({ type: 'ftp', host: 'sftp://h', port: 21 }).getUri();
+    expect(uri).toBe('ftp://sftp://h:21');
+    expect(() => Connection.fromUri(uri)).toThrow(InvalidConnectionError);
+  });
+
   it('normalises the type: postgresql → postgres, - → _, scheme lower-cased', () => {
     expect(Connection.fromUri('postgresql://h').type).toBe('postgres');
     expect(Connection.fromUri('google-cloud-platform://').type).toBe('google_cloud_platform');
