@@ -147,6 +147,15 @@ const NETWORK = new Set([
   'EPIPE',
 ]);
 
+/** Vault's first error text on one line: "1 error occurred:\n\t* permission denied\n\n" → "permission denied". */
+function vaultSays(text: string): string {
+  return text
+    .replace(/\s+/g, ' ')
+    .replace(/^\s*\d+ errors? occurred: \* /, '')
+    .trim()
+    .slice(0, 120);
+}
+
 export function mapVaultError(name: string, e: unknown): Error {
   if (e instanceof BackendError || e instanceof ConfigurationError) return e;
   const opts = { cause: safeCause(e), secretName: name };
@@ -154,8 +163,7 @@ export function mapVaultError(name: string, e: unknown): Error {
   const s = status(e);
   if (s !== undefined) {
     const errors = (e as { response: { body?: { errors?: unknown } } }).response.body?.errors;
-    const said =
-      Array.isArray(errors) && typeof errors[0] === 'string' ? `: ${errors[0].trim().slice(0, 120)}` : '';
+    const said = Array.isArray(errors) && typeof errors[0] === 'string' ? `: ${vaultSays(errors[0])}` : '';
     const msg = `${DRIVER_NAME}: HTTP ${s} reading '${name}'${said}`;
     if (s === 403) return new AccessDeniedError(DRIVER_NAME, msg, opts);
     if (s === 429) return new ThrottledError(DRIVER_NAME, msg, opts);

@@ -219,6 +219,9 @@ describe('hashicorp-vault errors', () => {
       .catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AccessDeniedError);
     expect((err as AccessDeniedError).secretName).toBe('secret/variables/k');
+    expect((err as AccessDeniedError).message).toBe(
+      "hashicorp-vault: HTTP 403 reading 'secret/variables/k': permission denied",
+    );
     expect(fake.reads()).toHaveLength(1);
   });
 
