@@ -16,6 +16,13 @@ export type PythonYamlResult =
   | { ok: false; message: string; line: number; column: number };
 
 const MAX_ALIAS_COUNT = 100;
+/**
+ * Deepest nesting accepted (block levels plus flow brackets, estimated before parsing). The YAML
+ * composer recurses per level; near the stack limit V8 can abort the whole process (seen when a
+ * source-map hook formats the stack overflow), so hostile nesting is refused up front. PyYAML would
+ * hit Python's recursion limit at a similar depth.
+ */
+export const MAX_YAML_DEPTH = 256;
 
 const BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
 const BOOL_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
@@ -101,7 +108,7 @@ const DESCRIPTIONS: Record<string, string> = {
   MULTIPLE_DOCS: 'expected a single document in the stream',
   MULTIPLE_TAGS: 'found more than one tag on a node',
   NON_STRING_KEY: 'found a key that is not a string',
-  RESOURCE_EXHAUSTION: 'too many alias expansions (resource exhaustion)',
+  RESOURCE_EXHAUSTION: 'the document is too deeply nested or expands too many aliases (resource exhaustion)',
   TAB_AS_INDENT: 'found a tab character that violates indentation',
   TAG_RESOLVE_FAILED: 'could not determine a constructor for the tag',
   UNEXPECTED_TOKEN: 'did not find expected node content (unexpected token)',
@@ -121,8 +128,43 @@ function linePos(text: string, offset: number): { line: number; column: number }
   return { line, column: offset - start + 1 };
 }
 
+/**
+ * An upper-bound estimate of the nesting depth: the deepest run of unclosed `[`/`{` (quotes are not
+ * considered, so brackets inside strings count too) plus the deepest stack of block indentation
+ * levels (each compact `- ` or `? ` indicator counting one more).
+ */
+function nestingEstimate(text: string): number {
+  let flow = 0;
+  let maxFlow = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) {
+      if (++flow > maxFlow) maxFlow = flow;
+    } else if ((c === 0x5d || c === 0x7d) && flow > 0) flow--;
+  }
+  const indents: number[] = [];
+  let maxBlock = 0;
+  for (const line of text.split('\n')) {
+    let i = 0;
+    while (line[i] === ' ') i++;
+    if (i === line.length || line[i] === '#') continue;
+    while (indents.length > 0 && indents[indents.length - 1]! >= i) indents.pop();
+    indents.push(i);
+    let compact = 0;
+    for (let j = i; (line[j] === '-' || line[j] === '?') && line[j + 1] === ' '; j += 2) {
+      compact++;
+      while (line[j + 2] === ' ') j++;
+    }
+    maxBlock = Math.max(maxBlock, indents.length + compact);
+  }
+  return maxFlow + maxBlock;
+}
+
 /** Parse `text` as PyYAML's `safe_load` would (see the module comment). Never throws for bad input. */
 export function parsePythonYaml(text: string): PythonYamlResult {
+  if (nestingEstimate(text) > MAX_YAML_DEPTH) {
+    return { ok: false, message: describe('RESOURCE_EXHAUSTION'), line: 1, column: 1 };
+  }
   const doc = parseDocument(text, {
     version: '1.1',
     customTags: pyyamlTags,
