@@ -504,3 +504,73 @@ describe('a Connection never shows its password or sensitive extras', () => {
     expect(String(c)).not.toContain('SECRETSTUFF');
   });
 });
+
+describe('the examples in docs/connection-formats.md', () => {
+  it.each([
+    [
+      {
+        type: 'postgres',
+        login: 'app user',
+        password: 'p@ss/w:rd+1 x',
+        host: 'db.example.com',
+        port: 5432,
+        schema: 'app/db',
+      },
+      'postgres://app%20user:p%40ss%2Fw%3Ard%2B1%20x@db.example.com:5432/app%2Fdb',
+    ],
+    [
+      {
+        type: 'mysql',
+        login: 'dom/user@corp',
+        password: 'pa:ss',
+        host: '/var/run/mysqld/mysqld.sock',
+        schema: 'shop',
+      },
+      'mysql://dom%2Fuser%40corp:pa%3Ass@%2Fvar%2Frun%2Fmysqld%2Fmysqld.sock/shop',
+    ],
+    [
+      { type: 'aws', extra: { region_name: 'eu-west-1', role_arn: 'arn:aws:iam::123:role/x' } },
+      'aws:///?region_name=eu-west-1&role_arn=arn%3Aaws%3Aiam%3A%3A123%3Arole%2Fx',
+    ],
+    [{ port: 5432 }, '//@:5432'],
+    [{ type: 'http', host: 'http://api.example.com' }, 'http://http%3A%2F%2Fapi.example.com'],
+    [
+      {
+        type: 'http',
+        host: 'https://api.example.com',
+        login: 'u',
+        password: 'p',
+        port: 443,
+        extra: { timeout: '30' },
+      },
+      'http://https://u:p@api.example.com:443/?timeout=30',
+    ],
+  ])('%j is written as %s and read back', (fields, uri) => {
+    const c = new Connection(fields);
+    expect(c.getUri()).toBe(uri);
+    const back = Connection.fromUri(uri);
+    expect([back.login, back.password, back.host, back.schema, back.extra]).toEqual([
+      c.login ?? (uri === '//@:5432' ? '' : null),
+      c.password,
+      c.host ?? '',
+      c.schema ?? '',
+      c.extra,
+    ]);
+  });
+
+  it('reads hand-written URIs with unencoded @ in the password, : in the password and / in the schema', () => {
+    const c = Connection.fromUri('postgres://user:p@ss:w0rd@DB.Example.COM/app/db');
+    expect([c.login, c.password, c.host, c.schema]).toEqual([
+      'user',
+      'p@ss:w0rd',
+      'db.example.com',
+      'app/db',
+    ]);
+    expect(Connection.fromUri('postgres://My%20Host').host).toBe('my Host');
+  });
+
+  it('reads + as a space only in the query', () => {
+    const c = Connection.fromUri('t://u:a+b@h/s+t?k=a+b%2Bc');
+    expect([c.password, c.schema, c.extraDejson]).toEqual(['a+b', 's+t', { k: 'a b+c' }]);
+  });
+});
