@@ -98,14 +98,16 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
     try {
       const d = getDriver(write);
       if (d === null) return null;
-      return await withDeadline(DRIVER_NAME, id, timeoutMs, async () => {
+      const run = async () => {
         const db = await d;
         if (write && db.dialect === 'sqlite' && !schemaReady) {
           await store.ensureSchema(db, 'sqlite');
           schemaReady = true;
         }
         return fn(db);
-      });
+      };
+      // SQLite is in-process and bounded by its busy timeout; servers get a deadline per call.
+      return url.dialect === 'sqlite' ? await run() : await withDeadline(DRIVER_NAME, id, timeoutMs, run);
     } catch (e) {
       if (e instanceof BackendTimeoutError) {
         throw new BackendTimeoutError(

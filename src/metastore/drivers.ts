@@ -65,9 +65,15 @@ async function openSqlite(url: DatabaseUrl, options: DriverOptions): Promise<Sql
     queue = next.catch(() => undefined);
     return next;
   };
+  const statements = new Map<string, BetterSqlite3.Statement>();
+  const prepare = (sql: string) => {
+    let st = statements.get(sql);
+    if (!st) statements.set(sql, (st = db.prepare(sql)));
+    return st;
+  };
   const exec: SqlExecutor = {
-    all: async (sql, params = []) => db.prepare(sql).all(...sqliteParams(params)) as Row[],
-    run: async (sql, params = []) => db.prepare(sql).run(...sqliteParams(params)).changes,
+    all: async (sql, params = []) => prepare(sql).all(...sqliteParams(params)) as Row[],
+    run: async (sql, params = []) => prepare(sql).run(...sqliteParams(params)).changes,
   };
   let closed = false;
   return {
@@ -125,13 +131,22 @@ async function openPostgres(url: DatabaseUrl, options: DriverOptions): Promise<S
   if (appName !== undefined) config.application_name = appName;
   const pool = new pg.Pool(config);
   pool.on('error', (e) => options.onIdleError?.(e));
+  // Each distinct statement becomes a named prepared statement (parsed once per connection).
+  const named = new Map<string, { name: string; text: string }>();
   const toPg = (sql: string) => {
-    let n = 0;
-    return sql.replace(/\?/g, () => `$${++n}`);
+    let q = named.get(sql);
+    if (!q) {
+      let n = 0;
+      q = { name: `airflow_secrets_${named.size + 1}`, text: sql.replace(/\?/g, () => `$${++n}`) };
+      named.set(sql, q);
+    }
+    return q;
   };
   const execOn = (c: Pg.Pool | Pg.PoolClient): SqlExecutor => ({
-    all: async (sql, params = []) => (await c.query(toPg(sql), params as unknown[])).rows as Row[],
-    run: async (sql, params = []) => (await c.query(toPg(sql), params as unknown[])).rowCount ?? 0,
+    all: async (sql, params = []) =>
+      (await c.query({ ...toPg(sql), values: params as unknown[] })).rows as Row[],
+    run: async (sql, params = []) =>
+      (await c.query({ ...toPg(sql), values: params as unknown[] })).rowCount ?? 0,
   });
   let closing: Promise<void> | undefined;
   return {
