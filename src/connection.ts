@@ -157,12 +157,19 @@ function parseUri(uri: string, id: string | null): Parsed {
 const PY_SPACE =
   /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
+const digitValues = new Map<number, number>();
+
 /** The value of a Unicode decimal digit (`\p{Nd}` comes in aligned runs of ten). */
 function digitValue(ch: string): number {
-  let cp = ch.codePointAt(0)!;
-  const start = cp;
-  while (/\p{Nd}/u.test(String.fromCodePoint(cp - 1))) cp--;
-  return (start - cp) % 10;
+  const start = ch.codePointAt(0)!;
+  let v = digitValues.get(start);
+  if (v === undefined) {
+    let cp = start;
+    while (/\p{Nd}/u.test(String.fromCodePoint(cp - 1))) cp--;
+    v = (start - cp) % 10;
+    if (digitValues.size < 1000) digitValues.set(start, v);
+  }
+  return v;
 }
 
 /** Python `int(v)` for a JSON value, as `from_json` applies it to `port`; `null` when Python raises. */
@@ -447,7 +454,7 @@ export class Connection {
     } catch {
       uri = '<unprintable>';
     }
-    return `Connection<${this.id ?? ''} ${uri}>`;
+    return `Connection<${this.id === null ? '' : `${this.id} `}${uri}>`;
   }
 
   [inspect.custom](depth: number, options: object, inspectFn?: typeof inspect): string {

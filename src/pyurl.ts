@@ -188,24 +188,21 @@ export function port(netloc: string): number | null {
   return v;
 }
 
-const ALWAYS_SAFE = /[A-Za-z0-9_.\-~]/;
-const utf8 = new TextEncoder();
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const pct = (c: string) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`;
 
 /**
- * Python `quote(s, safe)`: UTF-8 bytes, everything but `A-Za-z0-9_.-~` and `safe` as `%XX`
- * (upper-case hex). A lone surrogate cannot be encoded (Python raises UnicodeEncodeError).
+ * Python `quote(s, safe)`: UTF-8 bytes, everything but `A-Za-z0-9_.-~` and the ASCII characters of
+ * `safe` as `%XX` (upper-case hex). A lone surrogate cannot be encoded (Python raises
+ * UnicodeEncodeError). Built on `encodeURIComponent`, which also leaves `!'()*` alone.
  */
 export function quote(s: string, safe = '/'): string {
   if (!s) return s;
   if (LONE_SURROGATE.test(s)) throw new PyValueError("'utf-8' codec can't encode a surrogate");
-  let out = '';
-  for (const ch of s) {
-    if (ch.length === 1 && ch.charCodeAt(0) < 128 && (ALWAYS_SAFE.test(ch) || safe.includes(ch))) {
-      out += ch;
-    } else {
-      for (const b of utf8.encode(ch)) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-    }
+  let out = encodeURIComponent(s).replace(/[!'()*]/g, pct);
+  // '%' last: un-escaping it must not create new escapes for the others
+  for (const c of [...new Set(safe)].sort((a, b) => Number(a === '%') - Number(b === '%'))) {
+    if (c.charCodeAt(0) < 128 && !/[A-Za-z0-9_.~-]/.test(c)) out = out.replaceAll(pct(c), c);
   }
   return out;
 }
