@@ -281,6 +281,49 @@ describe('aws-secrets-manager errors', () => {
   });
 });
 
+describe('aws-secrets-manager missing session settings', () => {
+  // The SDK's default chain reads process.env and ~/.aws: point it at nothing for these tests.
+  const cleared = [
+    'AWS_REGION',
+    'AWS_DEFAULT_REGION',
+    'AWS_ACCESS_KEY_ID',
+    'AWS_SECRET_ACCESS_KEY',
+    'AWS_SESSION_TOKEN',
+    'AWS_WEB_IDENTITY_TOKEN_FILE',
+    'AWS_CONTAINER_CREDENTIALS_RELATIVE_URI',
+    'AWS_CONTAINER_CREDENTIALS_FULL_URI',
+    'AWS_CONFIG_FILE',
+    'AWS_SHARED_CREDENTIALS_FILE',
+  ];
+  beforeEach(() => {
+    const saved = Object.fromEntries(cleared.map((k) => [k, process.env[k]]));
+    for (const k of cleared) delete process.env[k];
+    process.env.AWS_CONFIG_FILE = '/nonexistent/aws-config';
+    process.env.AWS_SHARED_CREDENTIALS_FILE = '/nonexistent/aws-credentials';
+    return () => {
+      for (const k of cleared) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    };
+  });
+
+  it('no region anywhere is a ConfigurationError on region_name at the first lookup', async () => {
+    const b = awsSecretsManager({ endpoint: fake.url, credentials: CREDS, logger: recordingLogger().logger });
+    const err = await b.getVariable('k').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as ConfigurationError).setting).toBe('AIRFLOW__SECRETS__BACKEND_KWARGS.region_name');
+  });
+
+  it('no credentials anywhere is a BackendError that says how to provide them', async () => {
+    const b = fromAirflowKwargs({ endpoint_url: fake.url, region_name: 'us-east-1' }, context());
+    const err = await b.getVariable('k').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(String(err)).toMatch(/no AWS credentials found/);
+    expect(fake.requests).toEqual([]);
+  });
+});
+
 describe('aws-secrets-manager clients and batches', () => {
   it('uses an injected client and leaves it open on close()', async () => {
     fake.secrets.set('airflow/variables/k', 'v');
