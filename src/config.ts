@@ -12,6 +12,7 @@ import type { CacheOptions } from './cache.js';
 import { type AirflowCfg, EMPTY_CFG, loadAirflowCfg } from './airflow-cfg.js';
 import { ConfigurationError, describeError, isAirflowSecretsError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
+import { configureMasker } from './masker.js';
 import { createResolver, type Resolver, type ResolverOptions } from './resolver.js';
 
 type Env = Record<string, string | undefined>;
@@ -356,6 +357,22 @@ export async function resolverFromEnv(env: Env = process.env, options: FromEnvOp
     customBackend = await backendFromClassPath(backendName, kwargs, context);
   }
   const order = parseOrder(settings.plain('AIRFLOW__SECRETS__BACKENDS_ORDER'));
+
+  const sensitiveNames = settings.plain('AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES');
+  const minLength = settings.plain('AIRFLOW__LOGGING__MIN_LENGTH_MASKED_SECRET');
+  if (sensitiveNames !== undefined || minLength !== undefined) {
+    const n = minLength === undefined ? undefined : Number(minLength);
+    if (n !== undefined && (!Number.isInteger(n) || n < 0)) {
+      throw new ConfigurationError(
+        'AIRFLOW__LOGGING__MIN_LENGTH_MASKED_SECRET',
+        'AIRFLOW__LOGGING__MIN_LENGTH_MASKED_SECRET must be a whole number >= 0',
+      );
+    }
+    configureMasker({
+      ...(sensitiveNames !== undefined ? { sensitiveFields: sensitiveNames.split(',') } : {}),
+      ...(n !== undefined ? { minLength: n } : {}),
+    });
+  }
 
   const { environmentVariables } = await import('./backends/environment.js');
   const envBackend = environmentVariables({ env });

@@ -14,7 +14,17 @@ export {
 } from './default.js';
 export * from './errors.js';
 export { consoleLogger, type Logger, silentLogger } from './logger.js';
-export { redact } from './masker.js';
+export {
+  configureMasker,
+  isSensitiveName,
+  MAX_MASKED_SECRETS,
+  type MaskerOptions,
+  maskSecret,
+  redact,
+  redactObject,
+  resetMasker,
+  SENSITIVE_FIELDS,
+} from './masker.js';
 export {
   createResolver,
   type Explanation,

@@ -205,3 +205,27 @@ describe('helpers', () => {
     expect(airflowHome({ AIRFLOW_HOME: '/opt/airflow' })).toBe('/opt/airflow');
   });
 });
+
+describe('masker settings', () => {
+  it('honours [core] sensitive_var_conn_names and [logging] min_length_masked_secret', async () => {
+    const { redact, resetMasker } = await import('../../src/masker.js');
+    try {
+      const r = await resolverFromEnv(
+        baseEnv({
+          AIRFLOW__CORE__SENSITIVE_VAR_CONN_NAMES: 'pin_code',
+          AIRFLOW__LOGGING__MIN_LENGTH_MASKED_SECRET: '3',
+          AIRFLOW_VAR_PIN_CODE: '4321',
+          AIRFLOW_VAR_COLOR: 'turquoise',
+        }),
+      );
+      expect(await r.getVariable('pin_code')).toBe('4321');
+      expect(await r.getVariable('color')).toBe('turquoise');
+      expect(redact('pin 4321, color turquoise')).toBe('pin ***, color turquoise');
+      await expect(
+        resolverFromEnv(baseEnv({ AIRFLOW__LOGGING__MIN_LENGTH_MASKED_SECRET: 'x' })),
+      ).rejects.toThrow(/MIN_LENGTH_MASKED_SECRET/);
+    } finally {
+      resetMasker();
+    }
+  });
+});
