@@ -190,6 +190,7 @@ export async function awsClientConfig(
     ...(o.region ? { region: o.region } : {}),
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
+    ...(o.profile ? { profile: o.profile } : {}),
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
     requestHandler,
     ...o.clientConfig,
@@ -318,6 +319,10 @@ export function mapAwsError(backend: string, secretName: string, e: unknown): Er
   }
   if (name === 'TimeoutError' || err?.code === 'ETIMEDOUT') {
     return new BackendTimeoutError(backend, `${backend}: no answer for ${at} in time (${what})`, opts);
+  }
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(err?.code ?? '')) {
+    const hint = 'set verify to the CA bundle that signed the endpoint certificate';
+    return new BackendError(backend, 'failed', `${backend}: TLS failed for ${at} (${what}); ${hint}`, opts);
   }
   if (NETWORK.has(err?.code ?? '') || (status !== undefined && status >= 500)) {
     return new BackendUnavailableError(backend, `${backend}: unavailable reading ${at} (${what})`, opts);

@@ -180,7 +180,7 @@ export function mapVaultError(name: string, e: unknown): Error {
       opts,
     );
   }
-  if (/CERT|SSL|TLS|SELF_SIGNED/.test(code)) {
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     const hint = 'set verify to the CA bundle that signed the Vault certificate';
     return new BackendError(
       DRIVER_NAME,

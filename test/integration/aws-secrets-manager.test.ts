@@ -11,7 +11,7 @@ import {
   awsSecretsManager,
   fromAirflowKwargs,
 } from '../../src/backends/aws-secrets-manager.js';
-import { backendFromClassPath } from '../../src/config.js';
+import { backendFromClassPath, resolverFromEnv } from '../../src/config.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -24,6 +24,7 @@ import {
 import type { Logger } from '../../src/logger.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
 import { type AwsFake, MALFORMED_MARKER, startAwsFake, zeroDelayRetry } from '../fakes/aws-fake.js';
+import { makeTestCerts } from '../fakes/vault-fake.js';
 
 const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 const SM_GET = 'secretsmanager.GetSecretValue';
@@ -407,6 +408,35 @@ describe('aws-secrets-manager configuration from Airflow kwargs', () => {
     await b.close?.();
   });
 
+  it('a resolver built only from the Astro environment reads through Secrets Manager first', async () => {
+    fake.secrets.set(
+      'airflow/connections/astro_db',
+      JSON.stringify({ engine: 'postgres', user: 'u', host: 'sm-host' }),
+    );
+    fake.secrets.set('airflow/variables/astro_var', 'from secrets manager');
+    const r = await resolverFromEnv(
+      {
+        AIRFLOW_HOME: '/nonexistent/airflow-home',
+        AWS_ACCESS_KEY_ID: 'AKIDFROMENV',
+        AWS_SECRET_ACCESS_KEY: 'env-secret',
+        AWS_ENDPOINT_URL: fake.url,
+        AIRFLOW_VAR_ASTRO_VAR: 'from the environment (asked second)',
+        AIRFLOW__SECRETS__BACKEND:
+          'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend',
+        AIRFLOW__SECRETS__BACKEND_KWARGS: `{"connections_prefix": "airflow/connections", "variables_prefix": "airflow/variables", "role_arn": "${ROLE}", "region_name": "us-east-1"}`,
+      },
+      { logger: recordingLogger().logger, readAirflowCfg: false },
+    );
+    try {
+      const c = await r.getConnection('astro_db');
+      expect([c?.type, c?.login, c?.host]).toEqual(['postgres', 'u', 'sm-host']);
+      expect(await r.getVariable('astro_var')).toBe('from secrets manager');
+    } finally {
+      await r.close();
+    }
+    expect(fake.requestsFor('AssumeRole')).toHaveLength(1);
+  });
+
   it('endpoint_url and service_config.sts.endpoint_url kwargs point the clients; explicit keys sign', async () => {
     fake.secrets.set('airflow/variables/k', 'v');
     const b = fromAirflowKwargs(
@@ -485,5 +515,44 @@ describe('aws-secrets-manager configuration from Airflow kwargs', () => {
     }
     expect(err).toBeInstanceOf(ConfigurationError);
     expect((err as ConfigurationError).setting).toBe(`AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`);
+  });
+});
+
+describe('aws-secrets-manager over TLS', () => {
+  const certs = makeTestCerts();
+  let tls: AwsFake;
+  beforeAll(async () => {
+    tls = await startAwsFake({ tls: { key: certs.serverKey, cert: certs.serverCert } });
+    tls.secrets.set('airflow/variables/k', 'over tls');
+  });
+  afterAll(async () => {
+    await tls.close();
+    certs.cleanup();
+  });
+  const kwargs = (extra: Record<string, unknown>) => ({
+    endpoint_url: tls.url,
+    region_name: 'us-east-1',
+    aws_access_key_id: 'A',
+    aws_secret_access_key: 'B',
+    config_kwargs: { retries: { max_attempts: 1 } },
+    ...extra,
+  });
+
+  it('verify = CA bundle path trusts the endpoint', async () => {
+    expect(await fromAirflowKwargs(kwargs({ verify: certs.caFile }), context()).getVariable('k')).toBe(
+      'over tls',
+    );
+  });
+
+  it('verify = false skips verification', async () => {
+    expect(await fromAirflowKwargs(kwargs({ verify: false }), context()).getVariable('k')).toBe('over tls');
+  });
+
+  it('by default an unknown CA fails with a TLS error that suggests verify', async () => {
+    const err = await fromAirflowKwargs(kwargs({}), context())
+      .getVariable('k')
+      .catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BackendError);
+    expect(String(err)).toMatch(/TLS failed.*verify/);
   });
 });

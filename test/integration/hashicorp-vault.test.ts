@@ -486,6 +486,9 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
 
   it('token auth with no token, token_path or VAULT_TOKEN is a ConfigurationError', () => {
     expect(() => fromAirflowKwargs({ url: fake.url }, context())).toThrow(ConfigurationError);
+    expect(() => fromAirflowKwargs({ url: fake.url }, context())).toThrow(
+      expect.objectContaining({ setting: 'AIRFLOW__SECRETS__BACKEND_KWARGS.token' }),
+    );
   });
 
   it.each([
