@@ -21,6 +21,8 @@ import * as store from '../metastore/store.js';
 import { parseSqlAlchemyUrl, SQL_ALCHEMY_CONN_SETTING } from '../metastore/url.js';
 import { DEFAULT_TIMEOUT_MS, withDeadline } from './base.js';
 
+export { ConnectionExistsError } from '../metastore/store.js';
+
 const DRIVER_NAME = 'metastore';
 
 export interface MetastoreOptions {
