@@ -71,7 +71,7 @@ export interface HashicorpVaultOptions {
   verify?: boolean | string;
   /** Client certificate: one PEM file with cert and key, or `[certFile, keyFile]`. */
   cert?: string | readonly [string, string];
-  /** Deadline per lookup (login included), in ms. Default 10 000. */
+  /** Deadline per lookup (login included), in ms. Default 10 000 (kwarg `timeout`, in seconds). */
   timeoutMs?: number;
   logger?: Logger;
   /** A ready node-vault client, used as is (no login). */
@@ -215,6 +215,16 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
   if (opts.url === undefined && context.env.VAULT_ADDR) opts.url = context.env.VAULT_ADDR;
   if (opts.token === undefined && context.env.VAULT_TOKEN) opts.token = context.env.VAULT_TOKEN;
   if ('mount_point' in kw) opts.mountPoint = kwOptString(kw, 'mount_point') ?? null;
+  const timeout = kw.timeout; // hvac.Client's `timeout` kwarg, in seconds
+  if (timeout !== undefined && timeout !== null) {
+    if (typeof timeout !== 'number' || !(timeout > 0)) {
+      throw new ConfigurationError(
+        kwargSetting('timeout'),
+        `${kwargSetting('timeout')} must be a number of seconds`,
+      );
+    }
+    opts.timeoutMs = timeout * 1000;
+  }
   const version = kwInt(kw, 'kv_engine_version');
   if (version !== undefined && version !== 0) opts.kvEngineVersion = version as 1 | 2;
   const verify = kw.verify;

@@ -473,6 +473,22 @@ describe('aws-secrets-manager configuration from Airflow kwargs', () => {
     expect(fake.requests.map((r) => [r.target, r.accessKeyId])).toEqual([[SM_GET, 'AKIDDIRECT']]);
   });
 
+  it('config_kwargs.retries.max_attempts sets the SDK attempts (botocore standard mode counts the first)', async () => {
+    fake.fail({ kind: 'error', status: 503, type: 'ServiceUnavailable' });
+    const b = fromAirflowKwargs(
+      {
+        endpoint_url: fake.url,
+        region_name: 'us-east-1',
+        aws_access_key_id: 'A',
+        aws_secret_access_key: 'B',
+        config_kwargs: { retries: { max_attempts: 2, mode: 'standard' } },
+      },
+      context(),
+    );
+    await expect(b.getVariable('k')).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(fake.requestsFor(SM_GET)).toHaveLength(2);
+  });
+
   it('a denied AssumeRole surfaces as AccessDeniedError', async () => {
     fake.fail({ kind: 'access-denied' }, { target: 'AssumeRole' });
     const b = fromAirflowKwargs(

@@ -505,6 +505,7 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
     [{ auth_type: 'jwt', jwt_role: 'r' }, 'jwt_token', /jwt_token/],
     [{ token: 't', mount_point: 7 }, 'mount_point', /string/],
     [{ token: 't', verify: 1 }, 'verify', /boolean or a path/],
+    [{ token: 't', timeout: '30' }, 'timeout', /seconds/],
     [{ token: 't', connections_lookup_pattern: '(?<' }, 'connections_lookup_pattern', /regular expression/],
   ])('bad kwargs %j: ConfigurationError on %s', (kwargs, key, message) => {
     let err: unknown;
@@ -516,6 +517,12 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
     expect(err).toBeInstanceOf(ConfigurationError);
     expect((err as ConfigurationError).setting).toBe(`AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`);
     expect(String(err)).toMatch(message);
+  });
+
+  it("hvac's timeout kwarg (seconds) bounds each lookup", async () => {
+    fake.fail({ kind: 'hang' });
+    const b = fromAirflowKwargs({ url: fake.url, token: fake.rootToken, timeout: 0.15 }, context());
+    await expect(b.getVariable('k')).rejects.toBeInstanceOf(BackendTimeoutError);
   });
 
   it('kv_engine_version 1 and mount_point null come from the kwargs', async () => {
