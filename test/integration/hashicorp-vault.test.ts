@@ -159,6 +159,15 @@ describe('hashicorp-vault naming and paths', () => {
     expect(fake.requests).toEqual([]);
   });
 
+  it('uses an injected node-vault client as is, without logging in', async () => {
+    fake.put('secret', 'variables/k', { value: 'v' });
+    const nodeVault = (await import('node-vault')).default;
+    const client = nodeVault({ endpoint: fake.url, token: fake.rootToken });
+    const b = hashicorpVault({ client, authType: 'approle' });
+    expect(await b.getVariable('k')).toBe('v');
+    expect(fake.logins()).toEqual([]);
+  });
+
   it('the factory makes no request', () => {
     make({ authType: 'approle', roleId: 'r', secretId: 's' });
     expect(fake.requests).toEqual([]);
