@@ -56,7 +56,13 @@ export function runMetastoreSuite(target: TargetName): void {
     let db: TestDatabase;
     const opened: MetastoreBackend[] = [];
     const open = (o: Partial<MetastoreOptions> = {}) => {
-      const b = metastore({ url: db.url, fernetKey: py.fernetKeySetting, timeoutMs: 20_000, logger: recordingLogger(), ...o });
+      const b = metastore({
+        url: db.url,
+        fernetKey: py.fernetKeySetting,
+        timeoutMs: 20_000,
+        logger: recordingLogger(),
+        ...o,
+      });
       opened.push(b);
       return b;
     };
