@@ -104,57 +104,72 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   const shape = (kind: SecretKind, name: string, value: string | undefined) =>
     value === undefined ? null : kind === 'connection' ? standardise(value, words, name) : value;
 
+  const getOne = async (name: string, kind: SecretKind): Promise<string | null> => {
+    try {
+      const out = await aws.send<{ SecretString?: string }>(
+        name,
+        (sdk) => new sdk.GetSecretValueCommand({ SecretId: name }),
+      );
+      return shape(kind, name, out.SecretString);
+    } catch (e) {
+      const code = (e as Error)?.name;
+      if (NOT_FOUND.has(code)) return logNotFound(logger, DRIVER_NAME, name, code);
+      throw mapAwsError(DRIVER_NAME, name, e);
+    }
+  };
+  const toValue = (kind: SecretKind, id: string, name: string, value: string | null) =>
+    kind !== 'connection' ? value : value?.trim() ? parseConnection(DRIVER_NAME, id, value, name) : null;
+  // Many policies grant GetSecretValue but not BatchGetSecretValue: then read one by one.
+  let batchDenied = false;
+  const readBatch = async (
+    chunk: string[],
+    kind: SecretKind,
+    keep: (name: string, v: string | null) => void,
+  ) => {
+    let token: string | undefined;
+    do {
+      const out = await aws.send<BatchOutput>(
+        chunk[0]!,
+        (sdk) => new sdk.BatchGetSecretValueCommand({ SecretIdList: chunk, NextToken: token }),
+      );
+      for (const { SecretId: name = '', ErrorCode: code = 'Error' } of out.Errors ?? []) {
+        if (NOT_FOUND.has(code)) logNotFound(logger, DRIVER_NAME, name, code);
+        else throw mapAwsError(DRIVER_NAME, name, Object.assign(new Error(code), { name: code }));
+      }
+      for (const v of out.SecretValues ?? []) {
+        if (v.Name && chunk.includes(v.Name)) keep(v.Name, shape(kind, v.Name, v.SecretString));
+      }
+      token = out.NextToken;
+    } while (token);
+  };
+
   return rawBackend({
     name: DRIVER_NAME,
     locate,
-    async fetch(name, kind) {
-      try {
-        const out = await aws.send<{ SecretString?: string }>(
-          name,
-          (sdk) => new sdk.GetSecretValueCommand({ SecretId: name }),
-        );
-        return shape(kind, name, out.SecretString);
-      } catch (e) {
-        const code = (e as Error)?.name;
-        if (NOT_FOUND.has(code)) return logNotFound(logger, DRIVER_NAME, name, code);
-        throw mapAwsError(DRIVER_NAME, name, e);
-      }
-    },
+    fetch: (name, kind) => getOne(name, kind),
     // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch).
     async getMany(kind, ids) {
       const { result, idByName } = batchPlan<Connection | string>(locate, kind, ids);
+      const keep = (name: string, value: string | null) =>
+        result.set(idByName.get(name)!, toValue(kind, idByName.get(name)!, name, value));
       const names = [...idByName.keys()];
       for (let i = 0; i < names.length; i += 20) {
         const chunk = names.slice(i, i + 20);
-        let token: string | undefined;
-        do {
-          const out = await aws
-            .send<BatchOutput>(
-              chunk[0]!,
-              (sdk) => new sdk.BatchGetSecretValueCommand({ SecretIdList: chunk, NextToken: token }),
-            )
-            .catch((e: unknown) => {
+        if (!batchDenied) {
+          try {
+            await readBatch(chunk, kind, keep);
+            continue;
+          } catch (e) {
+            if ((e as Error)?.name !== 'AccessDeniedException')
               throw mapAwsError(DRIVER_NAME, chunk.join(', '), e);
+            logger.debug(`${DRIVER_NAME}: BatchGetSecretValue denied; reading one by one`, {
+              backend: DRIVER_NAME,
             });
-          for (const { SecretId: name = '', ErrorCode: code = 'Error' } of out.Errors ?? []) {
-            if (NOT_FOUND.has(code)) logNotFound(logger, DRIVER_NAME, name, code);
-            else throw mapAwsError(DRIVER_NAME, name, Object.assign(new Error(code), { name: code }));
+            batchDenied = true;
           }
-          for (const v of out.SecretValues ?? []) {
-            const id = idByName.get(v.Name ?? '');
-            if (id === undefined) continue;
-            const value = shape(kind, v.Name!, v.SecretString);
-            result.set(
-              id,
-              kind !== 'connection'
-                ? value
-                : value?.trim()
-                  ? parseConnection(DRIVER_NAME, id, value, v.Name)
-                  : null,
-            );
-          }
-          token = out.NextToken;
-        } while (token);
+        }
+        const values = await Promise.all(chunk.map((name) => getOne(name, kind)));
+        for (const [j, name] of chunk.entries()) keep(name, values[j]!);
       }
       return result;
     },

@@ -52,6 +52,8 @@ export interface AwsFake {
   readonly url: string;
   /** Secrets Manager: secret id → SecretString (or SecretBinary bytes). */
   readonly secrets: Map<string, string | Uint8Array>;
+  /** Secret ids the caller may not read: GetSecretValue is denied, a batch lists them in `Errors`. */
+  readonly deniedSecrets: Set<string>;
   /** SSM: parameter name (with its leading `/`) → value. */
   readonly parameters: Map<string, SsmParameter>;
   readonly requests: AwsRequestRecord[];
@@ -81,6 +83,7 @@ const NOT_FOUND_SM = {
 
 export async function startAwsFake(options: { tls?: { key: string; cert: string } } = {}): Promise<AwsFake> {
   const secrets = new Map<string, string | Uint8Array>();
+  const deniedSecrets = new Set<string>();
   const parameters = new Map<string, SsmParameter>();
   const requests: AwsRequestRecord[] = [];
   let rules: FaultRule[] = [];
@@ -132,7 +135,7 @@ export async function startAwsFake(options: { tls?: { key: string; cert: string 
       const fault = takeFault(target, name);
       if (fault) return sendFault(res, fault, isQuery);
       if (isQuery) return serveSts(res, target, body, assumedCredentials);
-      serveJson(res, target, body, secrets, parameters);
+      serveJson(res, target, body, secrets, parameters, deniedSecrets);
     });
   };
 
@@ -145,6 +148,7 @@ export async function startAwsFake(options: { tls?: { key: string; cert: string 
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     secrets,
+    deniedSecrets,
     parameters,
     requests,
     assumedCredentials,
@@ -157,6 +161,7 @@ export async function startAwsFake(options: { tls?: { key: string; cert: string 
     },
     reset() {
       secrets.clear();
+      deniedSecrets.clear();
       parameters.clear();
       requests.length = 0;
       rules = [];
@@ -254,10 +259,13 @@ function serveJson(
   body: Record<string, unknown>,
   secrets: Map<string, string | Uint8Array>,
   parameters: Map<string, SsmParameter>,
+  denied: Set<string>,
 ) {
+  const deniedBody = { __type: 'AccessDeniedException', Message: 'not authorized to perform GetSecretValue' };
   switch (target) {
     case 'secretsmanager.GetSecretValue': {
       const id = String(body.SecretId);
+      if (denied.has(id)) return sendJson(res, 400, deniedBody);
       const v = secrets.get(id);
       return v === undefined ? sendJson(res, 400, NOT_FOUND_SM) : sendJson(res, 200, smEntry(id, v));
     }
@@ -273,7 +281,9 @@ function serveJson(
       const Errors: unknown[] = [];
       for (const id of ids as string[]) {
         const v = secrets.get(id);
-        if (v === undefined)
+        if (denied.has(id))
+          Errors.push({ SecretId: id, ErrorCode: 'AccessDeniedException', Message: 'not authorized' });
+        else if (v === undefined)
           Errors.push({ SecretId: id, ErrorCode: 'ResourceNotFoundException', Message: 'not found' });
         else SecretValues.push(smEntry(id, v));
       }

@@ -363,11 +363,30 @@ describe('aws-secrets-manager clients and batches', () => {
     ]);
   });
 
-  it('getMany surfaces a per-secret access denial as AccessDeniedError', async () => {
+  it('getMany surfaces a per-secret access denial (batch Errors) as AccessDeniedError', async () => {
     fake.secrets.set('airflow/variables/a', 'x');
-    const b = make();
+    fake.deniedSecrets.add('airflow/variables/a');
+    await expect(make().getMany!('variable', ['a'])).rejects.toBeInstanceOf(AccessDeniedError);
+  });
+
+  it('getMany falls back to GetSecretValue one by one when BatchGetSecretValue itself is denied', async () => {
+    fake.secrets.set('airflow/variables/a', 'x');
+    fake.secrets.set('airflow/variables/b', 'y');
     fake.fail({ kind: 'access-denied' }, { target: 'secretsmanager.BatchGetSecretValue' });
-    await expect(b.getMany!('variable', ['a'])).rejects.toBeInstanceOf(AccessDeniedError);
+    const b = make();
+    expect(Object.fromEntries(await b.getMany!('variable', ['a', 'b', 'c']))).toEqual({
+      a: 'x',
+      b: 'y',
+      c: null,
+    });
+    expect(Object.fromEntries(await b.getMany!('variable', ['a']))).toEqual({ a: 'x' });
+    expect(fake.requestsFor('secretsmanager.BatchGetSecretValue')).toHaveLength(1);
+    expect(fake.requestsFor(SM_GET).map((r) => r.body.SecretId)).toEqual([
+      'airflow/variables/a',
+      'airflow/variables/b',
+      'airflow/variables/c',
+      'airflow/variables/a',
+    ]);
   });
 });
 
