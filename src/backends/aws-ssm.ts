@@ -68,39 +68,62 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
       return { name: name.startsWith('/') ? name : `/${name}` };
     });
 
+  const getOne = async (name: string): Promise<string | null> => {
+    try {
+      const out = await aws.send<{ Parameter?: { Value?: string } }>(
+        name,
+        (sdk) => new sdk.GetParameterCommand({ Name: name, WithDecryption: true }),
+      );
+      return out.Parameter?.Value ?? null;
+    } catch (e) {
+      if ((e as Error)?.name === 'ParameterNotFound')
+        return logNotFound(logger, DRIVER_NAME, name, 'ParameterNotFound');
+      throw mapAwsError(DRIVER_NAME, name, e);
+    }
+  };
+  // `ssm:GetParameters` is its own IAM action: when it is denied, read one by one.
+  let batchDenied = false;
+  const readBatch = async (chunk: string[]): Promise<Map<string, string>> => {
+    const out = await aws.send<{ Parameters?: { Name?: string; Value?: string }[] }>(
+      chunk[0]!,
+      (sdk) => new sdk.GetParametersCommand({ Names: chunk, WithDecryption: true }),
+    );
+    // Unknown names come back in InvalidParameters: they stay "not found".
+    return new Map(
+      (out.Parameters ?? []).flatMap((p) => (p.Name && p.Value !== undefined ? [[p.Name, p.Value]] : [])),
+    );
+  };
+
   return rawBackend({
     name: DRIVER_NAME,
     locate,
-    async fetch(name) {
-      try {
-        const out = await aws.send<{ Parameter?: { Value?: string } }>(
-          name,
-          (sdk) => new sdk.GetParameterCommand({ Name: name, WithDecryption: true }),
-        );
-        return out.Parameter?.Value ?? null;
-      } catch (e) {
-        if ((e as Error)?.name === 'ParameterNotFound')
-          return logNotFound(logger, DRIVER_NAME, name, 'ParameterNotFound');
-        throw mapAwsError(DRIVER_NAME, name, e);
-      }
-    },
-    // GetParameters, 10 names a call (used by the resolver's prefetch); unknown names come back as InvalidParameters.
+    fetch: (name) => getOne(name),
+    // GetParameters, 10 names a call (used by the resolver's prefetch).
     async getMany(kind, ids) {
       const { result, idByName } = batchPlan<Connection | string>(locate, kind, ids);
       const names = [...idByName.keys()];
       for (let i = 0; i < names.length; i += 10) {
         const chunk = names.slice(i, i + 10);
-        const out = await aws
-          .send<{ Parameters?: { Name?: string; Value?: string }[] }>(
-            chunk[0]!,
-            (sdk) => new sdk.GetParametersCommand({ Names: chunk, WithDecryption: true }),
-          )
-          .catch((e: unknown) => {
-            throw mapAwsError(DRIVER_NAME, chunk.join(', '), e);
-          });
-        for (const { Name: name = '', Value: value } of out.Parameters ?? []) {
+        let found: Map<string, string | null> | undefined;
+        if (!batchDenied) {
+          try {
+            found = await readBatch(chunk);
+          } catch (e) {
+            if ((e as Error)?.name !== 'AccessDeniedException')
+              throw mapAwsError(DRIVER_NAME, chunk.join(', '), e);
+            logger.debug(`${DRIVER_NAME}: GetParameters denied; reading one by one`, {
+              backend: DRIVER_NAME,
+            });
+            batchDenied = true;
+          }
+        }
+        if (!found) {
+          const values = await Promise.all(chunk.map(getOne));
+          found = new Map(chunk.map((name, j) => [name, values[j]!]));
+        }
+        for (const [name, value] of found) {
           const id = idByName.get(name);
-          if (id === undefined || value === undefined) continue;
+          if (id === undefined || value === null) continue;
           if (kind !== 'connection') result.set(id, value);
           else if (value.trim()) result.set(id, parseConnection(DRIVER_NAME, id, value, name));
         }

@@ -189,6 +189,17 @@ describe('aws-ssm values and errors', () => {
     expect(calls.every((c) => c.body.WithDecryption === true)).toBe(true);
   });
 
+  it('getMany falls back to GetParameter one by one when GetParameters is denied', async () => {
+    fake.parameters.set('/airflow/variables/a', { value: 'x' });
+    fake.fail({ kind: 'access-denied' }, { target: 'AmazonSSM.GetParameters' });
+    const got = await make().getMany!('variable', ['a', 'b']);
+    expect(Object.fromEntries(got)).toEqual({ a: 'x', b: null });
+    expect(fake.requestsFor(GET).map((r) => r.body.Name)).toEqual([
+      '/airflow/variables/a',
+      '/airflow/variables/b',
+    ]);
+  });
+
   it('uses an injected client', async () => {
     fake.parameters.set('/airflow/variables/k', { value: 'v' });
     const client = new SSMClient({ endpoint: fake.url, region: 'us-east-1', credentials: CREDS });
