@@ -3,6 +3,9 @@
  * process.env), typed not-found errors, and an explicit resolver with a cache. Type-checked in CI.
  * Run: AIRFLOW_CONN_ORDERS_DB='postgres://app:pw@db:5432/orders' npx tsx examples/basic.ts
  */
+
+import { environmentVariables } from '../src/backends/environment.js';
+import { memory } from '../src/backends/memory.js';
 import {
   ConnectionNotFoundError,
   createResolver,
@@ -11,8 +14,6 @@ import {
   getVariableOrThrow,
   VariableNotFoundError,
 } from '../src/index.js';
-import { environmentVariables } from '../src/backends/environment.js';
-import { memory } from '../src/backends/memory.js';
 
 export async function databaseConfig() {
   const conn = await getConnection('orders_db');

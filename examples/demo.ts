@@ -11,9 +11,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Connection, resolverFromEnv } from '../src/index.js';
 import { metastore } from '../src/backends/metastore.js';
 import { formatExplanation } from '../src/cli/main.js';
+import { Connection, resolverFromEnv } from '../src/index.js';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-secrets-demo-'));
 const FERNET_KEY = 'cw_0x689RpI-jtRR7oE8h_eQsKImvJapLeSbXpwF4e4='; // a throwaway demo key

@@ -34,7 +34,10 @@ export function parseAirflowCfg(text: string, file: string): CfgSections {
     }
     const m = /^([^=:]+?)\s*[=:]\s*(.*)$/.exec(stripped);
     if (!m || current === null) {
-      throw new ConfigurationError('AIRFLOW_CONFIG', `${file}:${i + 1}: cannot parse this line of airflow.cfg`);
+      throw new ConfigurationError(
+        'AIRFLOW_CONFIG',
+        `${file}:${i + 1}: cannot parse this line of airflow.cfg`,
+      );
     }
     lastKey = m[1]!.toLowerCase();
     lastIndent = indent;
@@ -79,7 +82,10 @@ export function loadAirflowCfg(file: string, env: Record<string, string | undefi
     text = readFileSync(file, 'utf8');
   } catch (e) {
     if ((e as { code?: string }).code === 'ENOENT') return EMPTY_CFG;
-    throw new ConfigurationError('AIRFLOW_CONFIG', `Cannot read ${file} (${(e as { code?: string }).code ?? 'error'})`);
+    throw new ConfigurationError(
+      'AIRFLOW_CONFIG',
+      `Cannot read ${file} (${(e as { code?: string }).code ?? 'error'})`,
+    );
   }
   const cfg = parseAirflowCfg(text, file);
   return {

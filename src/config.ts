@@ -7,9 +7,9 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
+import { type AirflowCfg, EMPTY_CFG, loadAirflowCfg } from './airflow-cfg.js';
 import type { AdapterContext, AdapterModule, SecretsBackend } from './backend.js';
 import type { CacheOptions } from './cache.js';
-import { type AirflowCfg, EMPTY_CFG, loadAirflowCfg } from './airflow-cfg.js';
 import { ConfigurationError, describeError, isAirflowSecretsError } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { configureMasker } from './masker.js';
@@ -124,7 +124,8 @@ export function shlexSplit(command: string): string[] {
       else cur += ch;
     } else if (quote === '"') {
       if (ch === '"') quote = null;
-      else if (ch === '\\' && i + 1 < command.length && '\\"$`\n'.includes(command[i + 1]!)) cur += command[++i];
+      else if (ch === '\\' && i + 1 < command.length && '\\"$`\n'.includes(command[i + 1]!))
+        cur += command[++i];
       else cur += ch;
     } else if (ch === "'" || ch === '"') {
       quote = ch;
@@ -189,7 +190,11 @@ function sectionKey(name: string): [string, string] {
   return [section.toLowerCase(), key.toLowerCase()];
 }
 
-function settingsReader(env: Env, cfg: AirflowCfg, secretBackend: () => SecretsBackend | null): SettingsReader {
+function settingsReader(
+  env: Env,
+  cfg: AirflowCfg,
+  secretBackend: () => SecretsBackend | null,
+): SettingsReader {
   const viaSecret = async (setting: string, secretId: string): Promise<string | undefined> => {
     const b = secretBackend();
     if (!b?.getConfig) return undefined;
@@ -238,7 +243,10 @@ function parseBool(setting: string, v: string): boolean {
   const s = v.trim().toLowerCase();
   if (s === 't' || s === 'true' || s === '1') return true;
   if (s === 'f' || s === 'false' || s === '0') return false;
-  throw new ConfigurationError(setting, `Failed to convert value to bool. Please check ${setting}. It must be true/false (or t/f, 1/0).`);
+  throw new ConfigurationError(
+    setting,
+    `Failed to convert value to bool. Please check ${setting}. It must be true/false (or t/f, 1/0).`,
+  );
 }
 
 function parseKwargs(raw: string | undefined, logger: Logger): Record<string, unknown> {
@@ -247,12 +255,16 @@ function parseKwargs(raw: string | undefined, logger: Logger): Record<string, un
   try {
     parsed = JSON.parse(raw);
   } catch {
-    logger.warn(`Failed to parse [secrets] backend_kwargs (${KWARGS_SETTING}) as JSON, defaulting to no kwargs.`);
+    logger.warn(
+      `Failed to parse [secrets] backend_kwargs (${KWARGS_SETTING}) as JSON, defaulting to no kwargs.`,
+    );
     return {};
   }
   if (!parsed) return {};
   if (typeof parsed !== 'object' || Array.isArray(parsed)) {
-    logger.warn(`Failed to parse [secrets] backend_kwargs (${KWARGS_SETTING}) into a dict, defaulting to no kwargs.`);
+    logger.warn(
+      `Failed to parse [secrets] backend_kwargs (${KWARGS_SETTING}) into a dict, defaulting to no kwargs.`,
+    );
     return {};
   }
   // A null-prototype copy: `__proto__` keys in kwargs stay plain data.
@@ -342,7 +354,10 @@ export function airflowHome(env: Env): string {
  * `AIRFLOW__SECRETS__BACKEND` is set), then `AIRFLOW_CONN_*`/`AIRFLOW_VAR_*`, then the metadata
  * database. Settings are read once, now; `env` defaults to `process.env`.
  */
-export async function resolverFromEnv(env: Env = process.env, options: FromEnvOptions = {}): Promise<Resolver> {
+export async function resolverFromEnv(
+  env: Env = process.env,
+  options: FromEnvOptions = {},
+): Promise<Resolver> {
   const logger = options.logger ?? consoleLogger;
   const context: AdapterContext = { env, logger };
   let customBackend: SecretsBackend | null = null;
@@ -377,12 +392,14 @@ export async function resolverFromEnv(env: Env = process.env, options: FromEnvOp
   const { environmentVariables } = await import('./backends/environment.js');
   const envBackend = environmentVariables({ env });
 
-  const sqlAlchemyConn =
-    (await settings.get('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN')) ??
-    (await settings.get('AIRFLOW__CORE__SQL_ALCHEMY_CONN'));
-  const fernetKey = await settings.get('AIRFLOW__CORE__FERNET_KEY');
   const { metastoreFromSettings } = await import('./backends/metastore.js');
-  const metastoreBackend = metastoreFromSettings({ sqlAlchemyConn, fernetKey, airflowHome: home, logger });
+  let resolver: Resolver | undefined;
+  const metastoreBackend = metastoreFromSettings({
+    ...(await readMetastoreSettings(settings, home)),
+    logger,
+    // Writes through this metastore drop the resolver's cached answer for that id.
+    onWrite: (kind, id) => resolver?.invalidate(kind, id),
+  });
 
   const backends: SecretsBackend[] = [];
   for (const kind of order) {
@@ -391,5 +408,41 @@ export async function resolverFromEnv(env: Env = process.env, options: FromEnvOp
     if (kind === 'metastore') backends.push(metastoreBackend);
   }
   const { logger: _l, readAirflowCfg: _r, ...rest } = options;
-  return createResolver({ cache: cacheFromEnv(env, settings.plain), ...rest, logger, backends });
+  resolver = createResolver({ cache: cacheFromEnv(env, settings.plain), ...rest, logger, backends });
+  return resolver;
+}
+
+interface MetastoreSettings {
+  sqlAlchemyConn: string | undefined;
+  fernetKey: string | undefined;
+  airflowHome: string;
+  urlSetting: string;
+}
+
+async function readMetastoreSettings(settings: SettingsReader, home: string): Promise<MetastoreSettings> {
+  const current = await settings.get('AIRFLOW__DATABASE__SQL_ALCHEMY_CONN');
+  const legacy = current === undefined ? await settings.get('AIRFLOW__CORE__SQL_ALCHEMY_CONN') : undefined;
+  return {
+    sqlAlchemyConn: current ?? legacy,
+    fernetKey: await settings.get('AIRFLOW__CORE__FERNET_KEY'),
+    airflowHome: home,
+    urlSetting:
+      current === undefined && legacy !== undefined
+        ? 'AIRFLOW__CORE__SQL_ALCHEMY_CONN'
+        : 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN',
+  };
+}
+
+/**
+ * Where the metadata database is and its Fernet key, from the environment and `airflow.cfg`
+ * (with `_CMD` variants), for tools that write to it (the CLI). `_SECRET` variants need the custom
+ * backend: use `resolverFromEnv` for those.
+ */
+export async function metastoreSettingsFromEnv(env: Env = process.env): Promise<MetastoreSettings> {
+  const home = airflowHome(env);
+  const cfg = loadAirflowCfg(env.AIRFLOW_CONFIG || path.join(home, 'airflow.cfg'), env);
+  return readMetastoreSettings(
+    settingsReader(env, cfg, () => null),
+    home,
+  );
 }

@@ -2,8 +2,9 @@
  * The default resolver behind the top-level functions: built lazily, once, from `process.env`
  * (`resolverFromEnv()`). Tests can replace it (`setDefaultResolver`) and reset it.
  */
-import type { Connection } from './connection.js';
+
 import { resolverFromEnv } from './config.js';
+import type { Connection } from './connection.js';
 import type { GetVariableOptions, Resolver } from './resolver.js';
 
 let current: Promise<Resolver> | undefined;
@@ -54,7 +55,9 @@ export function getVariable<T = unknown, D = null>(
 ): Promise<T | D>;
 export async function getVariable(key: string, options?: GetVariableOptions): Promise<unknown> {
   const r = await getDefaultResolver();
-  return options === undefined ? r.getVariable(key) : r.getVariable(key, options as GetVariableOptions<unknown> & { deserializeJson: true });
+  return options === undefined
+    ? r.getVariable(key)
+    : r.getVariable(key, options as GetVariableOptions<unknown> & { deserializeJson: true });
 }
 
 /** The variable's value, or throws `VariableNotFoundError`. */

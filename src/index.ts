@@ -1,7 +1,13 @@
 export type { AdapterContext, Lookup, SecretKind, SecretsBackend } from './backend.js';
 export { isSecretsBackend } from './backend.js';
 export type { CacheOptions } from './cache.js';
-export { backendFromClassPath, cacheFromEnv, knownBackends, registerBackend, resolverFromEnv } from './config.js';
+export {
+  backendFromClassPath,
+  cacheFromEnv,
+  knownBackends,
+  registerBackend,
+  resolverFromEnv,
+} from './config.js';
 export { Connection, type ConnectionFields } from './connection.js';
 export {
   getConnection,
@@ -27,8 +33,8 @@ export {
 } from './masker.js';
 export {
   createResolver,
-  type Explanation,
   type ExplainStep,
+  type Explanation,
   type GetVariableOptions,
   type Resolver,
   type ResolverOptions,

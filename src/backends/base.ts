@@ -7,9 +7,9 @@ import { type Connection, deserializeConnection } from '../connection.js';
 import {
   BackendTimeoutError,
   ConfigurationError,
+  isAirflowSecretsError,
   MalformedSecretError,
   MissingDependencyError,
-  isAirflowSecretsError,
   safeCause,
 } from '../errors.js';
 

@@ -34,7 +34,9 @@ export function environmentVariables(options: EnvironmentBackendOptions = {}): S
   return rawBackend({
     name: DRIVER_NAME,
     locate: (kind, id) =>
-      kind === 'config' ? { skip: 'the environment backend holds no config secrets' } : { name: envVarName(kind, id) },
+      kind === 'config'
+        ? { skip: 'the environment backend holds no config secrets' }
+        : { name: envVarName(kind, id) },
     async fetch(name) {
       const v = env()[name];
       return v === undefined ? null : v;

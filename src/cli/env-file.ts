@@ -39,7 +39,10 @@ export function readEnvFile(file: string): Record<string, string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new ConfigurationError('--env-file', `Cannot read the env file ${file} (${(e as { code?: string }).code ?? 'error'})`);
+    throw new ConfigurationError(
+      '--env-file',
+      `Cannot read the env file ${file} (${(e as { code?: string }).code ?? 'error'})`,
+    );
   }
   return parseEnvFile(text, file);
 }

@@ -80,15 +80,12 @@ function cliLogger(io: CliIO): Logger {
 /** Human-readable explain output: one line per backend. */
 export function formatExplanation(x: Explanation, backendNames: readonly string[]): string {
   const what = `${x.kind} '${x.id}'`;
-  const head = x.found
-    ? `${what}: found in ${x.source}`
-    : `${what}: not found in any backend`;
+  const head = x.found ? `${what}: found in ${x.source}` : `${what}: not found in any backend`;
   const lines = [`${head} (cache: ${x.cache}, ${x.durationMs.toFixed(1)} ms)`];
   if (x.cache === 'hit') return lines.join('\n');
   const width = Math.max(...backendNames.map((n) => n.length), 7);
-  const asked = new Set<number>();
+  const nameWidth = Math.max(1, ...x.steps.map((s) => (s.secretName ?? '-').length));
   x.steps.forEach((s, i) => {
-    asked.add(i);
     const outcome =
       s.outcome === 'not-found'
         ? 'not found'
@@ -98,10 +95,14 @@ export function formatExplanation(x: Explanation, backendNames: readonly string[
             ? `skipped (${s.detail ?? ''})`
             : 'found';
     const name = s.secretName ?? '-';
-    lines.push(`  ${i + 1}. ${s.backend.padEnd(width)}  ${name}  ${outcome}  ${s.durationMs.toFixed(1)} ms`);
+    lines.push(
+      `  ${i + 1}. ${s.backend.padEnd(width)}  ${name.padEnd(nameWidth)}  ${outcome}  ${s.durationMs.toFixed(1)} ms`,
+    );
   });
   for (let i = x.steps.length; i < backendNames.length; i++) {
-    lines.push(`  ${i + 1}. ${backendNames[i]!.padEnd(width)}  -  not asked (answered above)`);
+    lines.push(
+      `  ${i + 1}. ${backendNames[i]!.padEnd(width)}  ${'-'.padEnd(nameWidth)}  not asked (answered above)`,
+    );
   }
   return lines.join('\n');
 }
@@ -172,7 +173,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
       const id = single(rest, 'id');
       return await withResolver(io, false, async (r) => {
         const x = await r.explain(kind, id, { fresh: true });
-        io.out(json ? JSON.stringify(x, null, 2) : formatExplanation(x, r.backends.map((b) => b.name)));
+        io.out(
+          json
+            ? JSON.stringify(x, null, 2)
+            : formatExplanation(
+                x,
+                r.backends.map((b) => b.name),
+              ),
+        );
         return x.found ? 0 : 1;
       });
     }

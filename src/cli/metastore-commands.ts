@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { type MetastoreBackend, metastoreFromSettings } from '../backends/metastore.js';
-import { airflowHome } from '../config.js';
+import { metastoreSettingsFromEnv } from '../config.js';
 import { Connection } from '../connection.js';
 import { describeError, isAirflowSecretsError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -54,16 +54,9 @@ export async function metastoreCommand(
       warn: (m) => ctx.err(`airflow-secrets: ${m}`),
       error: (m) => ctx.err(`airflow-secrets: ${m}`),
     };
-    const env = ctx.env;
-    const sqlAlchemyConn = env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN || env.AIRFLOW__CORE__SQL_ALCHEMY_CONN;
-    const home = airflowHome(env);
-    if (!sqlAlchemyConn) mkdirSync(home, { recursive: true });
-    backend = metastoreFromSettings({
-      sqlAlchemyConn,
-      fernetKey: env.AIRFLOW__CORE__FERNET_KEY,
-      airflowHome: home,
-      logger,
-    });
+    const settings = await metastoreSettingsFromEnv(ctx.env);
+    if (!settings.sqlAlchemyConn) mkdirSync(settings.airflowHome, { recursive: true });
+    backend = metastoreFromSettings({ ...settings, logger });
     const id = positional[0];
     if (group === 'variables' && action === 'set') {
       if (positional.length !== 2) throw new Usage('variables set needs KEY and VALUE');

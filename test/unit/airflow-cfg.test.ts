@@ -15,17 +15,22 @@ function home(cfg: string): string {
 
 describe('airflow.cfg', () => {
   it('parses sections, = and :, lower-cases keys, and joins indented continuation lines', () => {
-    const s = parseAirflowCfg('[core]\nDags_Folder = /dags\n# comment\n[secrets]\nbackend_kwargs: {"a":\n    1}\n', 'f');
+    const s = parseAirflowCfg(
+      '[core]\nDags_Folder = /dags\n# comment\n[secrets]\nbackend_kwargs: {"a":\n    1}\n',
+      'f',
+    );
     expect(s.get('core')?.get('dags_folder')).toBe('/dags');
     expect(s.get('secrets')?.get('backend_kwargs')).toBe('{"a":\n1}');
     expect(() => parseAirflowCfg('key = outside a section\n', 'airflow.cfg')).toThrow(ConfigurationError);
   });
 
   it('interpolates %% and %(name)s, then expands $VARS and ~ like Airflow', () => {
-    const dir = home('[DEFAULT]\nbase = /data\n[database]\nsql_alchemy_conn = postgresql://u:p%%40ss@$DB_HOST/%(base)s\n');
+    const dir = home(
+      '[DEFAULT]\nbase = /data\n[database]\nsql_alchemy_conn = postgresql://u:p%%40ss@$DB_HOST/%(base)s\n',
+    );
     const cfg = loadAirflowCfg(path.join(dir, 'airflow.cfg'), { DB_HOST: 'db.internal' });
     expect(cfg.get('database', 'sql_alchemy_conn')).toBe('postgresql://u:p%40ss@db.internal//data');
-    expect(expandEnvVars('~/x/${A}/$B', { A: 'a' })).toBe(`${os.homedir()}/x/a/$B`);
+    expect(expandEnvVars('~/x/' + '${A}/$B', { A: 'a' })).toBe(`${os.homedir()}/x/a/$B`);
   });
 
   it('configures the chain when the environment does not, and the environment wins', async () => {
@@ -41,7 +46,10 @@ describe('airflow.cfg', () => {
     expect(r.backends.map((b) => b.name)).toEqual(['from-cfg', 'environment', 'metastore']);
     expect(kwargs).toEqual({ variables_prefix: 'team' });
     expect(await r.getVariable('v')).toBe('cfg');
-    const overridden = await resolverFromEnv({ AIRFLOW_HOME: dir, AIRFLOW__SECRETS__BACKEND_KWARGS: '{"x": 1}' });
+    const overridden = await resolverFromEnv({
+      AIRFLOW_HOME: dir,
+      AIRFLOW__SECRETS__BACKEND_KWARGS: '{"x": 1}',
+    });
     expect(overridden.backends[0]?.name).toBe('from-cfg');
     expect(kwargs).toEqual({ x: 1 });
     const ignored = await resolverFromEnv({ AIRFLOW_HOME: dir }, { readAirflowCfg: false });

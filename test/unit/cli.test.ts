@@ -24,9 +24,15 @@ describe('airflow-secrets CLI', () => {
     const uri = await run(['connections', 'get', 'orders_db'], { AIRFLOW_CONN_ORDERS_DB: DB });
     expect(uri.code).toBe(0);
     expect(uri.out).toBe(DB);
-    const json = await run(['connections', 'get', 'orders_db', '--output', 'json'], { AIRFLOW_CONN_ORDERS_DB: DB });
+    const json = await run(['connections', 'get', 'orders_db', '--output', 'json'], {
+      AIRFLOW_CONN_ORDERS_DB: DB,
+    });
     expect(json.code).toBe(0);
-    expect(JSON.parse(json.out)).toMatchObject({ conn_type: 'postgres', host: 'db.internal', password: 'p@ss word' });
+    expect(JSON.parse(json.out)).toMatchObject({
+      conn_type: 'postgres',
+      host: 'db.internal',
+      password: 'p@ss word',
+    });
   });
 
   it('exits 1 with Airflow’s message when the connection is not defined', async () => {
@@ -36,7 +42,10 @@ describe('airflow-secrets CLI', () => {
   });
 
   it('prints a variable, pretty-prints it with --json, and exits 1 when missing', async () => {
-    expect(await run(['variables', 'get', 'flag'], { AIRFLOW_VAR_FLAG: 'on' })).toMatchObject({ code: 0, out: 'on' });
+    expect(await run(['variables', 'get', 'flag'], { AIRFLOW_VAR_FLAG: 'on' })).toMatchObject({
+      code: 0,
+      out: 'on',
+    });
     const j = await run(['variables', 'get', 'cfg', '--json'], { AIRFLOW_VAR_CFG: '{"a":1}' });
     expect(j.out).toBe('{\n  "a": 1\n}');
     expect((await run(['variables', 'get', 'missing'])).code).toBe(1);
@@ -59,7 +68,10 @@ describe('airflow-secrets CLI', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'af-envfile-'));
     const file = path.join(dir, '.env');
     writeFileSync(file, `# local settings\nexport AIRFLOW_VAR_COLOR="blue"\nAIRFLOW_VAR_SIZE=10 # inline\n`);
-    expect(await run(['--env-file', file, 'variables', 'get', 'color'])).toMatchObject({ code: 0, out: 'blue' });
+    expect(await run(['--env-file', file, 'variables', 'get', 'color'])).toMatchObject({
+      code: 0,
+      out: 'blue',
+    });
     expect(await run(['variables', 'get', 'size', '--env-file', file])).toMatchObject({ code: 0, out: '10' });
     expect((await run(['--env-file', path.join(dir, 'missing.env'), 'variables', 'get', 'x'])).code).toBe(2);
   });

@@ -57,9 +57,9 @@ describe('resolverFromEnv: the chain Airflow builds', () => {
   });
 
   it('rejects an unknown backend class path with a ConfigurationError listing the known ones', async () => {
-    const err = await resolverFromEnv(baseEnv({ AIRFLOW__SECRETS__BACKEND: 'my.company.SecretsBackend' })).catch(
-      (e: unknown) => e,
-    );
+    const err = await resolverFromEnv(
+      baseEnv({ AIRFLOW__SECRETS__BACKEND: 'my.company.SecretsBackend' }),
+    ).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigurationError);
     expect((err as ConfigurationError).setting).toBe('AIRFLOW__SECRETS__BACKEND');
     expect((err as Error).message).toContain('my.company.SecretsBackend');
@@ -70,7 +70,10 @@ describe('resolverFromEnv: the chain Airflow builds', () => {
     const log = capture();
     registerBackend('test.KwargsEcho', (kwargs) => memory({ name: `echo:${Object.keys(kwargs).length}` }));
     const r = await resolverFromEnv(
-      baseEnv({ AIRFLOW__SECRETS__BACKEND: 'test.KwargsEcho', AIRFLOW__SECRETS__BACKEND_KWARGS: '{not json' }),
+      baseEnv({
+        AIRFLOW__SECRETS__BACKEND: 'test.KwargsEcho',
+        AIRFLOW__SECRETS__BACKEND_KWARGS: '{not json',
+      }),
       { logger: log },
     );
     expect(r.backends[0]?.name).toBe('echo:0');
@@ -155,21 +158,29 @@ describe('resolverFromEnv: the chain Airflow builds', () => {
   });
 
   it('accepts the short names too', async () => {
-    const b = await backendFromClassPath('environment', {}, { env: { AIRFLOW_VAR_X: '1' }, logger: capture() });
+    const b = await backendFromClassPath(
+      'environment',
+      {},
+      { env: { AIRFLOW_VAR_X: '1' }, logger: capture() },
+    );
     expect(await b.getVariable('x')).toBe('1');
     expect(knownBackends()).toContain('aws-secrets-manager');
-    expect(knownBackends()).toContain('airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend');
+    expect(knownBackends()).toContain(
+      'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend',
+    );
   });
 
   it('honours AIRFLOW__SECRETS__BACKENDS_ORDER and rejects bad values', async () => {
-    const r = await resolverFromEnv(baseEnv({ AIRFLOW__SECRETS__BACKENDS_ORDER: 'metastore,environment_variable' }));
+    const r = await resolverFromEnv(
+      baseEnv({ AIRFLOW__SECRETS__BACKENDS_ORDER: 'metastore,environment_variable' }),
+    );
     expect(r.backends.map((b) => b.name)).toEqual(['metastore', 'environment']);
-    await expect(resolverFromEnv(baseEnv({ AIRFLOW__SECRETS__BACKENDS_ORDER: 'custom,vault' }))).rejects.toThrow(
-      /unsupported: \[vault\]/,
-    );
-    await expect(resolverFromEnv(baseEnv({ AIRFLOW__SECRETS__BACKENDS_ORDER: 'custom,metastore' }))).rejects.toThrow(
-      /missing: \[environment_variable\]/,
-    );
+    await expect(
+      resolverFromEnv(baseEnv({ AIRFLOW__SECRETS__BACKENDS_ORDER: 'custom,vault' })),
+    ).rejects.toThrow(/unsupported: \[vault\]/);
+    await expect(
+      resolverFromEnv(baseEnv({ AIRFLOW__SECRETS__BACKENDS_ORDER: 'custom,metastore' })),
+    ).rejects.toThrow(/missing: \[environment_variable\]/);
   });
 });
 
@@ -178,17 +189,21 @@ describe('cache settings', () => {
     expect(cacheFromEnv({})).toBe(false);
     expect(cacheFromEnv({ AIRFLOW__SECRETS__USE_CACHE: 'False' })).toBe(false);
     expect(cacheFromEnv({ AIRFLOW__SECRETS__USE_CACHE: 'True' })).toEqual({ ttl: 900 });
-    expect(cacheFromEnv({ AIRFLOW__SECRETS__USE_CACHE: '1', AIRFLOW__SECRETS__CACHE_TTL_SECONDS: '60' })).toEqual({
+    expect(
+      cacheFromEnv({ AIRFLOW__SECRETS__USE_CACHE: '1', AIRFLOW__SECRETS__CACHE_TTL_SECONDS: '60' }),
+    ).toEqual({
       ttl: 60,
     });
   });
 
   it('rejects nonsense with a ConfigurationError naming the setting', () => {
-    expect(() => cacheFromEnv({ AIRFLOW__SECRETS__USE_CACHE: 'sometimes' })).toThrow(/AIRFLOW__SECRETS__USE_CACHE/);
+    expect(() => cacheFromEnv({ AIRFLOW__SECRETS__USE_CACHE: 'sometimes' })).toThrow(
+      /AIRFLOW__SECRETS__USE_CACHE/,
+    );
     for (const bad of ['-5', 'ten', '1.5', '1e3']) {
-      expect(() => cacheFromEnv({ AIRFLOW__SECRETS__USE_CACHE: 'true', AIRFLOW__SECRETS__CACHE_TTL_SECONDS: bad })).toThrow(
-        /AIRFLOW__SECRETS__CACHE_TTL_SECONDS/,
-      );
+      expect(() =>
+        cacheFromEnv({ AIRFLOW__SECRETS__USE_CACHE: 'true', AIRFLOW__SECRETS__CACHE_TTL_SECONDS: bad }),
+      ).toThrow(/AIRFLOW__SECRETS__CACHE_TTL_SECONDS/);
     }
   });
 });

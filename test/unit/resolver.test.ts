@@ -74,7 +74,10 @@ describe('createResolver: the chain walk', () => {
 
   it('finds connections through the same walk', async () => {
     const r = createResolver({
-      backends: [memory({ name: 'm1' }), memory({ name: 'm2', connections: { db: 'postgres://u:p@h:5432/s' } })],
+      backends: [
+        memory({ name: 'm1' }),
+        memory({ name: 'm2', connections: { db: 'postgres://u:p@h:5432/s' } }),
+      ],
     });
     const c = await r.getConnection('db');
     expect(c?.host).toBe('h');
@@ -82,7 +85,10 @@ describe('createResolver: the chain walk', () => {
   });
 
   it('hands each caller its own copy of a connection', async () => {
-    const r = createResolver({ backends: [memory({ connections: { db: 'postgres://u:p@h:5432/s' } })], cache: true });
+    const r = createResolver({
+      backends: [memory({ connections: { db: 'postgres://u:p@h:5432/s' } })],
+      cache: true,
+    });
     const first = await r.getConnection('db');
     first!.host = 'mutated';
     expect((await r.getConnection('db'))?.host).toBe('h');
@@ -130,7 +136,10 @@ describe('createResolver: errors', () => {
 
   it('lets a configuration error propagate even under the continue policy', async () => {
     const r = createResolver({
-      backends: [spy('misconfigured', {}, () => new ConfigurationError('x', 'bad setting x')), spy('b', { k: 'v' })],
+      backends: [
+        spy('misconfigured', {}, () => new ConfigurationError('x', 'bad setting x')),
+        spy('b', { k: 'v' }),
+      ],
     });
     await expect(r.getVariable('k')).rejects.toBeInstanceOf(ConfigurationError);
   });
@@ -151,7 +160,9 @@ describe('createResolver: errors', () => {
   });
 
   it('rejects bad options with a ConfigurationError naming the option', () => {
-    expect(() => createResolver({ backends: [], onBackendError: 'ignore' as 'throw' })).toThrow(/onBackendError/);
+    expect(() => createResolver({ backends: [], onBackendError: 'ignore' as 'throw' })).toThrow(
+      /onBackendError/,
+    );
     expect(() => createResolver({ backends: [], backendTimeoutMs: -1 })).toThrow(/backendTimeoutMs/);
     expect(() => createResolver({} as { backends: [] })).toThrow(ConfigurationError);
   });
@@ -173,7 +184,9 @@ describe('createResolver: errors', () => {
 });
 
 describe('variables: Airflow semantics', () => {
-  const r = createResolver({ backends: [memory({ variables: { json: '{"a": [1, 2]}', text: 'plain', bad: '{oops' } })] });
+  const r = createResolver({
+    backends: [memory({ variables: { json: '{"a": [1, 2]}', text: 'plain', bad: '{oops' } })],
+  });
 
   it('returns the default as given, not JSON-decoded, when the key is missing', async () => {
     expect(await r.getVariable('missing', { default: '{"x": 1}', deserializeJson: true })).toBe('{"x": 1}');
