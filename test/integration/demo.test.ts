@@ -1,0 +1,26 @@
+import { execFileSync } from 'node:child_process';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+
+const root = path.resolve(import.meta.dirname, '../..');
+
+describe('npm run demo', () => {
+  it('shows all three kinds of source answering, and never prints a password', () => {
+    const out = execFileSync(process.execPath, ['--import', 'tsx', 'examples/demo.ts'], {
+      cwd: root,
+      encoding: 'utf8',
+      env: { ...process.env, AIRFLOW_HOME: '/nonexistent-demo-home' },
+      timeout: 60_000,
+    });
+    expect(out).toContain('chain: local-filesystem -> environment -> metastore');
+    expect(out).toContain("connection 'warehouse': found in local-filesystem");
+    expect(out).toContain("connection 'slack_api': found in environment");
+    expect(out).toContain("connection 'orders_db': found in metastore");
+    expect(out).toContain("variable 'retention_days': found in metastore");
+    expect(out).toContain("variable 'nowhere': not found in any backend");
+    expect(out).toMatch(/3\. metastore\s+connection\.conn_id=orders_db\s+found/);
+    for (const secret of ['s3cret from a file', 'xoxb-demo-token', 'db pass', 'db%20pass']) {
+      expect(out).not.toContain(secret);
+    }
+  });
+});
