@@ -3,7 +3,7 @@
  * `.yaml` or `.yml` files, re-read and re-parsed on every lookup (no caching here; the resolver
  * caches), with Airflow's parse rules and error texts.
  *
- * Intentional differences from Airflow, all documented in docs/configuration.md:
+ * Intentional differences from Airflow, all documented in docs/backends/local-filesystem.md:
  * - a JSON/YAML variable (or config) whose value is not a string is returned as its JSON text (our
  *   `getVariable` returns strings; `deserializeJson: true` gives the object back); Airflow returns
  *   the parsed object;
