@@ -118,7 +118,7 @@ export class BackendUnavailableError extends BackendError {
 
 /** The secret exists but its payload cannot be used (bad JSON, wrong shape, undecryptable). */
 export class MalformedSecretError extends BackendError {
-  override name = 'MalformedSecretError' as const;
+  override name: string = 'MalformedSecretError';
   constructor(backend: string, message: string, options?: SubOptions) {
     super(backend, 'malformed', message, options);
   }
@@ -151,6 +151,7 @@ const NAMES = new Set([
   'BackendUnavailableError',
   'MalformedSecretError',
   'MissingDependencyError',
+  'SecretFileError',
 ]);
 
 /** Type guard that also works across realms/duplicate copies (matches on `name`). */

@@ -65,6 +65,7 @@ export type AirflowFileErrorKind =
  * other backend failure. The message names the file and the line numbers, never a value.
  */
 export class SecretFileError extends MalformedSecretError {
+  override name = 'SecretFileError';
   readonly filePath: string;
   readonly parseErrors: readonly FileSyntaxError[];
   readonly airflowError: AirflowFileErrorKind;
