@@ -13,7 +13,7 @@ export interface CacheOptions {
   ttl?: number;
   /** Seconds a miss ("no backend has it") is remembered. Default: the same as `ttl`. 0 disables negative caching. */
   negativeTtl?: number;
-  /** Most entries kept; the least recently used is evicted beyond it. Default 10,000. */
+  /** Most entries kept; beyond it the least recently used is evicted (second-chance LRU). Default 10,000. */
   maxEntries?: number;
   /**
    * Seconds past expiry during which the last good answer may still be served when the source that
@@ -84,17 +84,39 @@ export function resolveCacheOptions(o: CacheOptions = {}): ResolvedCacheOptions 
   };
 }
 
+/** One string for a kind and an id (used to key lookups in progress). */
 export function cacheKey(kind: SecretKind, id: string): string {
   return `${kind}\u0000${id}`;
 }
 
+interface Slot<V> extends CacheEntry<V> {
+  readonly kind: SecretKind;
+  readonly id: string;
+  /** Read since it was last passed by the eviction hand (second chance). */
+  ref: boolean;
+  /** Still the entry stored for its key (false once replaced, deleted or evicted). */
+  live: boolean;
+}
+
 /**
- * A TTL + LRU map. A `Map` keeps insertion order, so re-inserting on read makes it an LRU.
+ * A TTL map with a bound, keyed by kind and id (one `Map` per kind, so a lookup hashes the id the
+ * caller passed rather than a new joined string). Eviction is LRU by the second-chance ("clock")
+ * approximation: a read only sets a flag, and when the cache is over `maxEntries` the oldest entry
+ * is evicted unless it was read since the hand last passed it, in which case it goes to the back.
+ * Reads stay O(1) with no reordering; the size never exceeds `maxEntries` after a `set` returns.
  * An entry is fresh while `storedAt <= now < expiresAt` (a clock that goes backwards expires it).
  */
 export class LookupCache<V> {
   readonly options: ResolvedCacheOptions;
-  readonly #entries = new Map<string, CacheEntry<V>>();
+  readonly #maps: Record<SecretKind, Map<string, Slot<V>>> = {
+    connection: new Map(),
+    variable: new Map(),
+    config: new Map(),
+  };
+  /** Insertion order for eviction (entries that are no longer live are skipped and dropped). */
+  #queue: Array<Slot<V> | undefined> = [];
+  #head = 0;
+  #size = 0;
   readonly #now: () => number;
 
   constructor(options: CacheOptions = {}) {
@@ -103,48 +125,101 @@ export class LookupCache<V> {
   }
 
   get size(): number {
-    return this.#entries.size;
+    return this.#size;
   }
 
   /** A fresh entry, or undefined. Expired entries are kept (for stale-if-error) until evicted or replaced. */
-  get(key: string): CacheEntry<V> | undefined {
-    const e = this.#entries.get(key);
+  get(kind: SecretKind, id: string): CacheEntry<V> | undefined {
+    const e = this.#maps[kind].get(id);
     if (e === undefined) return undefined;
     const now = this.#now();
     if (now >= e.expiresAt || now < e.storedAt) return undefined;
-    this.#entries.delete(key);
-    this.#entries.set(key, e);
+    e.ref = true;
     return e;
   }
 
-  /** The last good answer stored for `key` if it is within the stale-if-error window, else undefined. */
-  getStale(key: string): CacheEntry<V> | undefined {
+  /** The last good answer stored for this id if it is within the stale-if-error window, else undefined. */
+  getStale(kind: SecretKind, id: string): CacheEntry<V> | undefined {
     if (this.options.staleIfErrorMs <= 0) return undefined;
-    const e = this.#entries.get(key);
+    const e = this.#maps[kind].get(id);
     if (e === undefined || e.source === null) return undefined;
     const now = this.#now();
     return now >= e.storedAt && now < e.expiresAt + this.options.staleIfErrorMs ? e : undefined;
   }
 
   /** Store an answer (`source` null = a miss). An entry that could never be served is not stored, and replaces nothing. */
-  set(key: string, value: V, source: string | null): void {
+  set(kind: SecretKind, id: string, value: V, source: string | null): void {
+    this.delete(kind, id);
     const ttl = source === null ? this.options.negativeTtlMs : this.options.ttlMs;
-    const keepForStale = source !== null && this.options.staleIfErrorMs > 0;
-    this.#entries.delete(key);
-    if (ttl <= 0 && !keepForStale) return;
+    if (ttl <= 0 && !(source !== null && this.options.staleIfErrorMs > 0)) return;
     const now = this.#now();
-    this.#entries.set(key, { value, source, storedAt: now, expiresAt: now + ttl });
-    while (this.#entries.size > this.options.maxEntries) {
-      const oldest = this.#entries.keys().next().value as string;
-      this.#entries.delete(oldest);
-    }
+    const slot: Slot<V> = {
+      value,
+      source,
+      storedAt: now,
+      expiresAt: now + ttl,
+      kind,
+      id,
+      ref: false,
+      live: true,
+    };
+    this.#maps[kind].set(id, slot);
+    this.#queue.push(slot);
+    this.#size++;
+    while (this.#size > this.options.maxEntries) this.#evictOne(now, slot);
+    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) this.#compact();
+    else if (this.#queue.length - this.#head > 2 * this.#size + 1024) this.#compact();
   }
 
-  delete(key: string): boolean {
-    return this.#entries.delete(key);
+  delete(kind: SecretKind, id: string): boolean {
+    const m = this.#maps[kind];
+    const e = m.get(id);
+    if (e === undefined) return false;
+    e.live = false;
+    m.delete(id);
+    this.#size--;
+    return true;
   }
 
   clear(): void {
-    this.#entries.clear();
+    for (const m of Object.values(this.#maps)) {
+      for (const e of m.values()) e.live = false;
+      m.clear();
+    }
+    this.#queue = [];
+    this.#head = 0;
+    this.#size = 0;
+  }
+
+  /** Evict one entry, never `keep` (the one being inserted; the cache holds at least one other). */
+  #evictOne(now: number, keep: Slot<V>): void {
+    for (;;) {
+      const e = this.#queue[this.#head];
+      this.#queue[this.#head++] = undefined;
+      if (e === undefined || !e.live) continue;
+      if (e === keep) {
+        this.#queue.push(e);
+        continue;
+      }
+      // Past its TTL and its stale window, an entry is dead weight whatever its flag says.
+      const useful = now < e.expiresAt + (e.source === null ? 0 : this.options.staleIfErrorMs);
+      if (e.ref && useful) {
+        e.ref = false;
+        this.#queue.push(e);
+        continue;
+      }
+      this.delete(e.kind, e.id);
+      return;
+    }
+  }
+
+  #compact(): void {
+    const live: Array<Slot<V> | undefined> = [];
+    for (let i = this.#head; i < this.#queue.length; i++) {
+      const e = this.#queue[i];
+      if (e?.live) live.push(e);
+    }
+    this.#queue = live;
+    this.#head = 0;
   }
 }

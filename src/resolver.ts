@@ -5,11 +5,11 @@
  * propagate. One cache (optional), request coalescing (always), provenance via `explain`.
  */
 import type { SecretKind, SecretsBackend } from './backend.js';
-import { withDeadline } from './backends/base.js';
 import { type CacheOptions, cacheKey, LookupCache } from './cache.js';
 import { Connection } from './connection.js';
 import {
   BackendError,
+  BackendTimeoutError,
   ConfigurationError,
   ConnectionNotFoundError,
   describeError,
@@ -203,13 +203,43 @@ export function createResolver(options: ResolverOptions): Resolver {
   /** Lookups in progress, by cache key: every caller of one id shares one walk (cache or not). */
   const inflight = new Map<string, Promise<Answered>>();
 
+  /**
+   * The resolver's safety deadline around one backend call: a timer and a promise, nothing more
+   * (backends bound their own remote calls and get no signal from here). A call that throws
+   * synchronously becomes a rejection.
+   */
+  const deadline = <T>(b: SecretsBackend, what: string, call: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(
+          new BackendTimeoutError(b.name, `${b.name}: no answer for '${what}' within ${deadlineMs} ms`, {
+            secretName: what,
+          }),
+        );
+      }, deadlineMs);
+      timer.unref?.();
+      const done = (v: T) => {
+        clearTimeout(timer);
+        resolve(v);
+      };
+      const fail = (e: unknown) => {
+        clearTimeout(timer);
+        reject(e);
+      };
+      try {
+        call().then(done, fail);
+      } catch (e) {
+        fail(e);
+      }
+    });
+
   const ask = (b: SecretsBackend, kind: SecretKind, id: string): Promise<Answer> => {
     const call = (): Promise<Answer> => {
       if (kind === 'connection') return b.getConnection(id);
       if (kind === 'variable') return b.getVariable(id);
       return b.getConfig ? b.getConfig(id) : Promise.resolve(null);
     };
-    return withDeadline(b.name, id, deadlineMs, call);
+    return deadline(b, id, call);
   };
 
   const warnFailure = (b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): void => {
@@ -300,14 +330,14 @@ export function createResolver(options: ResolverOptions): Resolver {
    * Settle a finished walk: mask the value, cache it (a miss only when no backend failed), or serve
    * the last good answer when the backend that gave it failed this time (stale-if-error).
    */
-  const settle = (kind: SecretKind, id: string, key: string, r: WalkResult): Answered => {
+  const settle = (kind: SecretKind, id: string, r: WalkResult): Answered => {
     register(kind, id, r.value);
     if (!cache) return r;
     if (r.value !== null || !r.errored) {
-      cache.set(key, r.value, r.source);
+      cache.set(kind, id, r.value, r.source);
       return r;
     }
-    const stale = cache.getStale(key);
+    const stale = cache.getStale(kind, id);
     if (stale && r.failed?.includes(stale.source as string)) {
       warnStale(kind, id, stale);
       return stale;
@@ -319,9 +349,9 @@ export function createResolver(options: ResolverOptions): Resolver {
    * A walk that threw (policy 'throw'): it stopped at backend `err.backend`, after the ones before it
    * answered "not found". The last good answer is served when its source is that backend or a later one.
    */
-  const settleError = (kind: SecretKind, id: string, key: string, err: unknown): Answered => {
+  const settleError = (kind: SecretKind, id: string, err: unknown): Answered => {
     if (cache && !isConfigError(err) && isBackendError(err)) {
-      const stale = cache.getStale(key);
+      const stale = cache.getStale(kind, id);
       if (stale) {
         const at = backends.findIndex((b) => b.name === err.backend);
         const from = backends.findIndex((b) => b.name === stale.source);
@@ -341,37 +371,41 @@ export function createResolver(options: ResolverOptions): Resolver {
     pending = walk(kind, id).then(
       (r) => {
         if (inflight.get(key) === pending) inflight.delete(key);
-        return settle(kind, id, key, r);
+        return settle(kind, id, r);
       },
       (e: unknown) => {
         if (inflight.get(key) === pending) inflight.delete(key);
-        return settleError(kind, id, key, e);
+        return settleError(kind, id, e);
       },
     );
     inflight.set(key, pending);
     return pending;
   };
 
-  /** Cached, coalesced lookup of the raw answer. A cache hit answers without a walk or a promise chain. */
+  /**
+   * Cached, coalesced lookup of the raw answer. A cache hit is returned as is (no promise), so the
+   * public methods answer it without awaiting anything.
+   */
   const lookup = (kind: SecretKind, id: string): Answered | Promise<Answered> => {
     if (!validId(id)) return NOTHING;
-    const key = cacheKey(kind, id);
     if (cache) {
-      const hit = cache.get(key);
+      const hit = cache.get(kind, id);
       if (hit) return hit;
     }
-    return walkShared(kind, id, key);
+    return walkShared(kind, id, cacheKey(kind, id));
   };
 
   const getConnection = async (connId: string): Promise<Connection | null> => {
     checkId('connId', connId);
-    const r = await lookup('connection', connId);
+    const found = lookup('connection', connId);
+    const r = found instanceof Promise ? await found : found;
     return r.value === null ? null : cloneConnection(r.value as Connection);
   };
 
   const getVariable = async (key: string, opts?: GetVariableOptions): Promise<unknown> => {
     checkId('key', key);
-    const r = await lookup('variable', key);
+    const found = lookup('variable', key);
+    const r = found instanceof Promise ? await found : found;
     if (r.value === null) {
       return opts && 'default' in opts ? opts.default : null;
     }
@@ -415,7 +449,7 @@ export function createResolver(options: ResolverOptions): Resolver {
     for (const id of ids) {
       if (!validId(id) || jobs.has(id)) continue;
       const key = cacheKey(kind, id);
-      if (inflight.has(key) || cache.get(key)) continue;
+      if (inflight.has(key) || cache.get(kind, id)) continue;
       const job = { id, key } as Job;
       const p = new Promise<Answered>((resolve, reject) => {
         job.resolve = resolve;
@@ -440,7 +474,7 @@ export function createResolver(options: ResolverOptions): Resolver {
     const fail = (job: Job, b: SecretsBackend, err: BackendError) => {
       if (policy === 'throw') {
         firstError ??= err;
-        finish(job, () => settleError(kind, job.id, job.key, err));
+        finish(job, () => settleError(kind, job.id, err));
         return;
       }
       (job.failed ??= []).push(b.name);
@@ -455,9 +489,7 @@ export function createResolver(options: ResolverOptions): Resolver {
         if (b.getMany) {
           const asked = remaining.map((j) => j.id);
           try {
-            const got = await withDeadline(b.name, `${asked.length} ${kind} ids`, deadlineMs, () =>
-              b.getMany!(kind, asked),
-            );
+            const got = await deadline(b, `${asked.length} ${kind} ids`, () => b.getMany!(kind, asked));
             singles = [];
             for (const j of remaining) {
               if (got.has(j.id)) answers.set(j.id, got.get(j.id) ?? null);
@@ -496,7 +528,7 @@ export function createResolver(options: ResolverOptions): Resolver {
             const r: WalkResult = j.failed
               ? { value, source: b.name, errored: true, failed: j.failed }
               : { value, source: b.name, errored: false };
-            finish(j, () => settle(kind, j.id, j.key, r));
+            finish(j, () => settle(kind, j.id, r));
           } else next.push(j);
         }
         remaining = next;
@@ -505,7 +537,7 @@ export function createResolver(options: ResolverOptions): Resolver {
         const r: WalkResult = j.failed
           ? { value: null, source: null, errored: true, failed: j.failed }
           : { value: null, source: null, errored: false };
-        finish(j, () => settle(kind, j.id, j.key, r));
+        finish(j, () => settle(kind, j.id, r));
       }
     } catch (e) {
       for (const j of jobs.values())
@@ -547,7 +579,6 @@ export function createResolver(options: ResolverOptions): Resolver {
       checkId('id', id);
       const t0 = performance.now();
       const steps: ExplainStep[] = [];
-      const key = cacheKey(kind, id);
       if (!validId(id)) {
         for (const b of backends) {
           steps.push({
@@ -561,7 +592,7 @@ export function createResolver(options: ResolverOptions): Resolver {
         return { kind, id, found: false, source: null, cache: cache ? 'miss' : 'off', steps, durationMs: 0 };
       }
       if (cache && !opts?.fresh) {
-        const hit = cache.get(key);
+        const hit = cache.get(kind, id);
         if (hit) {
           return {
             kind,
@@ -576,7 +607,7 @@ export function createResolver(options: ResolverOptions): Resolver {
       }
       const r = await walk(kind, id, steps);
       register(kind, id, r.value);
-      if (cache && (r.value !== null || !r.errored)) cache.set(key, r.value, r.source);
+      if (cache && (r.value !== null || !r.errored)) cache.set(kind, id, r.value, r.source);
       return {
         kind,
         id,
@@ -605,7 +636,7 @@ export function createResolver(options: ResolverOptions): Resolver {
       cache?.clear();
     },
     invalidate(kind, id) {
-      cache?.delete(cacheKey(kind, id));
+      cache?.delete(kind, id);
     },
     async close() {
       const results = await Promise.allSettled(backends.map((b) => b.close?.()));

@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SecretKind, SecretsBackend } from '../../src/backend.js';
 import { cacheKey, LookupCache } from '../../src/cache.js';
@@ -75,85 +76,157 @@ describe('LookupCache', () => {
   it('serves an entry until its TTL and never at or past the bound', () => {
     const clock = fakeClock();
     const c = new LookupCache<string>({ ttl: 10, now: clock.now });
-    c.set('k', 'v', 'a');
+    c.set('variable', 'k', 'v', 'a');
     clock.advance(9_999);
-    expect(c.get('k')?.value).toBe('v');
+    expect(c.get('variable', 'k')?.value).toBe('v');
     clock.advance(1);
-    expect(c.get('k')).toBeUndefined();
+    expect(c.get('variable', 'k')).toBeUndefined();
     clock.advance(60_000);
-    expect(c.get('k')).toBeUndefined();
+    expect(c.get('variable', 'k')).toBeUndefined();
   });
 
   it('expires an entry when the clock goes backwards past the time it was stored', () => {
     const clock = fakeClock(50_000);
     const c = new LookupCache<string>({ ttl: 10, now: clock.now });
-    c.set('k', 'v', 'a');
+    c.set('variable', 'k', 'v', 'a');
     clock.set(49_999);
-    expect(c.get('k')).toBeUndefined();
+    expect(c.get('variable', 'k')).toBeUndefined();
   });
 
   it('keeps misses for negativeTtl, apart from the TTL of answers', () => {
     const clock = fakeClock();
     const c = new LookupCache<string | null>({ ttl: 100, negativeTtl: 5, now: clock.now });
-    c.set('hit', 'v', 'a');
-    c.set('miss', null, null);
+    c.set('variable', 'hit', 'v', 'a');
+    c.set('variable', 'miss', null, null);
     clock.advance(4_999);
-    expect(c.get('miss')).toMatchObject({ value: null, source: null });
+    expect(c.get('variable', 'miss')).toMatchObject({ value: null, source: null });
     clock.advance(1);
-    expect(c.get('miss')).toBeUndefined();
-    expect(c.get('hit')?.value).toBe('v');
+    expect(c.get('variable', 'miss')).toBeUndefined();
+    expect(c.get('variable', 'hit')?.value).toBe('v');
   });
 
   it('negativeTtl 0 stores no misses, and a miss drops the previous answer for that key', () => {
     const c = new LookupCache<string | null>({ ttl: 100, negativeTtl: 0 });
-    c.set('k', 'old', 'a');
-    c.set('k', null, null);
-    expect(c.get('k')).toBeUndefined();
+    c.set('variable', 'k', 'old', 'a');
+    c.set('variable', 'k', null, null);
+    expect(c.get('variable', 'k')).toBeUndefined();
     expect(c.size).toBe(0);
   });
 
   it('never grows past maxEntries and evicts the least recently used entry', () => {
     const c = new LookupCache<string>({ ttl: 100, maxEntries: 3 });
-    c.set('a', '1', 's');
-    c.set('b', '2', 's');
-    c.set('c', '3', 's');
-    expect(c.get('a')?.value).toBe('1'); // a is now the most recently used
-    c.set('d', '4', 's');
-    expect(c.get('b')).toBeUndefined();
-    expect(['a', 'c', 'd'].map((k) => c.get(k)?.value)).toEqual(['1', '3', '4']);
+    c.set('variable', 'a', '1', 's');
+    c.set('variable', 'b', '2', 's');
+    c.set('variable', 'c', '3', 's');
+    expect(c.get('variable', 'a')?.value).toBe('1'); // a is now the most recently used
+    c.set('variable', 'd', '4', 's');
+    expect(c.get('variable', 'b')).toBeUndefined();
+    expect(['a', 'c', 'd'].map((k) => c.get('variable', k)?.value)).toEqual(['1', '3', '4']);
     for (let i = 0; i < 500; i++) {
-      c.set(`k${i}`, String(i), i % 2 ? 's' : null);
+      c.set('variable', `k${i}`, String(i), i % 2 ? 's' : null);
       expect(c.size).toBeLessThanOrEqual(3);
     }
     expect(c.size).toBe(3);
   });
 
+  it('keeps every invariant under any sequence of sets, reads, deletes and clears', () => {
+    const op = fc.oneof(
+      fc.record({ t: fc.constant('set' as const), k: fc.integer({ min: 0, max: 30 }), v: fc.integer() }),
+      fc.record({ t: fc.constant('get' as const), k: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ t: fc.constant('del' as const), k: fc.integer({ min: 0, max: 30 }) }),
+      fc.record({ t: fc.constant('clear' as const) }),
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 8 }), fc.array(op, { maxLength: 300 }), (max, ops) => {
+        const c = new LookupCache<number>({ ttl: 100, maxEntries: max });
+        const last = new Map<number, number>();
+        for (const o of ops) {
+          if (o.t === 'set') {
+            c.set('variable', String(o.k), o.v, 's');
+            last.set(o.k, o.v);
+            expect(c.get('variable', String(o.k))?.value).toBe(o.v);
+          } else if (o.t === 'get') {
+            const got = c.get('variable', String(o.k));
+            if (got) expect(got.value).toBe(last.get(o.k)); // never a stale or foreign value
+          } else if (o.t === 'del') {
+            c.delete('variable', String(o.k));
+            last.delete(o.k);
+            expect(c.get('variable', String(o.k))).toBeUndefined();
+          } else {
+            c.clear();
+            last.clear();
+          }
+          expect(c.size).toBeLessThanOrEqual(max);
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('stays correct and bounded through many replacements of the same keys', () => {
+    const c = new LookupCache<number>({ ttl: 100, maxEntries: 50 });
+    for (let i = 0; i < 200_000; i++) {
+      c.set('variable', String(i % 60), i, 's');
+      if (i % 7 === 0) c.get('variable', String((i * 13) % 60));
+    }
+    expect(c.size).toBe(50);
+    for (let k = 0; k < 60; k++) {
+      const got = c.get('variable', String(k));
+      if (got) expect(got.value % 60).toBe(k);
+    }
+    expect(c.get('variable', String(199_999 % 60))?.value).toBe(199_999);
+  });
+
+  it('evicts an entry past its TTL and stale window before a recently read live one', () => {
+    const clock = fakeClock();
+    const c = new LookupCache<string>({ ttl: 10, maxEntries: 2, now: clock.now });
+    c.set('variable', 'old', 'o', 's');
+    c.get('variable', 'old');
+    clock.advance(5_000);
+    c.set('variable', 'hot', 'h', 's');
+    c.get('variable', 'hot');
+    clock.advance(6_000); // 'old' has expired, 'hot' has not
+    c.set('variable', 'new', 'n', 's');
+    expect(c.get('variable', 'hot')?.value).toBe('h');
+    expect(c.get('variable', 'new')?.value).toBe('n');
+    expect(c.size).toBe(2);
+  });
+
   it('offers the last good answer for staleIfError seconds after expiry, never a miss', () => {
     const clock = fakeClock();
     const c = new LookupCache<string | null>({ ttl: 10, staleIfError: 30, now: clock.now });
-    c.set('good', 'v', 'a');
-    c.set('miss', null, null);
+    c.set('variable', 'good', 'v', 'a');
+    c.set('variable', 'miss', null, null);
     clock.advance(10_000);
-    expect(c.get('good')).toBeUndefined();
-    expect(c.getStale('good')?.value).toBe('v');
-    expect(c.getStale('miss')).toBeUndefined();
+    expect(c.get('variable', 'good')).toBeUndefined();
+    expect(c.getStale('variable', 'good')?.value).toBe('v');
+    expect(c.getStale('variable', 'miss')).toBeUndefined();
     clock.advance(29_999);
-    expect(c.getStale('good')?.value).toBe('v');
+    expect(c.getStale('variable', 'good')?.value).toBe('v');
     clock.advance(1);
-    expect(c.getStale('good')).toBeUndefined();
+    expect(c.getStale('variable', 'good')).toBeUndefined();
   });
 
   it('offers nothing stale when staleIfError is off', () => {
     const clock = fakeClock();
     const c = new LookupCache<string>({ ttl: 10, now: clock.now });
-    c.set('k', 'v', 'a');
+    c.set('variable', 'k', 'v', 'a');
     clock.advance(10_000);
-    expect(c.getStale('k')).toBeUndefined();
+    expect(c.getStale('variable', 'k')).toBeUndefined();
   });
 
   it('keys connections and variables apart', () => {
+    const c = new LookupCache<string>({ ttl: 100 });
+    c.set('variable', 'x', 'var', 's');
+    c.set('connection', 'x', 'conn', 's');
+    expect([c.get('variable', 'x')?.value, c.get('connection', 'x')?.value, c.get('config', 'x')]).toEqual([
+      'var',
+      'conn',
+      undefined,
+    ]);
+    c.delete('variable', 'x');
+    expect([c.get('variable', 'x'), c.get('connection', 'x')?.value]).toEqual([undefined, 'conn']);
     expect(cacheKey('connection', 'x')).not.toBe(cacheKey('variable', 'x'));
-    expect(cacheKey('variable', 'a\u0000b')).not.toBe(cacheKey('variable', 'a'));
   });
 
   it.each([
