@@ -1,0 +1,73 @@
+/**
+ * Cached lookup throughput, in a plain `node` process on the built package (no TypeScript loader):
+ * this library's resolver (cache on) against Powertools' cached `SecretsProvider.get`, both warmed
+ * first, both over the same Secrets Manager client pointed at the fake. Each tinybench iteration
+ * runs BATCH awaited lookups, so the timer's own cost does not blur the per-lookup rate.
+ *
+ *   node bench/children/cached.mjs <dist-dir> <fake-url>      → JSON on stdout
+ */
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { Bench } from 'tinybench';
+
+const [dist, url] = process.argv.slice(2);
+const { createResolver } = await import(`${dist}/resolver.js`);
+const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager.js`);
+const { silentLogger } = await import(`${dist}/logger.js`);
+
+const BATCH = 1000;
+const client = new SecretsManagerClient({
+  endpoint: url,
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'AKIDBENCH', secretAccessKey: 'bench' },
+});
+const resolver = createResolver({
+  backends: [awsSecretsManager({ client, logger: silentLogger })],
+  cache: true,
+  logger: silentLogger,
+});
+const powertools = new SecretsProvider({ awsSdkV3Client: client });
+const NAME = 'airflow/variables/api_key';
+
+// Warm every cache (one remote call each) and check the answers agree.
+const ours = await resolver.getVariable('api_key');
+const theirs = await powertools.get(NAME);
+if (ours !== theirs || typeof ours !== 'string') throw new Error('cached bench: answers differ');
+await resolver.getConnection('warehouse');
+
+const bench = new Bench({ time: 1500, warmupTime: 300 });
+const batch = (fn) => async () => {
+  for (let i = 0; i < BATCH; i++) await fn();
+};
+bench
+  .add(
+    'airflow-secrets getVariable (cache hit)',
+    batch(() => resolver.getVariable('api_key')),
+  )
+  .add(
+    'airflow-secrets getConnection (cache hit, fresh copy)',
+    batch(() => resolver.getConnection('warehouse')),
+  )
+  .add(
+    'Powertools get() default options (= getSecret)',
+    batch(() => powertools.get(NAME)),
+  )
+  .add(
+    'Powertools get() with maxAge given',
+    batch(() => powertools.get(NAME, { maxAge: 900 })),
+  );
+await bench.run();
+
+const rows = bench.tasks.map((t) => {
+  const r = t.result;
+  if (!('latency' in r)) throw new Error(`cached bench: ${t.name} did not complete (${r.state})`);
+  return {
+    name: t.name,
+    opsPerSec: (BATCH * 1000) / r.latency.p50,
+    meanOpsPerSec: (BATCH * 1000) / r.latency.mean,
+    rme: r.latency.rme,
+    samples: r.latency.samplesCount,
+  };
+});
+client.destroy();
+console.log(JSON.stringify({ rows }));

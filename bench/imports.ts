@@ -1,0 +1,167 @@
+/**
+ * Cold import cost: each case is a fresh `node --input-type=module -e` process that imports the
+ * built package (or an SDK) and reports the time the imports took and its RSS; the parent also
+ * times spawn-to-exit. One warm-up run per case is discarded, then the median of RUNS is kept.
+ * A separate run of the root import, with a resolve hook, lists every package it loaded.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export interface ImportRow {
+  name: string;
+  group: 'baseline' | 'root' | 'adapter' | 'first use' | 'eager';
+  wallMs: number;
+  importMs: number;
+  rssMiB: number;
+}
+
+export interface ImportCase {
+  name: string;
+  group: ImportRow['group'];
+  specifiers: string[];
+}
+
+export function importCases(dist: string): ImportCase[] {
+  const d = (p: string) => pathToFileURL(path.join(dist, p)).href;
+  const adapters: Array<[string, string[]]> = [
+    ['aws-secrets-manager', ['@aws-sdk/client-secrets-manager']],
+    ['aws-ssm', ['@aws-sdk/client-ssm']],
+    ['gcp-secret-manager', ['@google-cloud/secret-manager']],
+    ['azure-key-vault', ['@azure/keyvault-secrets', '@azure/identity']],
+    ['hashicorp-vault', ['node-vault']],
+    ['metastore', ['better-sqlite3']],
+    ['local-filesystem', []],
+    ['environment', []],
+  ];
+  const cases: ImportCase[] = [
+    { name: 'bare node (baseline)', group: 'baseline', specifiers: [] },
+    { name: 'package root', group: 'root', specifiers: [d('index.js')] },
+  ];
+  for (const [a] of adapters) {
+    cases.push({
+      name: `root + ${a} module`,
+      group: 'adapter',
+      specifiers: [d('index.js'), d(`backends/${a}.js`)],
+    });
+  }
+  for (const [a, sdks] of adapters) {
+    if (sdks.length === 0) continue;
+    cases.push({
+      name: `root + ${a} + its SDK (first use)`,
+      group: 'first use',
+      specifiers: [d('index.js'), d(`backends/${a}.js`), ...sdks],
+    });
+  }
+  cases.push({
+    name: 'root + every SDK and driver, eagerly',
+    group: 'eager',
+    specifiers: [
+      d('index.js'),
+      ...adapters.flatMap(([, s]) => s),
+      '@aws-sdk/credential-providers',
+      'pg',
+      'mysql2/promise',
+    ],
+  });
+  return cases;
+}
+
+function childSource(specifiers: string[]): string {
+  return [
+    'const t0 = performance.now();',
+    ...specifiers.map((s) => `await import(${JSON.stringify(s)});`),
+    'const ms = performance.now() - t0;',
+    'const m = process.memoryUsage();',
+    'console.log(JSON.stringify({ ms, rss: m.rss }));',
+  ].join('\n');
+}
+
+async function runOnce(
+  cwd: string,
+  source: string,
+  extraArgs: string[] = [],
+  env: Record<string, string> = {},
+): Promise<{ wallMs: number; importMs: number; rss: number }> {
+  const t0 = performance.now();
+  const child = spawn(process.execPath, [...extraArgs, '--input-type=module', '-e', source], {
+    cwd,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  const wallMs = performance.now() - t0;
+  if (code !== 0) throw new Error(`import child failed (${code}): ${err.slice(0, 500)}`);
+  const r = JSON.parse(out.trim().split('\n').pop()!) as { ms: number; rss: number };
+  return { wallMs, importMs: r.ms, rss: r.rss };
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+
+export async function measureImports(cwd: string, dist: string, runs: number): Promise<ImportRow[]> {
+  const cases = importCases(dist);
+  const samples = new Map<string, Array<{ wallMs: number; importMs: number; rss: number }>>();
+  for (const c of cases) {
+    await runOnce(cwd, childSource(c.specifiers)); // warm-up (file cache), discarded
+    samples.set(c.name, []);
+  }
+  // Rounds over all cases, so slow drift in machine load spreads over every case alike.
+  for (let i = 0; i < runs; i++) {
+    for (const c of cases) samples.get(c.name)!.push(await runOnce(cwd, childSource(c.specifiers)));
+  }
+  return cases.map((c) => {
+    const s = samples.get(c.name)!;
+    return {
+      name: c.name,
+      group: c.group,
+      wallMs: median(s.map((x) => x.wallMs)),
+      importMs: median(s.map((x) => x.importMs)),
+      rssMiB: median(s.map((x) => x.rss)) / 2 ** 20,
+    };
+  });
+}
+
+/** Every package (under node_modules) that importing `specifier` loads, ESM and CommonJS alike. */
+export async function packagesLoadedBy(cwd: string, workDir: string, specifier: string): Promise<string[]> {
+  mkdirSync(workDir, { recursive: true });
+  const hooks = path.join(workDir, 'resolve-log-hooks.mjs');
+  const register = path.join(workDir, 'resolve-log-register.mjs');
+  const log = path.join(workDir, 'resolve-log.txt');
+  writeFileSync(
+    hooks,
+    `import { appendFileSync } from 'node:fs';
+export async function resolve(specifier, context, next) {
+  const r = await next(specifier, context);
+  appendFileSync(process.env.BENCH_RESOLVE_LOG, r.url + '\\n');
+  return r;
+}
+`,
+  );
+  writeFileSync(
+    register,
+    `import { register, createRequire } from 'node:module';
+import { appendFileSync } from 'node:fs';
+register(${JSON.stringify(pathToFileURL(hooks).href)});
+const Module = createRequire(import.meta.url)('node:module');
+process.on('exit', () => appendFileSync(process.env.BENCH_RESOLVE_LOG, Object.keys(Module._cache).join('\\n') + '\\n'));
+`,
+  );
+  writeFileSync(log, '');
+  await runOnce(cwd, childSource([specifier]), ['--import', pathToFileURL(register).href], {
+    BENCH_RESOLVE_LOG: log,
+  });
+  const pkgs = new Set<string>();
+  for (const line of readFileSync(log, 'utf8').split('\n')) {
+    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(line.replaceAll('\\', '/'));
+    if (m) pkgs.add(m[1]!);
+  }
+  return [...pkgs].sort();
+}
