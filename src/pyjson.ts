@@ -1,6 +1,7 @@
 /**
- * Private helpers: Python's `json` module semantics (CPython 3.11), needed to produce Airflow's
- * exact bytes. Not part of the public API.
+ * Private helpers: Python's `json` module semantics (CPython 3.11/3.12), needed to produce Airflow's
+ * exact bytes and `JSONDecodeError` texts. The one JSON reader of the library: {@link pyJsonLoads}
+ * gives the Python model, {@link parsePythonJson} the plain-JS view of it. Not part of the public API.
  *
  * Values are modelled the way Python sees them after `json.loads`: `bigint` is a Python `int`,
  * `number` a Python `float`, `Map` a `dict` (insertion order kept, even for keys like `"1"` that a
@@ -17,183 +18,235 @@ export class PyValueError extends Error {
   override name = 'PyValueError';
 }
 
+/**
+ * Deepest nesting of arrays/objects that {@link pyJsonLoads} reads and {@link pyJsonDumps} writes
+ * (CPython raises `RecursionError` about here, at its default recursion limit).
+ */
+export const MAX_DEPTH = 1000;
 const MAX_INT_DIGITS = 4300; // CPython's default int_max_str_digits
-const MAX_DEPTH = 900; // below CPython's default recursion limit
 
 /**
- * Python `json.loads(text)`: strict JSON plus `NaN`, `Infinity`, `-Infinity`; integers become
- * `bigint`, numbers with a fraction or exponent become `number`; duplicate keys keep their first
- * position and last value (like a Python dict).
+ * Python's `json.JSONDecodeError`: `msg` is CPython's exact message (e.g. "Expecting ',' delimiter"),
+ * `pos` the 0-based index, `lineno`/`colno` 1-based. Neither the message nor any field quotes the input.
+ */
+export class PyJsonDecodeError extends PyValueError {
+  override name = 'PyJsonDecodeError';
+  readonly lineno: number;
+  readonly colno: number;
+  constructor(
+    readonly msg: string,
+    doc: string,
+    readonly pos: number,
+  ) {
+    const lineno = lineOf(doc, pos);
+    const colno = pos === 0 ? 1 : pos - doc.lastIndexOf('\n', pos - 1); // pos - doc.rfind('\n', 0, pos)
+    super(`${msg}: line ${lineno} column ${colno} (char ${pos})`);
+    this.lineno = lineno;
+    this.colno = colno;
+  }
+}
+
+/** Python's `doc.count('\n', 0, pos) + 1`. */
+function lineOf(s: string, pos: number): number {
+  let line = 1;
+  for (let i = s.indexOf('\n'); i !== -1 && i < pos; i = s.indexOf('\n', i + 1)) line++;
+  return line;
+}
+
+const isWs = (c: string | undefined) => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+const isDigit = (c: string | undefined) => c !== undefined && c >= '0' && c <= '9';
+const HEX = /^[0-9a-fA-F]{4}$/;
+const ESCAPES: Record<string, string> = {
+  '"': '"',
+  '\\': '\\',
+  '/': '/',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+};
+const LITERALS: ReadonlyArray<readonly [string, PyValue]> = [
+  ['null', null],
+  ['true', true],
+  ['false', false],
+  ['NaN', Number.NaN],
+  ['Infinity', Number.POSITIVE_INFINITY],
+  ['-Infinity', Number.NEGATIVE_INFINITY],
+];
+
+/**
+ * Python `json.loads(text)` (CPython's C scanner, Python 3.12): strict JSON plus `NaN`, `Infinity`,
+ * `-Infinity`; integers become `bigint` (refused beyond CPython's 4300-digit limit), numbers with a
+ * fraction or exponent become `number`; duplicate keys keep their first position and last value
+ * (like a Python dict). Bad input throws a {@link PyJsonDecodeError} with CPython's message and
+ * position; nesting deeper than {@link MAX_DEPTH} is refused instead of overflowing the stack.
  */
 export function pyJsonLoads(text: string): PyValue {
-  let i = 0;
-  const n = text.length;
-  const fail = (what: string): never => {
-    throw new PyValueError(`${what} at position ${i}`);
+  const s = text;
+  const n = s.length;
+  const fail = (msg: string, pos: number): never => {
+    throw new PyJsonDecodeError(msg, s, pos);
   };
-  const ws = () => {
-    for (;;) {
-      const c = text.charCodeAt(i);
-      if (c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d) i++;
-      else return;
-    }
+  const skipWs = (i: number) => {
+    while (i < n && isWs(s[i])) i++;
+    return i;
   };
-  const parseString = (): string => {
-    // at the opening quote
-    i++;
+
+  const scanString = (start: number): [string, number] => {
+    // start is just after the opening quote
+    const begin = start - 1;
     let out = '';
-    let start = i;
+    let i = start;
     for (;;) {
-      if (i >= n) fail('Unterminated string');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        out += text.slice(start, i);
-        i++;
-        return out;
+      let j = i;
+      while (j < n) {
+        const c = s.charCodeAt(j);
+        if (c === 0x22 || c === 0x5c || c < 0x20) break;
+        j++;
       }
-      if (c < 0x20) fail('Invalid control character');
-      if (c === 0x5c) {
-        out += text.slice(start, i);
-        const e = text[i + 1];
-        switch (e) {
-          case '"':
-            out += '"';
-            break;
-          case '\\':
-            out += '\\';
-            break;
-          case '/':
-            out += '/';
-            break;
-          case 'b':
-            out += '\b';
-            break;
-          case 'f':
-            out += '\f';
-            break;
-          case 'n':
-            out += '\n';
-            break;
-          case 'r':
-            out += '\r';
-            break;
-          case 't':
-            out += '\t';
-            break;
-          case 'u': {
-            const hex = text.slice(i + 2, i + 6);
-            if (!/^[0-9a-fA-F]{4}$/.test(hex)) fail('Invalid \\uXXXX escape');
-            out += String.fromCharCode(Number.parseInt(hex, 16));
-            i += 4;
-            break;
-          }
-          default:
-            fail('Invalid \\escape');
-        }
-        i += 2;
-        start = i;
+      if (j >= n) fail('Unterminated string starting at', begin);
+      out += s.slice(i, j);
+      const c = s[j]!;
+      if (c === '"') return [out, j + 1];
+      if (c !== '\\') fail('Invalid control character at', j);
+      j++;
+      if (j === n) fail('Unterminated string starting at', begin);
+      const e = s[j]!;
+      if (e !== 'u') {
+        const mapped = ESCAPES[e];
+        if (mapped === undefined) fail('Invalid \\escape', j - 1);
+        out += mapped;
+        i = j + 1;
         continue;
       }
-      i++;
+      j++;
+      let end = j + 4;
+      if (end >= n) fail('Invalid \\uXXXX escape', j - 1);
+      const hex = s.slice(j, end);
+      if (!HEX.test(hex)) fail('Invalid \\uXXXX escape', end - 5);
+      let code = Number.parseInt(hex, 16);
+      if (code >= 0xd800 && code <= 0xdbff && end + 6 < n && s[end] === '\\' && s[end + 1] === 'u') {
+        const hex2 = s.slice(end + 2, end + 6);
+        if (!HEX.test(hex2)) fail('Invalid \\uXXXX escape', end + 1);
+        const low = Number.parseInt(hex2, 16);
+        if (low >= 0xdc00 && low <= 0xdfff) {
+          code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+          end += 6;
+        }
+      }
+      out += String.fromCodePoint(code);
+      i = end;
     }
   };
-  const NUM = /-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?/y;
-  const parseValue = (depth: number): PyValue => {
-    if (depth > MAX_DEPTH) fail('Nesting too deep');
-    ws();
-    const c = text[i];
-    if (c === '"') return parseString();
-    if (c === '{') {
+
+  const scanNumber = (start: number): [bigint | number, number] => {
+    let i = start;
+    if (s[i] === '-') {
       i++;
-      const d: PyDict = new Map();
-      ws();
-      if (text[i] === '}') {
-        i++;
-        return d;
-      }
-      for (;;) {
-        ws();
-        if (text[i] !== '"') fail('Expecting property name enclosed in double quotes');
-        const k = parseString();
-        ws();
-        if (text[i] !== ':') fail("Expecting ':' delimiter");
-        i++;
-        d.set(k, parseValue(depth + 1));
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === '}') {
-          i++;
-          return d;
-        }
-        fail("Expecting ',' delimiter");
-      }
+      if (i >= n) fail('Expecting value', start);
     }
-    if (c === '[') {
+    if (s[i]! >= '1' && s[i]! <= '9') {
       i++;
-      const a: PyValue[] = [];
-      ws();
-      if (text[i] === ']') {
-        i++;
-        return a;
-      }
-      for (;;) {
-        a.push(parseValue(depth + 1));
-        ws();
-        if (text[i] === ',') {
-          i++;
-          continue;
-        }
-        if (text[i] === ']') {
-          i++;
-          return a;
-        }
-        fail("Expecting ',' delimiter");
-      }
+      while (isDigit(s[i])) i++;
+    } else if (s[i] === '0') i++;
+    else fail('Expecting value', start);
+    const intEnd = i;
+    if (i < n - 1 && s[i] === '.' && isDigit(s[i + 1])) {
+      i += 2;
+      while (isDigit(s[i])) i++;
     }
-    if (text.startsWith('null', i)) {
-      i += 4;
-      return null;
+    if (i < n - 1 && (s[i] === 'e' || s[i] === 'E')) {
+      const eStart = i;
+      i++;
+      if (i < n - 1 && (s[i] === '-' || s[i] === '+')) i++;
+      while (isDigit(s[i])) i++;
+      if (!isDigit(s[i - 1])) i = eStart;
     }
-    if (text.startsWith('true', i)) {
-      i += 4;
-      return true;
+    const literal = s.slice(start, i);
+    if (i !== intEnd) return [Number(literal), i];
+    const digits = s[start] === '-' ? literal.length - 1 : literal.length;
+    if (digits > MAX_INT_DIGITS) {
+      fail(
+        `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${digits} digits; use sys.set_int_max_str_digits() to increase the limit`,
+        start,
+      );
     }
-    if (text.startsWith('false', i)) {
-      i += 5;
-      return false;
-    }
-    if (text.startsWith('NaN', i)) {
-      i += 3;
-      return Number.NaN;
-    }
-    if (text.startsWith('Infinity', i)) {
-      i += 8;
-      return Number.POSITIVE_INFINITY;
-    }
-    if (text.startsWith('-Infinity', i)) {
-      i += 9;
-      return Number.NEGATIVE_INFINITY;
-    }
-    NUM.lastIndex = i;
-    const m = NUM.exec(text);
-    if (m) {
-      i = NUM.lastIndex;
-      if (m[1] === undefined && m[2] === undefined) {
-        const digits = m[0].startsWith('-') ? m[0].length - 1 : m[0].length;
-        if (digits > MAX_INT_DIGITS) fail('Integer literal exceeds the limit for integer string conversion');
-        return BigInt(m[0]);
-      }
-      return Number(m[0]);
-    }
-    return fail('Expecting value');
+    return [BigInt(literal), i];
   };
-  const v = parseValue(0);
-  ws();
-  if (i !== n) fail('Extra data');
-  return v;
+
+  const scanOnce = (i: number, depth: number): [PyValue, number] => {
+    if (i >= n) fail('Expecting value', i);
+    const c = s[i];
+    if (c === '"') return scanString(i + 1);
+    if (c === '{' || c === '[') {
+      if (depth >= MAX_DEPTH) fail('Maximum nesting depth exceeded', i);
+      return c === '{' ? scanObject(i + 1, depth + 1) : scanArray(i + 1, depth + 1);
+    }
+    for (const [word, value] of LITERALS) {
+      if (s.startsWith(word, i)) return [value, i + word.length];
+    }
+    return scanNumber(i);
+  };
+
+  const scanObject = (start: number, depth: number): [PyDict, number] => {
+    const obj: PyDict = new Map();
+    let i = skipWs(start);
+    if (i < n && s[i] === '}') return [obj, i + 1];
+    for (;;) {
+      if (i >= n || s[i] !== '"') fail('Expecting property name enclosed in double quotes', i);
+      const [key, afterKey] = scanString(i + 1);
+      i = skipWs(afterKey);
+      if (i >= n || s[i] !== ':') fail("Expecting ':' delimiter", i);
+      i = skipWs(i + 1);
+      const [value, afterValue] = scanOnce(i, depth);
+      obj.set(key, value);
+      i = skipWs(afterValue);
+      if (i < n && s[i] === '}') return [obj, i + 1];
+      if (i >= n || s[i] !== ',') fail("Expecting ',' delimiter", i);
+      i = skipWs(i + 1);
+    }
+  };
+
+  const scanArray = (start: number, depth: number): [PyValue[], number] => {
+    const arr: PyValue[] = [];
+    let i = skipWs(start);
+    if (i < n && s[i] === ']') return [arr, i + 1];
+    for (;;) {
+      const [value, after] = scanOnce(i, depth);
+      arr.push(value);
+      i = skipWs(after);
+      if (i < n && s[i] === ']') return [arr, i + 1];
+      if (i >= n || s[i] !== ',') fail("Expecting ',' delimiter", i);
+      i = skipWs(i + 1);
+    }
+  };
+
+  if (s.startsWith('\ufeff')) fail('Unexpected UTF-8 BOM (decode using utf-8-sig)', 0);
+  const [value, end] = scanOnce(skipWs(0), 0);
+  const rest = skipWs(end);
+  if (rest !== n) fail('Extra data', rest);
+  return value;
+}
+
+/** {@link parsePythonJson}'s answer: the plain-JS value, or CPython's error message, position and line. */
+export type PythonJsonResult =
+  | { ok: true; value: unknown }
+  | { ok: false; message: string; position: number; line: number };
+
+/**
+ * `json.loads(text)` as plain JS (via {@link toJs}: objects with own properties only, so a
+ * `"__proto__"` key is an ordinary key; ints as numbers). Used where Airflow shows `JSONDecodeError`
+ * texts (the local-filesystem backend): never throws for bad input, reports CPython's `e.msg` and
+ * `e.lineno` instead — never a piece of the input, unlike `JSON.parse`.
+ */
+export function parsePythonJson(text: string): PythonJsonResult {
+  try {
+    return { ok: true, value: toJs(pyJsonLoads(text)) };
+  } catch (e) {
+    if (!(e instanceof PyJsonDecodeError)) throw e;
+    return { ok: false, message: e.msg, position: e.pos, line: e.lineno };
+  }
 }
 
 /** Python `json.dumps(value)` with default settings (`", "`/`": "` separators, `ensure_ascii`). */

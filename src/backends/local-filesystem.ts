@@ -26,7 +26,7 @@ import {
   safeCause,
 } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { parsePythonJson } from '../python-json.js';
+import { parsePythonJson } from '../pyjson.js';
 import { parsePythonYaml } from '../python-yaml.js';
 
 const DRIVER_NAME = 'local-filesystem';

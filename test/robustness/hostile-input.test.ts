@@ -21,7 +21,7 @@ import { backendFromClassPath, knownBackends, resolverFromEnv } from '../../src/
 import { Connection, deserializeConnection } from '../../src/connection.js';
 import { isAirflowSecretsError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
-import { parsePythonJson } from '../../src/python-json.js';
+import { parsePythonJson } from '../../src/pyjson.js';
 import { parsePythonYaml } from '../../src/python-yaml.js';
 import { createResolver, MAX_ID_LENGTH } from '../../src/resolver.js';
 import { recordCalls } from '../../src/testing/index.js';

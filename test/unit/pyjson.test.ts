@@ -3,7 +3,17 @@
  * json modules (pasted here; no Python needed at run time).
  */
 import { describe, expect, it } from 'vitest';
-import { type PyDict, PyValueError, pyFloatRepr, pyJsonDumps, pyJsonLoads, pyStr } from '../../src/pyjson.js';
+import {
+  MAX_DEPTH,
+  type PyDict,
+  PyJsonDecodeError,
+  PyValueError,
+  parsePythonJson,
+  pyFloatRepr,
+  pyJsonDumps,
+  pyJsonLoads,
+  pyStr,
+} from '../../src/pyjson.js';
 import {
   hostname,
   parseQsl,
@@ -1167,6 +1177,52 @@ describe('json.loads / json.dumps behave like CPython', () => {
 
   it('bounds nesting depth instead of overflowing the stack', () => {
     expect(() => pyJsonLoads('['.repeat(100_000))).toThrow(PyValueError);
+    const deepest = `${'['.repeat(MAX_DEPTH)}${']'.repeat(MAX_DEPTH)}`;
+    expect(pyJsonDumps(pyJsonLoads(deepest))).toBe(deepest);
+    expect(() => pyJsonLoads(`[${deepest}]`)).toThrow(
+      /^Maximum nesting depth exceeded: line 1 column 1001 \(char 1000\)$/,
+    );
+  });
+
+  it("reports CPython's JSONDecodeError msg, pos, lineno and colno", () => {
+    let caught: unknown;
+    try {
+      pyJsonLoads('{\n  "a": 1\n  "b": 2}');
+    } catch (e) {
+      caught = e;
+    }
+    expect(caught).toBeInstanceOf(PyJsonDecodeError);
+    const e = caught as PyJsonDecodeError;
+    expect([e.msg, e.pos, e.lineno, e.colno]).toEqual(["Expecting ',' delimiter", 13, 3, 3]);
+    expect(e.message).toBe("Expecting ',' delimiter: line 3 column 3 (char 13)");
+    expect(() => pyJsonLoads('\n')).toThrow(/^Expecting value: line 2 column 1 \(char 1\)$/);
+    expect(() => pyJsonLoads('\ufeff{}')).toThrow(
+      /^Unexpected UTF-8 BOM \(decode using utf-8-sig\): line 1 column 1/,
+    );
+  });
+});
+
+describe('parsePythonJson: the plain-JS view of json.loads', () => {
+  it('gives own-property objects, so "__proto__" is an ordinary key', () => {
+    const r = parsePythonJson('{"__proto__": {"polluted": "yes"}, "n": 12345678901234567890, "x": NaN}');
+    expect(r.ok).toBe(true);
+    const v = (r as { value: Record<string, unknown> }).value;
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.keys(v)).toEqual(['__proto__', 'n', 'x']);
+    expect(Object.getOwnPropertyDescriptor(v, '__proto__')?.value).toEqual({ polluted: 'yes' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    expect(v.n).toBe(Number(12345678901234567890n));
+    expect(v.x).toBeNaN();
+  });
+
+  it('answers a bad text with the message and line instead of throwing', () => {
+    expect(parsePythonJson('{"a": 1}\n x')).toEqual({
+      ok: false,
+      message: 'Extra data',
+      position: 10,
+      line: 2,
+    });
+    expect(parsePythonJson('1'.repeat(4301))).toMatchObject({ ok: false, position: 0, line: 1 });
   });
 
   it.each(V.floats.map((r) => [r.repr, r] as const))('repr(float) %s', (_r, row) => {
