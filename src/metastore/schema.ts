@@ -56,7 +56,7 @@ export function createTableStatements(dialect: Dialect): string[] {
   ];
 }
 
-/** The columns a connection lookup reads, in order. */
+/** The columns a connection lookup reads and a write sets (besides `conn_id`), in order. */
 export const CONNECTION_COLUMNS = [
   'conn_type',
   'description',

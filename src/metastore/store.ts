@@ -58,18 +58,7 @@ export function sqlFor(dialect: Dialect) {
         `ON DUPLICATE KEY UPDATE ${q('val')} = VALUES(${q('val')}), ${q('description')} = VALUES(${q('description')}), ${q('is_encrypted')} = VALUES(${q('is_encrypted')})`
       : `INSERT INTO ${vari} (${q('key')}, ${q('val')}, ${q('description')}, ${q('is_encrypted')}) VALUES (?, ?, ?, ?) ` +
         `ON CONFLICT (${q('key')}) DO UPDATE SET ${q('val')} = excluded.${q('val')}, ${q('description')} = excluded.${q('description')}, ${q('is_encrypted')} = excluded.${q('is_encrypted')}`;
-  const writeCols = [
-    'conn_type',
-    'description',
-    'host',
-    'schema',
-    'login',
-    'password',
-    'port',
-    'is_encrypted',
-    'is_extra_encrypted',
-    'extra',
-  ];
+  const writeCols = CONNECTION_COLUMNS; // a write sets the columns a lookup reads, in the same order
   return {
     getConnection: `SELECT ${CONNECTION_COLUMNS.map(q).join(', ')} FROM ${conn} WHERE ${q('conn_id')} = ? LIMIT 1`,
     getVariable: `SELECT ${VARIABLE_COLUMNS.map(q).join(', ')} FROM ${vari} WHERE ${q('key')} = ? LIMIT 1`,
