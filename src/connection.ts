@@ -195,7 +195,11 @@ function describePort(v: PyValue): string {
   return String(v);
 }
 
-const JSON_KEYS = new Set([
+/**
+ * The keyword parameters of Airflow's `Connection.__init__` besides `conn_id`, in signature order:
+ * the keys `from_json` takes (the local-filesystem backend adds `conn_id` and `extra_dejson`).
+ */
+export const CONNECTION_PARAMETERS = [
   'conn_type',
   'description',
   'host',
@@ -205,7 +209,8 @@ const JSON_KEYS = new Set([
   'port',
   'extra',
   'uri',
-]);
+] as const;
+const JSON_KEYS: ReadonlySet<string> = new Set(CONNECTION_PARAMETERS);
 
 /** Mask a Python-model extra for display: sensitive keys → `***`, other strings redacted. */
 function maskPy(v: PyValue, hide: boolean): PyValue {
@@ -490,7 +495,7 @@ export class Connection {
     if (unknown.length) {
       throw new InvalidConnectionError(
         `Connection ${idText(cid)} has unexpected keys: ${unknown.map((k) => pyStrRepr(k.slice(0, 64))).join(', ')}. ` +
-          'Allowed: conn_type, description, host, login, password, schema, port, extra, uri.',
+          `Allowed: ${CONNECTION_PARAMETERS.join(', ')}.`,
         cid ?? undefined,
       );
     }

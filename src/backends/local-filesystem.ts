@@ -16,7 +16,7 @@
  */
 import { open } from 'node:fs/promises';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
-import { Connection, type ConnectionFields } from '../connection.js';
+import { CONNECTION_PARAMETERS, Connection, type ConnectionFields } from '../connection.js';
 import {
   BackendError,
   ConfigurationError,
@@ -384,19 +384,7 @@ export function loadConnections(
 }
 
 /** `Connection.__init__` parameters (core, A2/A3.0) plus `extra_dejson`. */
-const CONNECTION_KEYS = [
-  'conn_id',
-  'conn_type',
-  'description',
-  'host',
-  'login',
-  'password',
-  'schema',
-  'port',
-  'extra',
-  'uri',
-  'extra_dejson',
-];
+const CONNECTION_KEYS: readonly string[] = ['conn_id', ...CONNECTION_PARAMETERS, 'extra_dejson'];
 const TEXT_FIELDS = {
   conn_type: 'type',
   description: 'description',
