@@ -26,7 +26,7 @@ import {
   safeCause,
 } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { parsePythonJson } from '../pyjson.js';
+import { parsePythonJson, pyStrRepr } from '../pyjson.js';
 import { parsePythonYaml } from '../python-yaml.js';
 
 const DRIVER_NAME = 'local-filesystem';
@@ -335,7 +335,7 @@ function rejectDuplicates(secrets: Map<string, unknown>, filePath: string, backe
   if (bad.length > 0) {
     throw new SecretFileError(
       backend,
-      `The "${filePath}" file contains multiple values for keys: [${bad.map(pyRepr).join(', ')}]`,
+      `The "${filePath}" file contains multiple values for keys: [${bad.map(pyStrRepr).join(', ')}]`,
       { filePath, airflowError: 'VariableNotUnique' },
     );
   }
@@ -417,7 +417,7 @@ function createConnection(connId: string, value: unknown, filePath: string, back
   const illegal = keys.filter((k) => !CONNECTION_KEYS.includes(k));
   if (illegal.length > 0) {
     fail(
-      `The object have illegal keys: ${illegal.join(', ')}. The dictionary can only contain the following keys: {${[...CONNECTION_KEYS].sort().map(pyRepr).join(', ')}}`,
+      `The object have illegal keys: ${illegal.join(', ')}. The dictionary can only contain the following keys: {${[...CONNECTION_KEYS].sort().map(pyStrRepr).join(', ')}}`,
     );
   }
   if ('extra' in value && 'extra_dejson' in value) {
@@ -479,22 +479,6 @@ function pyTypeName(v: unknown): string {
   if (v instanceof Uint8Array) return 'bytes';
   if (v instanceof Set) return 'set';
   return 'dict';
-}
-
-/** Python's `repr()` of a string. */
-function pyRepr(s: string): string {
-  const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
-  let out = '';
-  for (const ch of s) {
-    const c = ch.codePointAt(0)!;
-    if (ch === '\\' || ch === quote) out += `\\${ch}`;
-    else if (ch === '\n') out += '\\n';
-    else if (ch === '\r') out += '\\r';
-    else if (ch === '\t') out += '\\t';
-    else if (c < 0x20 || c === 0x7f) out += `\\x${c.toString(16).padStart(2, '0')}`;
-    else out += ch;
-  }
-  return quote + out + quote;
 }
 
 /** Python's `str()` of a parsed value, for the ids shown in messages. */
