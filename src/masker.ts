@@ -127,7 +127,11 @@ function registerString(s: string): void {
   }
   for (const f of forms) {
     if (codePoints(f) < minLength || SKIP.has(f.toLowerCase())) continue;
-    if (secrets.has(f)) secrets.delete(f); // refresh its place as newest
+    if (secrets.has(f)) {
+      secrets.delete(f); // refresh its place as newest; the pattern is unchanged
+      secrets.set(f, true);
+      continue;
+    }
     secrets.set(f, true);
     replacer = null;
   }
