@@ -242,6 +242,53 @@ export function lazyAwsClient<M>(args: {
   };
 }
 
+/** One `getMany` read for {@link batchWithFallback}. */
+export interface BatchRead {
+  names: readonly string[];
+  /** The batch action on one chunk: name → value for the names it answers (the rest stay not found). */
+  batch: (chunk: string[]) => Promise<Map<string, string | null>>;
+  /** The single-read action, used once the batch action is denied. */
+  one: (name: string) => Promise<string | null>;
+  /** Receives each chunk's answers. */
+  keep: (name: string, value: string | null) => void;
+}
+
+/**
+ * `getMany` for the AWS adapters: names in chunks of `size` through the batch action
+ * (`BatchGetSecretValue`, `GetParameters`). Many IAM policies grant the single read but not the
+ * batch action (its own IAM action): once a batch call is denied, the backend logs it at debug and
+ * reads one by one from then on. Any other failure is mapped with {@link mapAwsError}.
+ */
+export function batchWithFallback(args: {
+  backend: string;
+  action: string;
+  size: number;
+  logger: Logger;
+}): (read: BatchRead) => Promise<void> {
+  const { backend, action, size, logger } = args;
+  let denied = false;
+  return async ({ names, batch, one, keep }) => {
+    for (let i = 0; i < names.length; i += size) {
+      const chunk = names.slice(i, i + size);
+      let found: Map<string, string | null> | undefined;
+      if (!denied) {
+        try {
+          found = await batch(chunk);
+        } catch (e) {
+          if ((e as Error)?.name !== 'AccessDeniedException') throw mapAwsError(backend, chunk.join(', '), e);
+          logger.debug(`${backend}: ${action} denied; reading one by one`, { backend });
+          denied = true;
+        }
+      }
+      if (!found) {
+        const values = await Promise.all(chunk.map((name) => one(name)));
+        found = new Map(chunk.map((name, j) => [name, values[j]!]));
+      }
+      for (const [name, value] of found) keep(name, value);
+    }
+  };
+}
+
 /** Airflow logs these "not found" answers at debug; so do we (names only). */
 export function logNotFound(logger: Logger, backend: string, secretName: string, code: string): null {
   logger.debug(`${backend}: ${code} for '${secretName}', treated as not found`, { backend, secretName });

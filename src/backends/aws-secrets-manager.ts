@@ -23,6 +23,7 @@ import {
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
+  batchWithFallback,
   lazyAwsClient,
   logNotFound,
   mapAwsError,
@@ -119,13 +120,14 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   };
   const toValue = (kind: SecretKind, id: string, name: string, value: string | null) =>
     kind !== 'connection' ? value : value?.trim() ? parseConnection(DRIVER_NAME, id, value, name) : null;
-  // Many policies grant GetSecretValue but not BatchGetSecretValue: then read one by one.
-  let batchDenied = false;
-  const readBatch = async (
-    chunk: string[],
-    kind: SecretKind,
-    keep: (name: string, v: string | null) => void,
-  ) => {
+  const readMany = batchWithFallback({
+    backend: DRIVER_NAME,
+    action: 'BatchGetSecretValue',
+    size: 20,
+    logger,
+  });
+  const readBatch = async (chunk: string[], kind: SecretKind) => {
+    const found = new Map<string, string | null>();
     let token: string | undefined;
     do {
       const out = await aws.send<BatchOutput>(
@@ -137,10 +139,11 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
         else throw mapAwsError(DRIVER_NAME, name, Object.assign(new Error(code), { name: code }));
       }
       for (const v of out.SecretValues ?? []) {
-        if (v.Name && chunk.includes(v.Name)) keep(v.Name, shape(kind, v.Name, v.SecretString));
+        if (v.Name && chunk.includes(v.Name)) found.set(v.Name, shape(kind, v.Name, v.SecretString));
       }
       token = out.NextToken;
     } while (token);
+    return found;
   };
 
   return rawBackend({
@@ -150,27 +153,13 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch).
     async getMany(kind, ids) {
       const { result, idByName } = batchPlan<Connection | string>(locate, kind, ids);
-      const keep = (name: string, value: string | null) =>
-        result.set(idByName.get(name)!, toValue(kind, idByName.get(name)!, name, value));
-      const names = [...idByName.keys()];
-      for (let i = 0; i < names.length; i += 20) {
-        const chunk = names.slice(i, i + 20);
-        if (!batchDenied) {
-          try {
-            await readBatch(chunk, kind, keep);
-            continue;
-          } catch (e) {
-            if ((e as Error)?.name !== 'AccessDeniedException')
-              throw mapAwsError(DRIVER_NAME, chunk.join(', '), e);
-            logger.debug(`${DRIVER_NAME}: BatchGetSecretValue denied; reading one by one`, {
-              backend: DRIVER_NAME,
-            });
-            batchDenied = true;
-          }
-        }
-        const values = await Promise.all(chunk.map((name) => getOne(name, kind)));
-        for (const [j, name] of chunk.entries()) keep(name, values[j]!);
-      }
+      await readMany({
+        names: [...idByName.keys()],
+        batch: (chunk) => readBatch(chunk, kind),
+        one: (name) => getOne(name, kind),
+        keep: (name, value) =>
+          result.set(idByName.get(name)!, toValue(kind, idByName.get(name)!, name, value)),
+      });
       return result;
     },
     close: () => aws.close(),

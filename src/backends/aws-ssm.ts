@@ -12,6 +12,7 @@ import { batchPlan, kindKwargs, kindRules, type LookupPattern, locateWith } from
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
+  batchWithFallback,
   lazyAwsClient,
   logNotFound,
   mapAwsError,
@@ -81,9 +82,8 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
       throw mapAwsError(DRIVER_NAME, name, e);
     }
   };
-  // `ssm:GetParameters` is its own IAM action: when it is denied, read one by one.
-  let batchDenied = false;
-  const readBatch = async (chunk: string[]): Promise<Map<string, string>> => {
+  const readMany = batchWithFallback({ backend: DRIVER_NAME, action: 'GetParameters', size: 10, logger });
+  const readBatch = async (chunk: string[]): Promise<Map<string, string | null>> => {
     const out = await aws.send<{ Parameters?: { Name?: string; Value?: string }[] }>(
       chunk[0]!,
       (sdk) => new sdk.GetParametersCommand({ Names: chunk, WithDecryption: true }),
@@ -101,33 +101,17 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     // GetParameters, 10 names a call (used by the resolver's prefetch).
     async getMany(kind, ids) {
       const { result, idByName } = batchPlan<Connection | string>(locate, kind, ids);
-      const names = [...idByName.keys()];
-      for (let i = 0; i < names.length; i += 10) {
-        const chunk = names.slice(i, i + 10);
-        let found: Map<string, string | null> | undefined;
-        if (!batchDenied) {
-          try {
-            found = await readBatch(chunk);
-          } catch (e) {
-            if ((e as Error)?.name !== 'AccessDeniedException')
-              throw mapAwsError(DRIVER_NAME, chunk.join(', '), e);
-            logger.debug(`${DRIVER_NAME}: GetParameters denied; reading one by one`, {
-              backend: DRIVER_NAME,
-            });
-            batchDenied = true;
-          }
-        }
-        if (!found) {
-          const values = await Promise.all(chunk.map(getOne));
-          found = new Map(chunk.map((name, j) => [name, values[j]!]));
-        }
-        for (const [name, value] of found) {
+      await readMany({
+        names: [...idByName.keys()],
+        batch: readBatch,
+        one: getOne,
+        keep: (name, value) => {
           const id = idByName.get(name);
-          if (id === undefined || value === null) continue;
+          if (id === undefined || value === null) return;
           if (kind !== 'connection') result.set(id, value);
           else if (value.trim()) result.set(id, parseConnection(DRIVER_NAME, id, value, name));
-        }
-      }
+        },
+      });
       return result;
     },
     close: () => aws.close(),
