@@ -53,6 +53,14 @@ export function kwObject(kw: Kw, key: string): Record<string, unknown> | undefin
   return v as Record<string, unknown>;
 }
 
+/** `verify` as requests takes it: a boolean, or the path of a CA bundle; JSON `null` means "not set". */
+export function kwVerify(kw: Kw, key = 'verify'): boolean | string | undefined {
+  const v = kw[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'boolean' && typeof v !== 'string') bad(key, 'a boolean or a path');
+  return v;
+}
+
 /** Python's `str.rstrip(chars)`: strips any trailing run of the given characters. */
 export function pyRstrip(s: string, chars: string): string {
   let end = s.length;

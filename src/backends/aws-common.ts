@@ -17,7 +17,7 @@ import {
   ThrottledError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { kwargSetting, kwInt, kwObject, kwOptString } from './airflow-kwargs.js';
+import { kwargSetting, kwInt, kwObject, kwOptString, kwVerify } from './airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, importOptional, withDeadline } from './base.js';
 
 export interface AwsCredentials {
@@ -124,16 +124,8 @@ export function awsOptionsFromKwargs(
     if (sts) out.stsEndpoint = sts;
   }
 
-  const verify = kw.verify;
-  if (verify !== undefined && verify !== null) {
-    if (typeof verify !== 'boolean' && typeof verify !== 'string') {
-      throw new ConfigurationError(
-        kwargSetting('verify'),
-        `${kwargSetting('verify')} must be a boolean or a path`,
-      );
-    }
-    out.verify = verify;
-  }
+  const verify = kwVerify(kw);
+  if (verify !== undefined) out.verify = verify;
   const config = kwObject(kw, 'config_kwargs');
   if (config) {
     const retries = kwObject(config, 'retries');

@@ -13,6 +13,7 @@ import {
   kwargSetting,
   kwInt,
   kwOptString,
+  kwVerify,
   type LookupPattern,
   locateWith,
 } from './airflow-kwargs.js';
@@ -227,16 +228,8 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
   }
   const version = kwInt(kw, 'kv_engine_version');
   if (version !== undefined && version !== 0) opts.kvEngineVersion = version as 1 | 2;
-  const verify = kw.verify;
-  if (verify !== undefined && verify !== null) {
-    if (typeof verify !== 'boolean' && typeof verify !== 'string') {
-      throw new ConfigurationError(
-        kwargSetting('verify'),
-        `${kwargSetting('verify')} must be a boolean or a path`,
-      );
-    }
-    opts.verify = verify;
-  }
+  const verify = kwVerify(kw);
+  if (verify !== undefined) opts.verify = verify;
   const cert = kw.cert;
   if (cert !== undefined && cert !== null) {
     const pair = Array.isArray(cert) && cert.length === 2 && cert.every((c) => typeof c === 'string');
