@@ -15,7 +15,7 @@ import {
   ThrottledError,
 } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { kwargSetting, kwOptString, kwString, pyRstrip } from './airflow-kwargs.js';
+import { kindRules, kwargSetting, kwOptString, kwString, locateWith, pyRstrip } from './airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, importOptional, rawBackend, withDeadline } from './base.js';
 
 const DRIVER_NAME = 'azure-key-vault';
@@ -130,11 +130,7 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
     variable: prefix(options.variablesPrefix, 'airflow-variables'),
     config: prefix(options.configPrefix, 'airflow-config'),
   };
-  const stem: Record<SecretKind, string> = {
-    connection: 'connections',
-    variable: 'variables',
-    config: 'config',
-  };
+  const rules = kindRules(prefixes, {}, 'prefix'); // Airflow's backend has no lookup patterns
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   let client: Promise<AzureSecretClient> | undefined;
@@ -148,12 +144,11 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
 
   return rawBackend({
     name,
-    locate(kind, id) {
-      const p = prefixes[kind];
-      if (p === null) return { skip: `${stem[kind]}_prefix is null` };
-      // Airflow's override of build_path: every `_` in the whole name becomes `sep`.
-      return { name: (p === '' ? id : `${p}${sep}${id}`).replaceAll('_', sep) };
-    },
+    // Airflow's override of build_path: every `_` in the whole name becomes `sep`.
+    locate: (kind, id) =>
+      locateWith(rules, kind, id, (p) => ({
+        name: (p === '' ? id : `${p}${sep}${id}`).replaceAll('_', sep),
+      })),
     fetch: (secretName) =>
       withDeadline(name, secretName, timeoutMs, async (abortSignal) => {
         const c = await connect();

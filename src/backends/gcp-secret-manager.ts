@@ -18,7 +18,7 @@ import {
   ThrottledError,
 } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
-import { kwargSetting, kwObject, kwOptString, kwString } from './airflow-kwargs.js';
+import { kindRules, kwargSetting, kwObject, kwOptString, kwString, locateWith } from './airflow-kwargs.js';
 import { buildPath, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from './base.js';
 import { checkCredentials, openClient, type Setting } from './gcp-credentials.js';
 
@@ -153,11 +153,7 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const maxRetries = options.maxRetries ?? 2;
   const retryDelayMs = options.retryDelayMs ?? 250;
-  const stem: Record<SecretKind, string> = {
-    connection: 'connections',
-    variable: 'variables',
-    config: 'config',
-  };
+  const rules = kindRules(prefixes, {}, 'prefix'); // Airflow's backend has no lookup patterns
 
   let opened: Promise<{ client: GcpSecretManagerClient; project: string }> | undefined;
   let owned: GcpSecretManagerClient | undefined;
@@ -171,12 +167,7 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
 
   return rawBackend({
     name,
-    locate(kind, id) {
-      const prefix = prefixes[kind];
-      return prefix === null
-        ? { skip: `${stem[kind]}_prefix is null` }
-        : { name: buildPath(prefix, id, sep) };
-    },
+    locate: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: buildPath(p, id, sep) })),
     fetch: (secretName) =>
       withDeadline(name, secretName, timeoutMs, async (signal) => {
         const deadline = Date.now() + timeoutMs;
