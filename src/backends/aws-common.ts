@@ -18,7 +18,7 @@ import {
 } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { kwargSetting, kwInt, kwObject, kwOptString, kwVerify } from './airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, importOptional, withDeadline } from './base.js';
+import { DEFAULT_TIMEOUT_MS, importOptional, NETWORK_ERROR_CODES, withDeadline } from './base.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -321,15 +321,6 @@ const DENIED = new Set([
   'ExpiredToken',
   'NotAuthorized',
 ]);
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
 
 /** The AWS error code of an SDK error (`name`), or a batch item's `ErrorCode`. */
 export function awsErrorName(e: unknown): string | undefined {
@@ -363,7 +354,7 @@ export function mapAwsError(backend: string, secretName: string, e: unknown): Er
     const hint = 'set verify to the CA bundle that signed the endpoint certificate';
     return new BackendError(backend, 'failed', `${backend}: TLS failed for ${at} (${what}); ${hint}`, opts);
   }
-  if (NETWORK.has(err?.code ?? '') || (status !== undefined && status >= 500)) {
+  if (NETWORK_ERROR_CODES.has(err?.code ?? '') || (status !== undefined && status >= 500)) {
     return new BackendUnavailableError(backend, `${backend}: unavailable reading ${at} (${what})`, opts);
   }
   if (name === 'SyntaxError') {

@@ -165,3 +165,14 @@ export async function withDeadline<T>(
 
 /** Default deadline for one remote call, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
+/** Node socket error codes meaning the service could not be reached (→ `BackendUnavailableError`). */
+export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);

@@ -14,7 +14,7 @@ import {
   ThrottledError,
 } from '../errors.js';
 import { kwargSetting } from './airflow-kwargs.js';
-import { importOptional, withDeadline } from './base.js';
+import { importOptional, NETWORK_ERROR_CODES, withDeadline } from './base.js';
 import type { HashicorpVaultOptions } from './hashicorp-vault.js';
 
 export const DRIVER_NAME = 'hashicorp-vault';
@@ -137,16 +137,6 @@ export function status(e: unknown): number | undefined {
   return typeof s === 'number' ? s : undefined;
 }
 
-const NETWORK = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EHOSTUNREACH',
-  'ENETUNREACH',
-  'EPIPE',
-]);
-
 /** Vault's first error text on one line: "1 error occurred:\n\t* permission denied\n\n" → "permission denied". */
 function vaultSays(text: string): string {
   return text
@@ -173,7 +163,7 @@ export function mapVaultError(name: string, e: unknown): Error {
   if (code === 'ECONNABORTED' || code === 'ETIMEDOUT') {
     return new BackendTimeoutError(DRIVER_NAME, `${DRIVER_NAME}: no answer for '${name}' in time`, opts);
   }
-  if (NETWORK.has(code)) {
+  if (NETWORK_ERROR_CODES.has(code)) {
     return new BackendUnavailableError(
       DRIVER_NAME,
       `${DRIVER_NAME}: cannot reach Vault for '${name}' (${code})`,
