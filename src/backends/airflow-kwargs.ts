@@ -10,6 +10,14 @@ import { compileLookupPattern } from './base.js';
 /** A `*_lookup_pattern`: Airflow regex text (Python `re.match`, IGNORECASE), or a predicate. */
 export type LookupPattern = string | ((id: string) => boolean);
 
+/** The per-kind lookup patterns of the AWS and Vault providers. Default: every id is looked up. */
+export interface LookupPatternOptions {
+  /** Only ids matching (Python `re.match`, case-insensitive) are looked up. Default: all. */
+  connectionsLookupPattern?: LookupPattern | null;
+  variablesLookupPattern?: LookupPattern | null;
+  configLookupPattern?: LookupPattern | null;
+}
+
 /** The setting name used in errors for a kwarg, e.g. `AIRFLOW__SECRETS__BACKEND_KWARGS.sep`. */
 export const kwargSetting = (key: string): string => `AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`;
 
@@ -85,18 +93,18 @@ const KWARG_STEM: Record<SecretKind, string> = {
 };
 
 /**
- * Build the per-kind table. `prefixes` are already normalised (stripped); `patterns` may be text
- * (compiled here; a bad regex is a ConfigurationError naming the kwarg) or predicates.
+ * Build the per-kind table. `prefixes` are already normalised (stripped); the patterns (an adapter's
+ * options) may be text (compiled here; a bad regex is a ConfigurationError naming the kwarg) or predicates.
  */
 export function kindRules(
   prefixes: Record<SecretKind, string | null>,
-  patterns: Partial<Record<SecretKind, LookupPattern | null | undefined>>,
+  patterns: LookupPatternOptions,
   prefixWord: 'prefix' | 'path',
 ): KindRules {
   const out = {} as KindRules;
   for (const kind of ['connection', 'variable', 'config'] as const) {
     const patternKwarg = `${KWARG_STEM[kind]}_lookup_pattern`;
-    const p = patterns[kind];
+    const p = patterns[`${KWARG_STEM[kind]}LookupPattern` as keyof LookupPatternOptions];
     out[kind] = {
       prefix: prefixes[kind],
       match: typeof p === 'function' ? p : compileLookupPattern(p, kwargSetting(patternKwarg)),

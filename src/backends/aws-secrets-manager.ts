@@ -16,7 +16,7 @@ import {
   kwargSetting,
   kwObject,
   kwString,
-  type LookupPattern,
+  type LookupPatternOptions,
   locateWith,
   pyRstrip,
 } from './airflow-kwargs.js';
@@ -34,17 +34,13 @@ const DRIVER_NAME = 'aws-secrets-manager';
 const SDK = '@aws-sdk/client-secrets-manager';
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 
-export interface AwsSecretsManagerOptions extends AwsCommonOptions {
+export interface AwsSecretsManagerOptions extends AwsCommonOptions, LookupPatternOptions {
   /** Connections prefix; `null` disables connections, `''` uses the bare id. Default `airflow/connections`. */
   connectionsPrefix?: string | null;
   /** Variables prefix. Default `airflow/variables`. */
   variablesPrefix?: string | null;
   /** Config prefix. Default `airflow/config`. */
   configPrefix?: string | null;
-  /** Only ids matching (Python `re.match`, case-insensitive) are looked up. Default: all. */
-  connectionsLookupPattern?: LookupPattern | null;
-  variablesLookupPattern?: LookupPattern | null;
-  configLookupPattern?: LookupPattern | null;
   /** Separator between prefix and id. Default `/`. */
   sep?: string;
   /** More JSON key aliases per field, e.g. `{ "login": ["usr"] }` (`user` means login). */
@@ -82,11 +78,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
       variable: prefix(options.variablesPrefix, 'airflow/variables'),
       config: prefix(options.configPrefix, 'airflow/config'),
     },
-    {
-      connection: options.connectionsLookupPattern,
-      variable: options.variablesLookupPattern,
-      config: options.configLookupPattern,
-    },
+    options,
     'prefix',
   );
   const words = aliasTable(options.extraConnWords);

@@ -8,7 +8,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
 import { consoleLogger } from '../logger.js';
-import { batchPlan, kindKwargs, kindRules, type LookupPattern, locateWith } from './airflow-kwargs.js';
+import { batchPlan, kindKwargs, kindRules, type LookupPatternOptions, locateWith } from './airflow-kwargs.js';
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
@@ -23,17 +23,13 @@ const DRIVER_NAME = 'aws-ssm';
 const SDK = '@aws-sdk/client-ssm';
 type Sdk = typeof import('@aws-sdk/client-ssm');
 
-export interface AwsSsmOptions extends AwsCommonOptions {
+export interface AwsSsmOptions extends AwsCommonOptions, LookupPatternOptions {
   /** Connections prefix; `null` disables connections. Default `/airflow/connections`. */
   connectionsPrefix?: string | null;
   /** Variables prefix. Default `/airflow/variables`. */
   variablesPrefix?: string | null;
   /** Config prefix. Default `/airflow/config`. */
   configPrefix?: string | null;
-  /** Only ids matching (Python `re.match`, case-insensitive) are looked up. Default: all. */
-  connectionsLookupPattern?: LookupPattern | null;
-  variablesLookupPattern?: LookupPattern | null;
-  configLookupPattern?: LookupPattern | null;
   /** A ready client (tests, tracing); the session options are then ignored. */
   client?: SSMClient;
 }
@@ -47,11 +43,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
       variable: prefix(options.variablesPrefix, '/airflow/variables'),
       config: prefix(options.configPrefix, '/airflow/config'),
     },
-    {
-      connection: options.connectionsLookupPattern,
-      variable: options.variablesLookupPattern,
-      config: options.configLookupPattern,
-    },
+    options,
     'prefix',
   );
   const logger = options.logger ?? consoleLogger;

@@ -14,7 +14,7 @@ import {
   kwInt,
   kwOptString,
   kwVerify,
-  type LookupPattern,
+  type LookupPatternOptions,
   locateWith,
 } from './airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from './base.js';
@@ -32,7 +32,7 @@ import {
 
 export type { VaultAuthType, VaultClient } from './hashicorp-vault-client.js';
 
-export interface HashicorpVaultOptions {
+export interface HashicorpVaultOptions extends LookupPatternOptions {
   /** Vault address. Default `http://localhost:8200` (`fromAirflowKwargs` also reads `VAULT_ADDR`). */
   url?: string;
   /** Path under the mount for connections; `null` disables, `''` = none. Default `connections`. */
@@ -41,9 +41,6 @@ export interface HashicorpVaultOptions {
   variablesPath?: string | null;
   /** Default `config`. */
   configPath?: string | null;
-  connectionsLookupPattern?: LookupPattern | null;
-  variablesLookupPattern?: LookupPattern | null;
-  configLookupPattern?: LookupPattern | null;
   /** KV mount. `null`/`''`: the id's first path segment is the mount. Default `secret`. */
   mountPoint?: string | null;
   /** KV engine version, 1 or 2. Default 2. */
@@ -89,11 +86,7 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
       variable: path(o.variablesPath, 'variables'),
       config: path(o.configPath, 'config'),
     },
-    {
-      connection: o.connectionsLookupPattern,
-      variable: o.variablesLookupPattern,
-      config: o.configLookupPattern,
-    },
+    o,
     'path',
   );
   const mountPoint = o.mountPoint === undefined ? 'secret' : o.mountPoint;
