@@ -12,10 +12,19 @@ process.env.METADATA_SERVER_DETECTION = 'none';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.NO_PROXY = '127.0.0.1,localhost,::1';
 process.env.no_proxy = '127.0.0.1,localhost,::1';
-for (const k of ['HTTP_PROXY', 'HTTPS_PROXY', 'http_proxy', 'https_proxy', 'grpc_proxy', 'ALL_PROXY', 'all_proxy']) {
+for (const k of [
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'grpc_proxy',
+  'ALL_PROXY',
+  'all_proxy',
+]) {
   delete process.env[k];
 }
-for (const k of ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_NAMESPACE', 'VAULT_PREFIX', 'AWS_PROFILE']) delete process.env[k];
+for (const k of ['VAULT_ADDR', 'VAULT_TOKEN', 'VAULT_NAMESPACE', 'VAULT_PREFIX', 'AWS_PROFILE'])
+  delete process.env[k];
 
 const violations: string[] = [];
 
