@@ -218,17 +218,25 @@ export function lazyAwsClient<M>(args: {
       client = undefined;
       throw e;
     }));
+  let ready: { sdk: M; client: AwsSdkClient } | undefined;
   return {
+    /**
+     * One SDK call. Each attempt is bounded by the client's `requestTimeout` (with
+     * `throwOnRequestTimeout`), and the whole call, retries included, by `timeoutMs`. No per-call
+     * AbortSignal: the SDK's signal handling alone costs more than the rest of the adapter.
+     */
     async send<T>(secretName: string, make: (sdk: M) => unknown): Promise<T> {
-      const sdk = await importOptional<M>(args.pkg, args.backend);
-      const c = await get();
-      return (await withDeadline(args.backend, secretName, timeoutMs, (abortSignal) =>
-        c.send(make(sdk) as never, { abortSignal }),
-      )) as T;
+      if (!ready) {
+        const sdk = await importOptional<M>(args.pkg, args.backend);
+        ready = { sdk, client: await get() };
+      }
+      const { sdk, client: c } = ready;
+      return (await withDeadline(args.backend, secretName, timeoutMs, () => c.send(make(sdk) as never))) as T;
     },
     async close(): Promise<void> {
       const c = client;
       client = undefined;
+      ready = undefined;
       if (c && !args.injected) (await c.catch(() => undefined))?.destroy();
     },
   };
