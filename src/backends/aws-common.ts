@@ -191,7 +191,7 @@ export async function awsClientConfig(
 
 /** The part of an SDK v3 client the adapters use. */
 export interface AwsSdkClient {
-  send(command: never, options: { abortSignal: AbortSignal }): Promise<unknown>;
+  send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
   destroy(): void;
 }
 
