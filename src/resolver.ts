@@ -6,7 +6,7 @@
  */
 import type { SecretKind, SecretsBackend } from './backend.js';
 import { type CacheOptions, cacheKey, LookupCache } from './cache.js';
-import { Connection } from './connection.js';
+import type { Connection } from './connection.js';
 import {
   BackendError,
   BackendTimeoutError,
@@ -132,26 +132,6 @@ function isConfigError(e: unknown): boolean {
 
 function validId(id: string): boolean {
   return id.length > 0 && id.length <= MAX_ID_LENGTH;
-}
-
-/**
- * A caller's own copy of a cached connection (so mutating it cannot change later answers). The
- * password and extra are copied through their setters: the source was validated and masked when it
- * was built, and re-validating `extra` on every cache hit would dominate the cost of a hit.
- */
-function cloneConnection(c: Connection): Connection {
-  const copy = new Connection({
-    id: c.id,
-    type: c.type,
-    description: c.description,
-    host: c.host,
-    login: c.login,
-    schema: c.schema,
-    port: c.port,
-  });
-  copy.password = c.password;
-  copy.extra = c.extra;
-  return copy;
 }
 
 function toBackendError(backend: SecretsBackend, e: unknown): BackendError {
@@ -399,7 +379,8 @@ export function createResolver(options: ResolverOptions): Resolver {
     checkId('connId', connId);
     const found = lookup('connection', connId);
     const r = found instanceof Promise ? await found : found;
-    return r.value === null ? null : cloneConnection(r.value as Connection);
+    // Each caller gets its own copy, so mutating it cannot change later answers.
+    return r.value === null ? null : (r.value as Connection).clone();
   };
 
   const getVariable = async (key: string, opts?: GetVariableOptions): Promise<unknown> => {

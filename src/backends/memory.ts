@@ -33,22 +33,6 @@ export interface MemoryBackend extends SecretsBackend {
   clear(): void;
 }
 
-/** A copy through the constructor, with the password and extra set as they are. */
-function copyConnection(c: Connection, id: string): Connection {
-  const copy = new Connection({
-    id: c.id ?? id,
-    type: c.type,
-    description: c.description,
-    host: c.host,
-    login: c.login,
-    schema: c.schema,
-    port: c.port,
-  });
-  copy.password = c.password;
-  copy.extra = c.extra;
-  return copy;
-}
-
 export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
   const name = options.name ?? DRIVER_NAME;
   const stores: Record<SecretKind, Map<string, unknown>> = {
@@ -57,7 +41,11 @@ export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
     config: new Map(Object.entries(options.configs ?? {})),
   };
   const toConnection = (id: string, v: MemoryConnectionValue): Connection => {
-    if (v instanceof Connection) return copyConnection(v, id);
+    if (v instanceof Connection) {
+      const copy = v.clone();
+      copy.id ??= id;
+      return copy;
+    }
     if (typeof v === 'string') return parseConnection(name, id, v, id);
     return new Connection({ ...v, id });
   };

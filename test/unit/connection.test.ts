@@ -574,3 +574,26 @@ describe('the examples in docs/connection-formats.md', () => {
     expect([c.password, c.schema, c.extraDejson]).toEqual(['a+b', 's+t', { k: 'a b+c' }]);
   });
 });
+
+describe('Connection.clone()', () => {
+  it('gives an independent copy with the same fields, password and extra', () => {
+    const a = Connection.fromUri('postgres://u:p%40ss@h:5432/s?sslmode=require', 'db');
+    a.description = 'primary';
+    const b = a.clone();
+    expect([b.id, b.type, b.host, b.login, b.password, b.port, b.schema, b.description]).toEqual([
+      'db',
+      'postgres',
+      'h',
+      'u',
+      'p@ss',
+      5432,
+      's',
+      'primary',
+    ]);
+    expect(b.extraDejson).toEqual({ sslmode: 'require' });
+    b.password = 'changed';
+    b.host = 'other';
+    expect(a.password).toBe('p@ss');
+    expect(a.host).toBe('h');
+  });
+});
