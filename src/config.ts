@@ -4,7 +4,6 @@
  * `…_CACHE_TTL_SECONDS`, `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`, `AIRFLOW__CORE__FERNET_KEY`, with
  * their `_CMD` / `_SECRET` variants). Each adapter module is imported only when it is chosen.
  */
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { type AirflowCfg, EMPTY_CFG, loadAirflowCfg } from './airflow-cfg.js';
@@ -160,6 +159,10 @@ function runCommand(setting: string, command: string): string {
   }
   if (argv.length === 0) throw new ConfigurationError(setting, `${setting} is empty`);
   try {
+    // Loaded only when a _CMD setting is used (keeps `import 'airflow-secrets'` light).
+    const { execFileSync } = process.getBuiltinModule(
+      'node:child_process',
+    ) as typeof import('node:child_process');
     const out = execFileSync(argv[0]!, argv.slice(1), {
       encoding: 'utf8',
       stdio: ['ignore', 'pipe', 'pipe'],
