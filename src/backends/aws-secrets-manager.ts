@@ -9,6 +9,7 @@ import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
 import { ConfigurationError, MalformedSecretError, safeCause } from '../errors.js';
 import { consoleLogger } from '../logger.js';
+import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../pyjson.js';
 import {
   batchPlan,
   kindKwargs,
@@ -180,29 +181,33 @@ function aliasTable(extra: Record<string, string[]> | undefined): Record<string,
   return table;
 }
 
-/** Airflow's `_standardize_secret_keys`: the first key (in the secret's order) of each alias list wins. */
+/**
+ * Airflow's `_standardize_secret_keys`: the first key (in the secret's order) of each alias list wins.
+ * Read and re-written with Python's `json` semantics (big ints, `1.0`, `NaN`, key order, duplicate
+ * keys), as Airflow's `json.loads`/`json.dumps` round trip keeps them.
+ */
 function standardise(value: string, words: Record<string, string[]>, name: string): string {
   if (!value.trim().startsWith('{')) return value;
-  let parsed: unknown;
+  let parsed: PyValue;
   try {
-    parsed = JSON.parse(value);
+    parsed = pyJsonLoads(value);
   } catch (e) {
     throw new MalformedSecretError(DRIVER_NAME, `${DRIVER_NAME}: the secret '${name}' is not valid JSON`, {
       cause: safeCause(e),
       secretName: name,
     });
   }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+  if (!(parsed instanceof Map)) {
     throw new MalformedSecretError(DRIVER_NAME, `${DRIVER_NAME}: the secret '${name}' is not a JSON object`, {
       secretName: name,
     });
   }
-  const entries = Object.entries(parsed);
-  const out: Record<string, unknown> = {};
+  const entries = [...parsed];
+  const out: PyDict = new Map();
   for (const [field, aliases] of Object.entries(words)) {
-    out[field] = entries.find(([k]) => aliases.includes(k))?.[1] ?? null;
+    out.set(field, entries.find(([k]) => aliases.includes(k))?.[1] ?? null);
   }
-  return JSON.stringify(out);
+  return pyJsonDumps(out);
 }
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend`. */

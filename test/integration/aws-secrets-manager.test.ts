@@ -157,6 +157,19 @@ describe('aws-secrets-manager values', () => {
     expect(c!.description).toBeNull();
   });
 
+  it('reads the JSON as Python does: big ints, floats like 1.0, NaN, key order and duplicate keys survive', async () => {
+    // Airflow: json.loads → standardise → json.dumps → from_json. JSON.parse/JSON.stringify would
+    // round 12345678901234567890, print 1.0 as 1, reject NaN and move the "1" key first.
+    fake.secrets.set(
+      'airflow/connections/pyjson',
+      '{"conn_type": "postgres", "login": "a", "login": "b", "host": "h", ' +
+        '"extra": {"big": 12345678901234567890, "ratio": 1.0, "b": "x", "1": "y", "t": NaN}}',
+    );
+    const c = await make().getConnection('pyjson');
+    expect(c?.login).toBe('b');
+    expect(c?.extra).toBe('{"big": 12345678901234567890, "ratio": 1.0, "b": "x", "1": "y", "t": NaN}');
+  });
+
   it('extra_conn_words adds aliases ("user" counts as login)', async () => {
     fake.secrets.set(
       'airflow/connections/custom_words',
