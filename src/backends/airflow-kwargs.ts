@@ -69,6 +69,21 @@ export function kwVerify(kw: Kw, key = 'verify'): boolean | string | undefined {
   return v;
 }
 
+/**
+ * botocore's total attempts from `config_kwargs.retries` (`Config(retries=…)`): `total_max_attempts`
+ * as is, else `max_attempts` **+ 1** (botocore's `max_attempts` counts retries, not the first
+ * request). `undefined` when neither is set.
+ */
+export function botocoreTotalAttempts(kw: Kw): number | undefined {
+  const config = kwObject(kw, 'config_kwargs');
+  const retries = config ? kwObject(config, 'retries') : undefined;
+  if (!retries) return undefined;
+  const total = kwInt(retries, 'total_max_attempts');
+  if (total !== undefined) return Math.max(1, total);
+  const retriesOnly = kwInt(retries, 'max_attempts');
+  return retriesOnly === undefined ? undefined : retriesOnly + 1;
+}
+
 /** Python's `str.rstrip(chars)`: strips any trailing run of the given characters. */
 export function pyRstrip(s: string, chars: string): string {
   let end = s.length;

@@ -12,6 +12,7 @@ import { consoleLogger } from '../logger.js';
 import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../pyjson.js';
 import {
   batchPlan,
+  botocoreTotalAttempts,
   kindKwargs,
   kindRules,
   kwargSetting,
@@ -217,6 +218,8 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     logger: context.logger,
   };
   Object.assign(opts, kindKwargs(kw, 'prefix'));
+  const attempts = botocoreTotalAttempts(kw);
+  if (attempts !== undefined) opts.maxAttempts = attempts;
   const sep = kwString(kw, 'sep');
   if (sep !== undefined) opts.sep = sep;
   const words = kwObject(kw, 'extra_conn_words');

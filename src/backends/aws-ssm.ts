@@ -8,7 +8,14 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
 import { consoleLogger } from '../logger.js';
-import { batchPlan, kindKwargs, kindRules, type LookupPatternOptions, locateWith } from './airflow-kwargs.js';
+import {
+  batchPlan,
+  botocoreTotalAttempts,
+  kindKwargs,
+  kindRules,
+  type LookupPatternOptions,
+  locateWith,
+} from './airflow-kwargs.js';
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
@@ -112,9 +119,11 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
+  const attempts = botocoreTotalAttempts(kw);
   return awsSsm({
     ...awsOptionsFromKwargs(kw, context, { id: 'ssm', envSuffix: 'SSM' }),
     ...kindKwargs(kw, 'prefix'),
+    ...(attempts !== undefined ? { maxAttempts: attempts } : {}),
     logger: context.logger,
   });
 }

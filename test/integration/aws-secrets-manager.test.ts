@@ -505,21 +505,29 @@ describe('aws-secrets-manager configuration from Airflow kwargs', () => {
     expect(fake.requests.map((r) => [r.target, r.accessKeyId])).toEqual([[SM_GET, 'AKIDDIRECT']]);
   });
 
-  it('config_kwargs.retries.max_attempts sets the SDK attempts (botocore standard mode counts the first)', async () => {
-    fake.fail({ kind: 'error', status: 503, type: 'ServiceUnavailable' });
-    const b = fromAirflowKwargs(
-      {
-        endpoint_url: fake.url,
-        region_name: 'us-east-1',
-        aws_access_key_id: 'A',
-        aws_secret_access_key: 'B',
-        config_kwargs: { retries: { max_attempts: 2, mode: 'standard' } },
-      },
-      context(),
-    );
-    await expect(b.getVariable('k')).rejects.toBeInstanceOf(BackendUnavailableError);
-    expect(fake.requestsFor(SM_GET)).toHaveLength(2);
-  });
+  it.each([
+    [{ max_attempts: 2, mode: 'standard' }, 3],
+    [{ max_attempts: 0 }, 1],
+    [{ total_max_attempts: 2 }, 2],
+    [{ total_max_attempts: 4, max_attempts: 1 }, 4],
+  ])(
+    'config_kwargs.retries %j gives %i attempts, as botocore (max_attempts counts retries only)',
+    async (retries, n) => {
+      fake.fail({ kind: 'error', status: 503, type: 'ServiceUnavailable' });
+      const b = fromAirflowKwargs(
+        {
+          endpoint_url: fake.url,
+          region_name: 'us-east-1',
+          aws_access_key_id: 'A',
+          aws_secret_access_key: 'B',
+          config_kwargs: { retries },
+        },
+        context(),
+      );
+      await expect(b.getVariable('k')).rejects.toBeInstanceOf(BackendUnavailableError);
+      expect(fake.requestsFor(SM_GET)).toHaveLength(n);
+    },
+  );
 
   it('a denied AssumeRole surfaces as AccessDeniedError', async () => {
     fake.fail({ kind: 'access-denied' }, { target: 'AssumeRole' });

@@ -243,6 +243,22 @@ describe('aws-ssm configuration from Airflow kwargs', () => {
     expect(fake.requestsFor(GET)[0]?.accessKeyId).toBe(fake.assumedCredentials.accessKeyId);
   });
 
+  it('config_kwargs.retries.max_attempts counts retries, as in botocore (2 → 3 attempts)', async () => {
+    fake.fail({ kind: 'error', status: 503, type: 'ServiceUnavailable' });
+    const b = fromAirflowKwargs(
+      {
+        endpoint_url: fake.url,
+        region_name: 'us-east-1',
+        aws_access_key_id: 'A',
+        aws_secret_access_key: 'B',
+        config_kwargs: { retries: { max_attempts: 2 } },
+      },
+      context(),
+    );
+    await expect(b.getVariable('k')).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(fake.requestsFor(GET)).toHaveLength(3);
+  });
+
   it('a bad lookup pattern is a ConfigurationError naming the kwarg', () => {
     expect(() => fromAirflowKwargs({ variables_lookup_pattern: '(' }, context())).toThrow(ConfigurationError);
     try {
