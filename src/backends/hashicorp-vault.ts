@@ -170,12 +170,14 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
       }
       if (kind === 'connection')
         return typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : JSON.stringify(data);
+      if (Object.keys(data).length === 0) return null; // Airflow: `if not response: return None`
       if (!('value' in data)) {
         logger.warn(`Vault secret ${name} fetched but does not have required key "value"`, {
           backend: DRIVER_NAME,
         });
         return null;
       }
+      if (data.value === null) return null; // Airflow returns the None, i.e. not found
       return typeof data.value === 'string' ? data.value : JSON.stringify(data.value);
     },
     async close() {
@@ -183,6 +185,25 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     },
   });
 }
+
+/** The kwargs `fromAirflowKwargs` reads. */
+const HANDLED = new Set([
+  ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_path`, `${k}_lookup_pattern`]),
+  ...['url', 'auth_type', 'auth_mount_point', 'mount_point', 'kv_engine_version', 'namespace'],
+  ...['token', 'token_path', 'role_id', 'secret_id', 'username', 'password'],
+  ...['kubernetes_role', 'kubernetes_jwt_path', 'jwt_role', 'jwt_token', 'jwt_token_path'],
+  ...['verify', 'cert', 'timeout'],
+]);
+/**
+ * VaultBackend parameters that change nothing here: those of the auth types refused by `validate`
+ * (aws_iam, azure, gcp, radius) and the multi-team paths (Airflow uses them only with
+ * `[core] multi_team`). Any other key would go to `hvac.Client` (`proxies`, `session`, …): warned.
+ */
+const NO_EFFECT = new Set([
+  ...['use_team_secrets_path', 'global_secrets_path', 'key_id', 'assume_role_kwargs', 'region'],
+  ...['gcp_key_path', 'gcp_keyfile_dict', 'gcp_scopes', 'azure_tenant_id', 'azure_resource'],
+  ...['radius_host', 'radius_secret', 'radius_port'],
+]);
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.hashicorp.secrets.vault.VaultBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
@@ -206,6 +227,15 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
   str('jwt_token', 'jwtToken');
   str('jwt_token_path', 'jwtTokenPath');
   str('namespace', 'namespace');
+  if (opts.jwtToken !== undefined) opts.jwtToken = opts.jwtToken.trim(); // Airflow: jwt_token.strip()
+  for (const key of Object.keys(kw)) {
+    if (!HANDLED.has(key) && !NO_EFFECT.has(key)) {
+      context.logger.warn(
+        `${DRIVER_NAME}: ignoring backend_kwargs key '${key}' (an hvac.Client / requests option this library does not support)`,
+        { backend: DRIVER_NAME },
+      );
+    }
+  }
   if (opts.url === undefined && context.env.VAULT_ADDR) opts.url = context.env.VAULT_ADDR;
   if (opts.token === undefined && context.env.VAULT_TOKEN) opts.token = context.env.VAULT_TOKEN;
   if ('mount_point' in kw) opts.mountPoint = kwOptString(kw, 'mount_point') ?? null;

@@ -204,6 +204,18 @@ describe('hashicorp-vault values', () => {
     ).toBe(true);
   });
 
+  it('"value": null and an empty secret are not found, as Airflow returns None for them', async () => {
+    fake.put('secret', 'variables/nullvalue', { value: null });
+    fake.put('secret', 'config/nullvalue', { value: null });
+    fake.put('secret', 'variables/empty', {});
+    const log = recordingLogger();
+    const b = make({ logger: log.logger });
+    expect(await b.getVariable('nullvalue')).toBeNull();
+    expect(await b.getConfig?.('nullvalue')).toBeNull();
+    expect(await b.getVariable('empty')).toBeNull();
+    expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([]); // `if not response: return None`
+  });
+
   it('a soft-deleted latest version (404 with metadata) is not found', async () => {
     fake.put('secret', 'variables/gone', { value: 'old' }, { deleted: true });
     expect(await make().getVariable('gone')).toBeNull();
@@ -532,6 +544,41 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
     fake.fail({ kind: 'hang' });
     const b = fromAirflowKwargs({ url: fake.url, token: fake.rootToken, timeout: 0.15 }, context());
     await expect(b.getVariable('k')).rejects.toBeInstanceOf(BackendTimeoutError);
+  });
+
+  it('jwt_token is stripped before login, as Airflow does (jwt_token.strip())', async () => {
+    const b = fromAirflowKwargs(
+      { url: fake.url, auth_type: 'jwt', jwt_role: 'airflow', jwt_token: '  eyJ.fake.jwt\n' },
+      context(),
+    );
+    expect(await b.getVariable('x')).toBeNull();
+    expect(fake.logins()).toHaveLength(1);
+  });
+
+  it('hvac/requests kwargs that cannot be honoured (proxies, session, …) are warned about, never silently dropped', async () => {
+    const log = recordingLogger();
+    const b = fromAirflowKwargs(
+      {
+        url: fake.url,
+        token: fake.rootToken,
+        proxies: { https: 'http://proxy:3128' },
+        session: null,
+        allow_redirects: false,
+        // Airflow-only settings with no effect here (refused auth types, multi-team paths): no warning.
+        use_team_secrets_path: true,
+        global_secrets_path: null,
+        region: 'eu-west-1',
+      },
+      context({}, log.logger),
+    );
+    const warned = log.lines.filter((l) => l.startsWith('warn'));
+    expect(warned).toHaveLength(3);
+    for (const k of ['proxies', 'session', 'allow_redirects']) {
+      expect(warned.some((l) => l.includes(`'${k}'`))).toBe(true);
+    }
+    expect(log.lines.join('\n')).not.toContain('proxy:3128');
+    fake.put('secret', 'variables/k', { value: 'v' });
+    expect(await b.getVariable('k')).toBe('v');
   });
 
   it('kv_engine_version 1 and mount_point null come from the kwargs', async () => {
