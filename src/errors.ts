@@ -7,8 +7,12 @@
 /** Base class of every error this library throws. */
 export class AirflowSecretsError extends Error {
   override name = 'AirflowSecretsError';
+  /**
+   * A `cause` that is not one of ours is kept only as {@link safeCause} makes it: SDK errors carry
+   * their request (bearer tokens, `X-Vault-Token`, login bodies) and parser errors quote input.
+   */
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+    super(message, options?.cause === undefined ? options : { cause: safeCause(options.cause) });
   }
 }
 
@@ -179,13 +183,35 @@ export function describeError(e: unknown): string {
   return typeof e;
 }
 
+/** Primitive properties of a foreign error that say what failed without quoting anything. */
+const SAFE_PROPS = ['code', 'errno', 'syscall', 'status', 'statusCode'] as const;
+
 /**
- * A cause that carries the original error's name/code (and, for errors of our own hierarchy, the
- * error itself) but drops messages that may quote a secret. Use it to wrap parser errors.
+ * A cause that is safe to keep: errors of our own hierarchy as they are (their causes were sanitised
+ * when they were built); anything else becomes a plain `Error` with the original's name, a message
+ * of name and code, and only its primitive `code`/`errno`/`syscall`/`status`/`statusCode` — never
+ * its message, request, response, config or metadata (SDK errors carry bearer tokens, login bodies
+ * and response bodies there; parser messages quote the input). Its own `cause` is sanitised the same way.
  */
-export function safeCause(e: unknown): unknown {
-  if (isAirflowSecretsError(e)) return e;
+export function safeCause(e: unknown, depth = 0): unknown {
+  if (e instanceof AirflowSecretsError) return e;
   const err = new Error(describeError(e));
   err.name = e instanceof Error ? e.name : 'Error';
+  if (typeof e === 'object' && e !== null) {
+    const src = e as Record<string, unknown>;
+    for (const k of SAFE_PROPS) {
+      let v: unknown;
+      try {
+        v = src[k];
+      } catch {
+        continue;
+      }
+      if (typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 100)) {
+        (err as unknown as Record<string, unknown>)[k] = v;
+      }
+    }
+    const inner = e instanceof Error ? e.cause : undefined;
+    if (inner !== undefined && inner !== e && depth < 5) err.cause = safeCause(inner, depth + 1);
+  }
   return err;
 }
