@@ -140,10 +140,19 @@ export function redactUrl(url: string): string {
   if (!m?.groups) return '***';
   const g = m.groups;
   let out = `${g.name}://`;
-  if (g.username !== undefined) out += g.password !== undefined ? `${g.username}:***@` : `${g.username}@`;
+  // A password with an un-escaped `@` runs into the host ("p@ss@host" → host "ss@host"): everything
+  // up to the host's last `@` is part of the credentials.
+  let host = g.ipv4host;
+  const at = host?.lastIndexOf('@') ?? -1;
+  if (host !== undefined && at >= 0) host = host.slice(at + 1);
+  if (g.username !== undefined) {
+    out += g.password !== undefined || at >= 0 ? `${g.username}:***@` : `${g.username}@`;
+  } else if (at >= 0) out += '***@';
   if (g.ipv6host !== undefined) out += `[${g.ipv6host}]`;
-  else if (g.ipv4host !== undefined) out += g.ipv4host;
-  if (g.port !== undefined) out += `:${g.port}`;
+  else if (host !== undefined) out += host;
+  // Without a host, `user:password` parses as host `user` and port `password`: a port that is not
+  // a number is never shown.
+  if (g.port !== undefined) out += /^\d*$/.test(g.port) ? `:${g.port}` : ':***';
   if (g.database !== undefined) out += `/${g.database}`;
   if (g.query !== undefined) {
     out += `?${g.query
