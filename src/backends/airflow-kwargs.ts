@@ -5,6 +5,7 @@
  */
 import type { Lookup, SecretKind } from '../backend.js';
 import { ConfigurationError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { compileLookupPattern } from './base.js';
 
 /** A `*_lookup_pattern`: Airflow regex text (Python `re.match`, IGNORECASE), or a predicate. */
@@ -82,6 +83,48 @@ export function botocoreTotalAttempts(kw: Kw): number | undefined {
   if (total !== undefined) return Math.max(1, total);
   const retriesOnly = kwInt(retries, 'max_attempts');
   return retriesOnly === undefined ? undefined : retriesOnly + 1;
+}
+
+/** The AWS session kwargs the Secrets Manager and SSM adapters honour (`awsOptionsFromKwargs`). */
+export const AWS_SESSION_KWARGS: readonly string[] = [
+  ...['region_name', 'endpoint_url', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token'],
+  ...['profile_name', 'role_arn', 'assume_role_method', 'assume_role_kwargs', 'verify', 'service_config'],
+  'config_kwargs',
+  // No effect in Airflow's current provider either (api_version: one API version; full_url_mode: removed).
+  ...['api_version', 'full_url_mode'],
+];
+const BOTOCORE_CONFIG_HONOURED = new Set(['retries', 'connect_timeout']);
+
+/**
+ * Warn (naming the key, never its value) about each kwarg that Airflow would pass on to boto3 /
+ * hvac / an SDK client but this adapter cannot honour, and about `config_kwargs` keys other than
+ * `retries` and `connect_timeout`: behaviour would differ from Airflow's, so it is never silent.
+ */
+export function warnUnsupportedKwargs(
+  kw: Kw,
+  known: ReadonlySet<string>,
+  logger: Logger,
+  backend: string,
+  passedTo: string,
+): void {
+  for (const key of Object.keys(kw)) {
+    if (!known.has(key)) {
+      logger.warn(
+        `${backend}: ignoring backend_kwargs key '${key}' (Airflow passes it to ${passedTo}; not supported here)`,
+        { backend },
+      );
+    }
+  }
+  if (!known.has('config_kwargs')) return;
+  const config = kwObject(kw, 'config_kwargs') ?? {};
+  for (const key of Object.keys(config)) {
+    if (!BOTOCORE_CONFIG_HONOURED.has(key)) {
+      logger.warn(
+        `${backend}: ignoring config_kwargs key '${key}' (only 'retries' and 'connect_timeout' are used)`,
+        { backend },
+      );
+    }
+  }
 }
 
 /** Python's `str.rstrip(chars)`: strips any trailing run of the given characters. */

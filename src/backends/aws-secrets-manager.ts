@@ -11,6 +11,7 @@ import { ConfigurationError, MalformedSecretError, safeCause } from '../errors.j
 import { consoleLogger } from '../logger.js';
 import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../pyjson.js';
 import {
+  AWS_SESSION_KWARGS,
   batchPlan,
   botocoreTotalAttempts,
   kindKwargs,
@@ -21,6 +22,7 @@ import {
   type LookupPatternOptions,
   locateWith,
   pyRstrip,
+  warnUnsupportedKwargs,
 } from './airflow-kwargs.js';
 import {
   type AwsCommonOptions,
@@ -211,12 +213,19 @@ function standardise(value: string, words: Record<string, string[]>, name: strin
   return pyJsonDumps(out);
 }
 
+const SM_KWARGS = new Set([
+  ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
+  ...['sep', 'extra_conn_words'],
+  ...AWS_SESSION_KWARGS,
+]);
+
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
   const opts: AwsSecretsManagerOptions = {
     ...awsOptionsFromKwargs(kw, context, { id: 'secretsmanager', envSuffix: 'SECRETS_MANAGER' }),
     logger: context.logger,
   };
+  warnUnsupportedKwargs(kw, SM_KWARGS, context.logger, DRIVER_NAME, 'the boto3 session or client');
   Object.assign(opts, kindKwargs(kw, 'prefix'));
   const attempts = botocoreTotalAttempts(kw);
   if (attempts !== undefined) opts.maxAttempts = attempts;

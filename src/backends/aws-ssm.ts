@@ -9,12 +9,14 @@ import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
 import { consoleLogger } from '../logger.js';
 import {
+  AWS_SESSION_KWARGS,
   batchPlan,
   botocoreTotalAttempts,
   kindKwargs,
   kindRules,
   type LookupPatternOptions,
   locateWith,
+  warnUnsupportedKwargs,
 } from './airflow-kwargs.js';
 import {
   type AwsCommonOptions,
@@ -117,8 +119,14 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
   });
 }
 
+const SSM_KWARGS = new Set([
+  ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
+  ...AWS_SESSION_KWARGS,
+]);
+
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
+  warnUnsupportedKwargs(kw, SSM_KWARGS, context.logger, DRIVER_NAME, 'the boto3 session or client');
   const attempts = botocoreTotalAttempts(kw);
   return awsSsm({
     ...awsOptionsFromKwargs(kw, context, { id: 'ssm', envSuffix: 'SSM' }),

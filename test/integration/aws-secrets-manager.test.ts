@@ -529,6 +529,41 @@ describe('aws-secrets-manager configuration from Airflow kwargs', () => {
     },
   );
 
+  it('the provider docs\' sample kwargs (profile_name "default", full_url_mode false) are accepted without warnings', () => {
+    const log = recordingLogger();
+    fromAirflowKwargs(
+      JSON.parse(
+        '{"connections_prefix": "airflow/connections", "variables_prefix": "airflow/variables", "profile_name": "default", "full_url_mode": false}',
+      ),
+      { env: {}, logger: log.logger },
+    );
+    expect(log.lines.filter((l) => l.level === 'warn')).toEqual([]);
+  });
+
+  it('kwargs boto3 would use but this library cannot (use_ssl, config_kwargs.proxies, …) are warned about, by name only', async () => {
+    fake.secrets.set('airflow/variables/k', 'v');
+    const log = recordingLogger();
+    const b = fromAirflowKwargs(
+      {
+        endpoint_url: fake.url,
+        region_name: 'us-east-1',
+        aws_access_key_id: 'A',
+        aws_secret_access_key: 'B',
+        use_ssl: false,
+        are_secret_values_urlencoded: true,
+        config_kwargs: { proxies: { https: 'http://user:pw@proxy:3128' }, read_timeout: 120, retries: {} },
+      },
+      { env: {}, logger: log.logger },
+    );
+    const warned = log.lines.filter((l) => l.level === 'warn').map((l) => l.message);
+    expect(warned).toHaveLength(4);
+    for (const k of ['use_ssl', 'are_secret_values_urlencoded', 'proxies', 'read_timeout']) {
+      expect(warned.some((m) => m.includes(`'${k}'`))).toBe(true);
+    }
+    expect(log.text()).not.toContain('user:pw');
+    expect(await b.getVariable('k')).toBe('v');
+  });
+
   it('a denied AssumeRole surfaces as AccessDeniedError', async () => {
     fake.fail({ kind: 'access-denied' }, { target: 'AssumeRole' });
     const b = fromAirflowKwargs(

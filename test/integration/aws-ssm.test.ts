@@ -259,6 +259,15 @@ describe('aws-ssm configuration from Airflow kwargs', () => {
     expect(fake.requestsFor(GET)).toHaveLength(3);
   });
 
+  it('a kwarg boto3 would use but this library cannot (sep, use_ssl) is warned about, by name', () => {
+    const warned: string[] = [];
+    const logger = { ...silentLogger, warn: (m: string) => warned.push(m) };
+    fromAirflowKwargs({ sep: '-', use_ssl: false, region_name: 'us-east-1' }, { env: {}, logger });
+    expect(warned).toHaveLength(2);
+    expect(warned.some((m) => m.includes("'sep'"))).toBe(true);
+    expect(warned.some((m) => m.includes("'use_ssl'"))).toBe(true);
+  });
+
   it('a bad lookup pattern is a ConfigurationError naming the kwarg', () => {
     expect(() => fromAirflowKwargs({ variables_lookup_pattern: '(' }, context())).toThrow(ConfigurationError);
     try {
