@@ -9,7 +9,7 @@ import path from 'node:path';
 import { type AirflowCfg, EMPTY_CFG, loadAirflowCfg } from './airflow-cfg.js';
 import type { AdapterContext, AdapterModule, SecretsBackend } from './backend.js';
 import type { CacheOptions } from './cache.js';
-import { ConfigurationError, describeError, isAirflowSecretsError } from './errors.js';
+import { ConfigurationError, describeError, isAirflowSecretsError, safeCause } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { configureMasker } from './masker.js';
 import { createResolver, type Resolver, type ResolverOptions } from './resolver.js';
@@ -207,7 +207,7 @@ function settingsReader(
       throw new ConfigurationError(
         setting,
         `Cannot retrieve config from alternative secrets backend for ${setting}. Make sure it is configured properly and that the Backend is accessible. (${isAirflowSecretsError(e) ? e.message : describeError(e)})`,
-        { cause: e },
+        { cause: safeCause(e) },
       );
     }
   };
