@@ -21,6 +21,7 @@ import {
 } from './errors.js';
 import { consoleLogger, type Logger } from './logger.js';
 import { maskSecret } from './masker.js';
+import { pyJsonLoads, toJs } from './pyjson.js';
 
 /** Airflow's `conn_id` / variable `key` column length: longer ids cannot exist anywhere. */
 export const MAX_ID_LENGTH = 250;
@@ -393,7 +394,8 @@ export function createResolver(options: ResolverOptions): Resolver {
     const raw = r.value as string;
     if (!opts?.deserializeJson) return raw;
     try {
-      return JSON.parse(raw);
+      // Python's json.loads, as Airflow decodes: NaN and Infinity are accepted, `__proto__` is a plain key.
+      return toJs(pyJsonLoads(raw));
     } catch (e) {
       throw new MalformedSecretError(r.source ?? 'unknown', `Variable ${key} is not valid JSON`, {
         cause: safeCause(e),

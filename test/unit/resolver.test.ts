@@ -193,8 +193,16 @@ describe('variables: Airflow semantics', () => {
     expect(await r.getVariable('missing', { default: null })).toBeNull();
   });
 
-  it('JSON-decodes the value on request', async () => {
+  it('JSON-decodes the value on request, as Python json.loads does', async () => {
     expect(await r.getVariable('json', { deserializeJson: true })).toEqual({ a: [1, 2] });
+    const py = createResolver({
+      backends: [memory({ variables: { v: '{"x": NaN, "y": -Infinity, "__proto__": {"p": 1}}' } })],
+    });
+    const v = (await py.getVariable('v', { deserializeJson: true })) as Record<string, unknown>;
+    expect(v.x).toBeNaN();
+    expect(v.y).toBe(Number.NEGATIVE_INFINITY);
+    expect(Object.getPrototypeOf(v)).toBe(Object.prototype);
+    expect(Object.keys(v)).toContain('__proto__');
     expect(await r.getVariable('text')).toBe('plain');
   });
 
