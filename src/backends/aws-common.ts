@@ -17,7 +17,7 @@ import {
   ThrottledError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { kwargSetting, kwInt, kwObject, kwOptString, kwVerify } from './airflow-kwargs.js';
+import { botocoreTotalAttempts, kwargSetting, kwObject, kwOptString, kwVerify } from './airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, importOptional, NETWORK_ERROR_CODES, withDeadline } from './base.js';
 
 export interface AwsCredentials {
@@ -126,11 +126,10 @@ export function awsOptionsFromKwargs(
 
   const verify = kwVerify(kw);
   if (verify !== undefined) out.verify = verify;
+  const attempts = botocoreTotalAttempts(kw);
+  if (attempts !== undefined) out.maxAttempts = attempts;
   const config = kwObject(kw, 'config_kwargs');
   if (config) {
-    const retries = kwObject(config, 'retries');
-    const attempts = retries ? kwInt(retries, 'max_attempts') : undefined;
-    if (attempts !== undefined) out.maxAttempts = Math.max(1, attempts);
     const connect = config.connect_timeout;
     if (typeof connect === 'number' && connect > 0) out.connectTimeoutMs = connect * 1000;
   }

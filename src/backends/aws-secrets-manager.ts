@@ -13,7 +13,6 @@ import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../pyjson.j
 import {
   AWS_SESSION_KWARGS,
   batchPlan,
-  botocoreTotalAttempts,
   kindKwargs,
   kindRules,
   kwargSetting,
@@ -227,8 +226,6 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
   };
   warnUnsupportedKwargs(kw, SM_KWARGS, context.logger, DRIVER_NAME, 'the boto3 session or client');
   Object.assign(opts, kindKwargs(kw, 'prefix'));
-  const attempts = botocoreTotalAttempts(kw);
-  if (attempts !== undefined) opts.maxAttempts = attempts;
   const sep = kwString(kw, 'sep');
   if (sep !== undefined) opts.sep = sep;
   const words = kwObject(kw, 'extra_conn_words');

@@ -11,7 +11,6 @@ import { consoleLogger } from '../logger.js';
 import {
   AWS_SESSION_KWARGS,
   batchPlan,
-  botocoreTotalAttempts,
   kindKwargs,
   kindRules,
   type LookupPatternOptions,
@@ -127,11 +126,9 @@ const SSM_KWARGS = new Set([
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
   warnUnsupportedKwargs(kw, SSM_KWARGS, context.logger, DRIVER_NAME, 'the boto3 session or client');
-  const attempts = botocoreTotalAttempts(kw);
   return awsSsm({
     ...awsOptionsFromKwargs(kw, context, { id: 'ssm', envSuffix: 'SSM' }),
     ...kindKwargs(kw, 'prefix'),
-    ...(attempts !== undefined ? { maxAttempts: attempts } : {}),
     logger: context.logger,
   });
 }

@@ -30,7 +30,7 @@ describe('airflow.cfg', () => {
     );
     const cfg = loadAirflowCfg(path.join(dir, 'airflow.cfg'), { DB_HOST: 'db.internal' });
     expect(cfg.get('database', 'sql_alchemy_conn')).toBe('postgresql://u:p%40ss@db.internal//data');
-    expect(expandEnvVars('~/x/' + '${A}/$B', { A: 'a' })).toBe(`${os.homedir()}/x/a/$B`);
+    expect(expandEnvVars(['~', 'x', '$' + '{A}', '$B'].join('/'), { A: 'a' })).toBe(`${os.homedir()}/x/a/$B`);
   });
 
   it('configures the chain when the environment does not, and the environment wins', async () => {
