@@ -2,12 +2,13 @@
  * Cold import cost: each case is a fresh `node --input-type=module -e` process that imports the
  * built package (or an SDK) and reports the time the imports took and its RSS; the parent also
  * times spawn-to-exit. One warm-up run per case is discarded, then the median of RUNS is kept.
- * A separate run of the root import, with a resolve hook, lists every package it loaded.
+ * A separate run of the root import, under the module probe (test/helpers/module-probe.ts), lists
+ * every package it loaded.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { modulesLoadedBy, packagesIn, writeModuleProbe } from '../test/helpers/module-probe.js';
 
 export interface ImportRow {
   name: string;
@@ -81,13 +82,11 @@ function childSource(specifiers: string[]): string {
 async function runOnce(
   cwd: string,
   source: string,
-  extraArgs: string[] = [],
-  env: Record<string, string> = {},
 ): Promise<{ wallMs: number; importMs: number; rss: number }> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, [...extraArgs, '--input-type=module', '-e', source], {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
     cwd,
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
@@ -131,37 +130,10 @@ export async function measureImports(cwd: string, dist: string, runs: number): P
 
 /** Every package (under node_modules) that importing `specifier` loads, ESM and CommonJS alike. */
 export async function packagesLoadedBy(cwd: string, workDir: string, specifier: string): Promise<string[]> {
-  mkdirSync(workDir, { recursive: true });
-  const hooks = path.join(workDir, 'resolve-log-hooks.mjs');
-  const register = path.join(workDir, 'resolve-log-register.mjs');
-  const log = path.join(workDir, 'resolve-log.txt');
-  writeFileSync(
-    hooks,
-    `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(process.env.BENCH_RESOLVE_LOG, r.url + '\\n');
-  return r;
-}
-`,
-  );
-  writeFileSync(
-    register,
-    `import { register, createRequire } from 'node:module';
-import { appendFileSync } from 'node:fs';
-register(${JSON.stringify(pathToFileURL(hooks).href)});
-const Module = createRequire(import.meta.url)('node:module');
-process.on('exit', () => appendFileSync(process.env.BENCH_RESOLVE_LOG, Object.keys(Module._cache).join('\\n') + '\\n'));
-`,
-  );
-  writeFileSync(log, '');
-  await runOnce(cwd, childSource([specifier]), ['--import', pathToFileURL(register).href], {
-    BENCH_RESOLVE_LOG: log,
+  const { modules } = await modulesLoadedBy(writeModuleProbe(workDir), {
+    cwd,
+    args: ['--input-type=module', '-e', childSource([specifier])],
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
-  const pkgs = new Set<string>();
-  for (const line of readFileSync(log, 'utf8').split('\n')) {
-    const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(line.replaceAll('\\', '/'));
-    if (m) pkgs.add(m[1]!);
-  }
-  return [...pkgs].sort();
+  return packagesIn(modules);
 }

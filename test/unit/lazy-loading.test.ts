@@ -1,15 +1,15 @@
 /**
  * Lazy loading, proven in fresh processes: a child `node --import tsx` runs a script against the
- * sources, with a module-resolution hook that logs every module URL resolved (ESM) and, at exit, the
- * CommonJS module cache. The test then checks which packages were loaded.
+ * sources under the module probe (test/helpers/module-probe.ts), which logs every module URL resolved
+ * (ESM) and the CommonJS module cache. The test then checks which packages were loaded.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsFake, startAwsFake } from '../fakes/aws-fake.js';
+import { modulesLoadedBy, writeModuleProbe } from '../helpers/module-probe.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const src = (p: string) => pathToFileURL(path.join(ROOT, 'src', p)).href;
@@ -30,64 +30,29 @@ type Heavy = keyof typeof HEAVY;
 const ALL_HEAVY = Object.keys(HEAVY) as Heavy[];
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-secrets-lazy-'));
-const hooks = path.join(dir, 'hooks.mjs');
-const register = path.join(dir, 'register.mjs');
-writeFileSync(
-  hooks,
-  `import { appendFileSync } from 'node:fs';
-export async function resolve(specifier, context, next) {
-  const r = await next(specifier, context);
-  appendFileSync(process.env.LAZY_LOAD_LOG, r.url + '\\n');
-  return r;
-}
-`,
-);
-writeFileSync(
-  register,
-  `import { register, createRequire } from 'node:module';
-import { appendFileSync } from 'node:fs';
-register(${JSON.stringify(pathToFileURL(hooks).href)});
-const Module = createRequire(import.meta.url)('node:module');
-process.on('exit', () => {
-  appendFileSync(process.env.LAZY_LOAD_LOG, Object.keys(Module._cache).join('\\n') + '\\n');
-});
-`,
-);
+const probe = writeModuleProbe(dir);
 
 let counter = 0;
 /** Run `body` (an ES module body; `src(p)` URLs are inlined) in a fresh process; return every module it loaded. */
 async function loadedBy(body: string, env: Record<string, string> = {}): Promise<string[]> {
-  const n = counter++;
-  const script = path.join(dir, `child-${n}.mjs`);
-  const log = path.join(dir, `loaded-${n}.log`);
-  writeFileSync(log, '');
+  const script = path.join(dir, `child-${counter++}.mjs`);
   writeFileSync(script, body);
-  const child = spawn(
-    process.execPath,
-    ['--import', 'tsx', '--import', pathToFileURL(register).href, script],
-    {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: dir,
-        AIRFLOW_HOME: dir,
-        LAZY_LOAD_LOG: log,
-        AWS_EC2_METADATA_DISABLED: 'true',
-        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-        NO_PROXY: '127.0.0.1,localhost',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+  const { modules, stdout } = await modulesLoadedBy(probe, {
+    cwd: ROOT,
+    preload: ['--import', 'tsx'],
+    args: [script],
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: dir,
+      AIRFLOW_HOME: dir,
+      AWS_EC2_METADATA_DISABLED: 'true',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      NO_PROXY: '127.0.0.1,localhost',
+      ...env,
     },
-  );
-  let stderr = '';
-  let stdout = '';
-  child.stderr.on('data', (d) => (stderr += d));
-  child.stdout.on('data', (d) => (stdout += d));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  if (code !== 0) throw new Error(`child exited ${code}: ${stderr}\n${stdout}`);
+  });
   expect(stdout).toContain('child-done');
-  return readFileSync(log, 'utf8').split('\n').filter(Boolean);
+  return modules;
 }
 
 function loadedGroups(modules: string[]): Heavy[] {
