@@ -14,6 +14,7 @@ import type { Logger } from '../../src/logger.js';
 import { Fernet } from '../../src/metastore/fernet.js';
 import { ConnectionExistsError } from '../../src/metastore/store.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
+import { rejection } from './assertions.js';
 import { createTestDatabase, type TargetName, type TestDatabase } from './db-targets.js';
 
 type SqlRow = Record<string, string | number | boolean | null>;
@@ -40,15 +41,6 @@ export function recordingLogger(): Logger & { lines: LogLine[] } {
   const at = (level: string) => (message: string, fields?: Record<string, unknown>) =>
     void lines.push({ level, message, fields });
   return { lines, debug: at('debug'), warn: at('warn'), error: at('error') };
-}
-
-async function caught(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 export function runMetastoreSuite(target: TargetName): void {
@@ -138,7 +130,7 @@ export function runMetastoreSuite(target: TargetName): void {
         await seedPythonRows();
         const logger = recordingLogger();
         const b = open({ fernetKey: py.keys.new, logger });
-        const err = await caught(b.getConnection('mysql_old'));
+        const err = await rejection(b.getConnection('mysql_old'));
         expect(err).toBeInstanceOf(MalformedSecretError);
         expect(err.message).toContain("'mysql_old'");
         expect(err.message).not.toContain('old-key p@ss');
@@ -154,7 +146,7 @@ export function runMetastoreSuite(target: TargetName): void {
         await seedPythonRows();
         const logger = recordingLogger();
         const b = open({ logger });
-        const err = await caught(b.getConnection('foreign_key'));
+        const err = await rejection(b.getConnection('foreign_key'));
         expect(err).toBeInstanceOf(MalformedSecretError);
         expect((err as MalformedSecretError).secretName).toBe('foreign_key');
         expect(await b.getVariable('var_foreign')).toBeNull();
@@ -167,7 +159,7 @@ export function runMetastoreSuite(target: TargetName): void {
         await seedPythonRows();
         const logger = recordingLogger();
         const b = open({ fernetKey: null, logger });
-        const err = await caught(b.getConnection('pg_new'));
+        const err = await rejection(b.getConnection('pg_new'));
         expect(err).toBeInstanceOf(MalformedSecretError);
         expect(err.message).toContain('AIRFLOW__CORE__FERNET_KEY');
         expect(await b.getVariable('var_new')).toBeNull();
@@ -182,7 +174,7 @@ export function runMetastoreSuite(target: TargetName): void {
           is_encrypted: false,
           is_extra_encrypted: false,
         });
-        const err = await caught(open().getConnection('bad_extra'));
+        const err = await rejection(open().getConnection('bad_extra'));
         expect(err).toBeInstanceOf(MalformedSecretError);
         expect(err.message).toContain("'bad_extra'");
         expect(err.message + inspect(err)).not.toContain('hunter2');
@@ -198,7 +190,7 @@ export function runMetastoreSuite(target: TargetName): void {
       it('a malformed key fails encrypted lookups with a ConfigurationError naming the setting, plain rows still read', async () => {
         await seedPythonRows();
         const b = open({ fernetKey: 'not-a-key' });
-        const err = await caught(b.getVariable('var_new'));
+        const err = await rejection(b.getVariable('var_new'));
         expect(err.name).toBe('ConfigurationError');
         expect(err.message).toContain('AIRFLOW__CORE__FERNET_KEY');
         expect(err.message).not.toContain('not-a-key');
@@ -290,7 +282,9 @@ export function runMetastoreSuite(target: TargetName): void {
       it('setConnection refuses an existing id unless overwrite, leaving the row unchanged', async () => {
         const b = open();
         await b.setConnection(new Connection({ id: 'wc3', type: 'http', host: 'one' }));
-        const err = await caught(b.setConnection(new Connection({ id: 'wc3', type: 'http', host: 'two' })));
+        const err = await rejection(
+          b.setConnection(new Connection({ id: 'wc3', type: 'http', host: 'two' })),
+        );
         expect(err).toBeInstanceOf(ConnectionExistsError);
         expect((await b.getConnection('wc3'))!.host).toBe('one');
         await b.setConnection(new Connection({ id: 'wc3', type: 'ftp', host: 'two' }), { overwrite: true });
@@ -302,9 +296,9 @@ export function runMetastoreSuite(target: TargetName): void {
         const b = open();
         const badExtra = new Connection({ id: 'wc4', type: 'http', password: 'pw' });
         badExtra.extra = '{oops';
-        const e1 = await caught(b.setConnection(badExtra));
+        const e1 = await rejection(b.setConnection(badExtra));
         expect(e1).toBeInstanceOf(InvalidConnectionError);
-        const e2 = await caught(b.setConnection(new Connection({ id: 'wc4', host: 'h' })));
+        const e2 = await rejection(b.setConnection(new Connection({ id: 'wc4', host: 'h' })));
         expect(e2).toBeInstanceOf(InvalidConnectionError);
         expect(await db.raw.all(rowSql(db, 'connection', 'wc4'), ['wc4'])).toHaveLength(0);
       });
@@ -378,7 +372,7 @@ export function runMetastoreSuite(target: TargetName): void {
         try {
           const b = metastore({ url: empty.url, fernetKey: py.fernetKeySetting });
           try {
-            const err = await caught(b.getVariable('x'));
+            const err = await rejection(b.getVariable('x'));
             expect(err).toBeInstanceOf(BackendError);
             expect(err.message).toMatch(/tables .*missing/);
             expect(err.message).toContain(target === 'sqlite' ? 'airflow.db' : '127.0.0.1');
@@ -402,7 +396,7 @@ export function runMetastoreSuite(target: TargetName): void {
           await strict.raw.run('ALTER TABLE connection ADD COLUMN required_col VARCHAR(20) NOT NULL');
           const b = metastore({ url: strict.url, fernetKey: py.fernetKeySetting });
           try {
-            const err = await caught(
+            const err = await rejection(
               b.setConnection(new Connection({ id: 'nope', type: 'http', password: 'secret-pw' })),
             );
             expect(err).toBeInstanceOf(BackendError);
@@ -428,7 +422,7 @@ export function runMetastoreSuite(target: TargetName): void {
         await b.getVariable('x');
         await b.close();
         await b.close();
-        const err = await caught(b.getVariable('x'));
+        const err = await rejection(b.getVariable('x'));
         expect(err.name).toBe('BackendUnavailableError');
       });
 

@@ -33,6 +33,7 @@ import {
   startKeyVaultFake,
   type Tls,
 } from '../fakes/azure-fake.js';
+import { rejection } from '../helpers/assertions.js';
 import { packagesAroundMark } from '../helpers/module-probe.js';
 
 const TENANT = '72f988bf-0000-4000-8000-2d7cd011db47';
@@ -118,15 +119,6 @@ function servicePrincipalBackend(options: Partial<AzureKeyVaultOptions> = {}): S
     credentialOptions: credentialOptions(),
     ...options,
   });
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 const azureName = (prefix: string, id: string) => `${prefix}-${id}`.replaceAll('_', '-');

@@ -28,6 +28,7 @@ import {
 import type { Logger } from '../../src/logger.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
 import { type GcpFake, startGcpFake } from '../fakes/gcp-fake.js';
+import { rejection } from '../helpers/assertions.js';
 import { packagesAroundMark } from '../helpers/module-probe.js';
 
 const require = createRequire(import.meta.url);
@@ -98,15 +99,6 @@ function serviceAccountKey(projectId: string): Record<string, string> {
     client_id: '1',
     token_uri: 'http://127.0.0.1:9/token',
   };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the promise to reject');
 }
 
 runBackendConformance(

@@ -9,19 +9,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { metastore } from '../../src/backends/metastore.js';
 import { AccessDeniedError, BackendTimeoutError, BackendUnavailableError } from '../../src/errors.js';
 import { parseSqlAlchemyUrl } from '../../src/metastore/url.js';
+import { rejection } from '../helpers/assertions.js';
 import { serverUrl } from '../helpers/db-targets.js';
 import { recordingLogger } from '../helpers/metastore-suite.js';
 
 const SECRET = 'N0t-Th1s_0ne';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 function expectMasked(err: Error, ...secrets: string[]) {
   expect(err.message).toContain('***');

@@ -13,6 +13,7 @@ import { Connection } from '../../src/connection.js';
 import { BackendError, BackendUnavailableError, ConfigurationError } from '../../src/errors.js';
 import { openDriver } from '../../src/metastore/drivers.js';
 import { parseSqlAlchemyUrl } from '../../src/metastore/url.js';
+import { rejection } from '../helpers/assertions.js';
 import { py, recordingLogger } from '../helpers/metastore-suite.js';
 
 const dirs: string[] = [];
@@ -24,15 +25,6 @@ const tempHome = () => {
 afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('default SQLite location ($AIRFLOW_HOME/airflow.db)', () => {
   it('a missing default database answers not found for every lookup and creates no file', async () => {

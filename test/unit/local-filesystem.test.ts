@@ -21,6 +21,7 @@ import {
 } from '../../src/errors.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
 import { type ConformanceSeed, runBackendConformance } from '../../src/testing/conformance.js';
+import { rejection } from '../helpers/assertions.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'airflow-secrets-lf-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -36,15 +37,6 @@ function file(suffix: string, content: string | Buffer, mode = 0o600): string {
 
 const vars = (path: string) => localFilesystem({ variablesFilePath: path, logger: silentLogger });
 const conns = (path: string) => localFilesystem({ connectionsFilePath: path, logger: silentLogger });
-
-async function failure(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error('expected the lookup to fail');
-}
 
 function capture(): Logger & { warnings: Array<[string, Record<string, unknown> | undefined]> } {
   const warnings: Array<[string, Record<string, unknown> | undefined]> = [];
@@ -95,7 +87,7 @@ describe('local-filesystem: .env files', () => {
 
   it('collects every bad line into one error naming the file and the line numbers', async () => {
     const path = file('.env', 'OK=1\nNOEQUALS\n\n=nokey\nEMPTY=\n');
-    const e = (await failure(vars(path).getVariable('OK'))) as SecretFileError;
+    const e = (await rejection(vars(path).getVariable('OK'))) as SecretFileError;
     expect(e).toBeInstanceOf(SecretFileError);
     expect(e).toBeInstanceOf(MalformedSecretError);
     expect(e.reason).toBe('malformed');
@@ -121,7 +113,7 @@ describe('local-filesystem: .env files', () => {
 
   it('rejects a variable key given twice with VariableNotUnique text', async () => {
     const path = file('.env', 'AA=A\nAA=B\nB=1\nB=2\n');
-    const e = (await failure(vars(path).getVariable('AA'))) as SecretFileError;
+    const e = (await rejection(vars(path).getVariable('AA'))) as SecretFileError;
     expect(e.airflowError).toBe('VariableNotUnique');
     expect(e.message).toBe(`The "${path}" file contains multiple values for keys: ['AA', 'B']`);
     expect(e.message).not.toContain('=A');
@@ -129,7 +121,7 @@ describe('local-filesystem: .env files', () => {
 
   it('rejects a connection id given twice with ConnectionNotUnique text', async () => {
     const path = file('.env', 'CONN_ID=mysql://host_1/\nCONN_ID=mysql://host_2/\n');
-    const e = (await failure(conns(path).getConnection('CONN_ID'))) as SecretFileError;
+    const e = (await rejection(conns(path).getConnection('CONN_ID'))) as SecretFileError;
     expect(e.airflowError).toBe('ConnectionNotUnique');
     expect(e.message).toBe(`Found multiple values for CONN_ID in ${path}.`);
   });
@@ -189,7 +181,7 @@ describe('local-filesystem: JSON files', () => {
   });
 
   it('never quotes the file content in a parse error', async () => {
-    const e = await failure(
+    const e = await rejection(
       vars(file('.json', '{"password": "hunter2-secret" "x": 1}')).getVariable('password'),
     );
     expect(e.message).toContain("Expecting ',' delimiter");
@@ -255,19 +247,19 @@ describe('local-filesystem: JSON files', () => {
     [{ CONN_ID: { port: 'abc' } }, "port must be an integer, got <class 'str'>"],
     [{ CONN_ID: { port: 1.5 } }, "port must be an integer, got <class 'float'>"],
   ])('rejects the entry %j with a typed error: %s', async (content, message) => {
-    const e = await failure(conns(file('.json', JSON.stringify(content))).getConnection('CONN_ID'));
+    const e = await rejection(conns(file('.json', JSON.stringify(content))).getConnection('CONN_ID'));
     expect(e).toBeInstanceOf(SecretFileError);
     expect(e.message).toContain(message);
   });
 
   it('fails every connection lookup when any entry of the file is bad, as Airflow builds them all', async () => {
     const b = conns(file('.json', JSON.stringify({ good: 'mysql://h', bad: { nope: 1 } })));
-    expect(await failure(b.getConnection('good'))).toBeInstanceOf(SecretFileError);
+    expect(await rejection(b.getConnection('good'))).toBeInstanceOf(SecretFileError);
   });
 
   it('wraps an invalid connection URI into a SecretFileError naming the id and file, not the value', async () => {
     const path = file('.json', JSON.stringify({ c: 'mysql://user:hunter2-pw@host:99999/db' }));
-    const e = (await failure(conns(path).getConnection('c'))) as SecretFileError;
+    const e = (await rejection(conns(path).getConnection('c'))) as SecretFileError;
     expect(e).toBeInstanceOf(SecretFileError);
     expect(e.message).toContain("Connection 'c'");
     expect(e.message).toContain(path);
@@ -375,7 +367,7 @@ describe('local-filesystem: YAML files', () => {
   });
 
   it('rejects a connection listed twice in YAML', async () => {
-    const e = await failure(
+    const e = await rejection(
       conns(file('.yaml', 'conn_a:\n  - mysql://hosta\n  - mysql://hostb\n')).getConnection('conn_a'),
     );
     expect((e as SecretFileError).airflowError).toBe('ConnectionNotUnique');
@@ -434,7 +426,7 @@ describe('local-filesystem: files and settings', () => {
   it.each(['/x/secrets.txt', '/x/.env', '/x/secrets.', '/x/noext'])(
     'rejects the unsupported file name %s with Airflow text',
     async (path) => {
-      const e = (await failure(vars(path).getVariable('k'))) as ConfigurationError;
+      const e = (await rejection(vars(path).getVariable('k'))) as ConfigurationError;
       expect(e).toBeInstanceOf(ConfigurationError);
       expect(e.setting).toBe('variables_file_path');
       expect(e.message).toBe(
@@ -453,7 +445,7 @@ describe('local-filesystem: files and settings', () => {
 
   it('fails with a typed error naming the missing file (FileNotFoundError in Airflow)', async () => {
     const path = join(dir, 'missing.json');
-    const e = (await failure(conns(path).getConnection('x'))) as BackendError;
+    const e = (await rejection(conns(path).getConnection('x'))) as BackendError;
     expect(isBackendError(e)).toBe(true);
     expect(e.reason).toBe('failed');
     expect(e.backend).toBe('local-filesystem');
@@ -462,7 +454,7 @@ describe('local-filesystem: files and settings', () => {
   });
 
   it('rejects a file that is not UTF-8', async () => {
-    const e = (await failure(
+    const e = (await rejection(
       vars(file('.env', Buffer.from([0x4b, 0x3d, 0xff, 0xfe]))).getVariable('K'),
     )) as SecretFileError;
     expect(e).toBeInstanceOf(SecretFileError);
