@@ -3,10 +3,7 @@
  * `@azure/identity` credentials, against a fake Key Vault (401 challenge flow) and a fake Entra ID
  * over HTTPS on 127.0.0.1 with a throw-away certificate (test/fakes/azure-fake.ts).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { SecretsBackend } from '../../src/backend.js';
 import {
@@ -25,15 +22,9 @@ import {
 } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
-import {
-  type EntraFake,
-  type KeyVaultFake,
-  makeSelfSignedCert,
-  startEntraFake,
-  startKeyVaultFake,
-  type Tls,
-} from '../fakes/azure-fake.js';
+import type { EntraFake, KeyVaultFake } from '../fakes/azure-fake.js';
 import { rejection } from '../helpers/assertions.js';
+import { type AzureFixture, startAzureFixture, staticTokenCredential } from '../helpers/azure-fixture.js';
 import { packagesAroundMark } from '../helpers/module-probe.js';
 
 const TENANT = '72f988bf-0000-4000-8000-2d7cd011db47';
@@ -41,48 +32,31 @@ const CLIENT_ID = 'airflow-app';
 const CLIENT_SECRET = 'entra-app-s3cret';
 const STATIC_TOKEN = 'static-test-token';
 
-let dir: string;
-let tls: Tls;
+let azure: AzureFixture;
 let vault: KeyVaultFake;
 let entra: EntraFake;
 const open: SecretsBackend[] = [];
 
 beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'akv-test-'));
-  tls = makeSelfSignedCert(dir);
-  vault = await startKeyVaultFake({ tls, tenantId: TENANT });
-  vault.tokens.add(STATIC_TOKEN);
-  entra = await startEntraFake({
-    tls,
+  azure = await startAzureFixture({
     tenantId: TENANT,
     clientId: CLIENT_ID,
     clientSecret: CLIENT_SECRET,
-    onToken: (t) => vault.tokens.add(t),
+    staticToken: STATIC_TOKEN,
   });
+  ({ vault, entra } = azure);
 });
 afterEach(() => {
   open.splice(0);
   vault.requests.length = 0;
   entra.tokenRequests.length = 0;
 });
-afterAll(async () => {
-  await vault.close();
-  await entra.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+afterAll(() => azure.close());
 
-/** Trust the throw-away certificate; allow the challenge resource on 127.0.0.1. */
-const clientOptions = () => ({ tlsOptions: { ca: tls.cert }, disableChallengeResourceVerification: true });
-/** Point @azure/identity at the fake Entra ID (https authority, no instance discovery). */
-const credentialOptions = () => ({
-  authorityHost: entra.url,
-  disableInstanceDiscovery: true,
-  tlsOptions: { ca: tls.cert },
-});
+const clientOptions = () => azure.clientOptions();
+const credentialOptions = () => azure.credentialOptions();
 /** A credential that never leaves the process (for tests that are not about authentication). */
-const staticCredential = {
-  getToken: async () => ({ token: STATIC_TOKEN, expiresOnTimestamp: Date.now() + 3_600_000 }),
-};
+const staticCredential = staticTokenCredential(STATIC_TOKEN);
 
 function captureLogger() {
   const lines: { level: string; message: string; fields?: Record<string, unknown> }[] = [];
@@ -437,7 +411,7 @@ describe('azure-key-vault configuration', () => {
 
   it('loads no SDK when the module is imported and a backend is built (only at the first lookup)', async () => {
     const { before, after } = await packagesAroundMark(
-      dir,
+      azure.dir,
       `
       import { fromAirflowKwargs } from './src/backends/azure-key-vault.ts';
       fromAirflowKwargs({ vault_url: 'https://v.vault.azure.net/' }, { env: {}, logger: console });

@@ -5,10 +5,7 @@
  * `util.inspect` with and without the SDKs' own custom inspectors. None may carry a planted secret
  * (bearer token, client secret, approle secret_id, userpass password, AWS secret key / session token).
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsSecretsManager } from '../../src/backends/aws-secrets-manager.js';
@@ -26,16 +23,10 @@ import {
 } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { type AwsFake, MALFORMED_MARKER, startAwsFake, zeroDelayRetry } from '../fakes/aws-fake.js';
-import {
-  type EntraFake,
-  type KeyVaultFake,
-  makeSelfSignedCert,
-  startEntraFake,
-  startKeyVaultFake,
-  type Tls,
-} from '../fakes/azure-fake.js';
 import { type GcpFake, startGcpFake } from '../fakes/gcp-fake.js';
 import { startVaultFake, type VaultFake } from '../fakes/vault-fake.js';
+import { rejection } from '../helpers/assertions.js';
+import { type AzureFixture, startAzureFixture, staticTokenCredential } from '../helpers/azure-fixture.js';
 
 /** Every way an error gets printed or shipped to a log pipeline. */
 function printed(err: unknown): string[] {
@@ -59,14 +50,6 @@ function printed(err: unknown): string[] {
 function expectNoLeak(err: unknown, secrets: readonly string[]): void {
   for (const text of printed(err)) for (const s of secrets) expect(text).not.toContain(s);
 }
-
-const rejection = (p: Promise<unknown>): Promise<unknown> =>
-  p.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (e: unknown) => e,
-  );
 
 describe('errors keep only a sanitised cause', () => {
   const SECRET = 'x-vault-token-s3cret-0001';
@@ -122,40 +105,28 @@ describe('Azure Key Vault failures (real SDK, fake vault + Entra ID)', () => {
   const TENANT = '72f988bf-0000-4000-8000-2d7cd011db47';
   const BEARER = 'azure-bearer-t0ken-planted-7731';
   const CLIENT_SECRET = 'entra-client-s3cret-planted-5521';
-  let dir: string;
-  let tls: Tls;
-  let vault: KeyVaultFake;
-  let entra: EntraFake;
+  let azure: AzureFixture;
   beforeAll(async () => {
-    dir = mkdtempSync(path.join(tmpdir(), 'leaks-akv-'));
-    tls = makeSelfSignedCert(dir);
-    vault = await startKeyVaultFake({ tls, tenantId: TENANT });
-    vault.tokens.add(BEARER);
-    entra = await startEntraFake({
-      tls,
+    azure = await startAzureFixture({
       tenantId: TENANT,
       clientId: 'app',
       clientSecret: 'the-right-secret',
-      onToken: (t) => vault.tokens.add(t),
+      staticToken: BEARER,
     });
   });
-  afterAll(async () => {
-    await vault.close();
-    await entra.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  afterAll(() => azure.close());
   const staticBackend = () =>
     azureKeyVault({
-      vaultUrl: vault.url,
-      credential: { getToken: async () => ({ token: BEARER, expiresOnTimestamp: Date.now() + 3_600_000 }) },
-      clientOptions: { tlsOptions: { ca: tls.cert }, disableChallengeResourceVerification: true },
+      vaultUrl: azure.vault.url,
+      credential: staticTokenCredential(BEARER),
+      clientOptions: azure.clientOptions(),
       retryOptions: { maxRetries: 0 },
       timeoutMs: 5_000,
       logger: silentLogger,
     });
 
   it('403: AccessDeniedError whose cause does not carry the request and its bearer token', async () => {
-    vault.fault('airflow-variables-denied', 'forbidden');
+    azure.vault.fault('airflow-variables-denied', 'forbidden');
     const err = await rejection(staticBackend().getVariable('denied'));
     expect(err).toBeInstanceOf(AccessDeniedError);
     expectNoLeak(err, [BEARER]);
@@ -163,8 +134,8 @@ describe('Azure Key Vault failures (real SDK, fake vault + Entra ID)', () => {
   });
 
   it('429 and 503: typed errors without the bearer token', async () => {
-    vault.fault('airflow-variables-hot', 'throttled');
-    vault.fault('airflow-variables-down', 'unavailable');
+    azure.vault.fault('airflow-variables-hot', 'throttled');
+    azure.vault.fault('airflow-variables-down', 'unavailable');
     const hot = await rejection(staticBackend().getVariable('hot'));
     const down = await rejection(staticBackend().getVariable('down'));
     expect(hot).toBeInstanceOf(ThrottledError);
@@ -175,16 +146,12 @@ describe('Azure Key Vault failures (real SDK, fake vault + Entra ID)', () => {
 
   it('a refused client secret: AccessDeniedError without the client secret', async () => {
     const b = azureKeyVault({
-      vaultUrl: vault.url,
+      vaultUrl: azure.vault.url,
       tenantId: TENANT,
       clientId: 'app',
       clientSecret: CLIENT_SECRET,
-      credentialOptions: {
-        authorityHost: entra.url,
-        disableInstanceDiscovery: true,
-        tlsOptions: { ca: tls.cert },
-      },
-      clientOptions: { tlsOptions: { ca: tls.cert }, disableChallengeResourceVerification: true },
+      credentialOptions: azure.credentialOptions(),
+      clientOptions: azure.clientOptions(),
       retryOptions: { maxRetries: 0 },
       timeoutMs: 5_000,
       logger: silentLogger,
