@@ -23,10 +23,11 @@ import {
 } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
-import { type AwsFake, MALFORMED_MARKER, startAwsFake, zeroDelayRetry } from '../fakes/aws-fake.js';
+import { type AwsFake, MALFORMED_MARKER, startAwsFake } from '../fakes/aws-fake.js';
 import { makeTestCerts } from '../fakes/vault-fake.js';
+import { AWS_TEST_CREDS, awsFakeOptions } from '../helpers/aws-fixture.js';
 
-const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+const CREDS = AWS_TEST_CREDS;
 const SM_GET = 'secretsmanager.GetSecretValue';
 const PASSWORD = 'sup3r-s3cret-pw';
 
@@ -49,10 +50,7 @@ function recordingLogger() {
 
 const make = (o: AwsSecretsManagerOptions = {}) =>
   awsSecretsManager({
-    endpoint: fake.url,
-    region: 'us-east-1',
-    credentials: CREDS,
-    clientConfig: { retryStrategy: zeroDelayRetry(3) },
+    ...awsFakeOptions(fake),
     logger: recordingLogger().logger,
     ...o,
   });

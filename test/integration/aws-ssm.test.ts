@@ -19,9 +19,10 @@ import {
 } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
-import { type AwsFake, MALFORMED_MARKER, startAwsFake, zeroDelayRetry } from '../fakes/aws-fake.js';
+import { type AwsFake, MALFORMED_MARKER, startAwsFake } from '../fakes/aws-fake.js';
+import { AWS_TEST_CREDS, awsFakeOptions } from '../helpers/aws-fixture.js';
 
-const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+const CREDS = AWS_TEST_CREDS;
 const GET = 'AmazonSSM.GetParameter';
 
 let fake: AwsFake;
@@ -33,10 +34,7 @@ beforeEach(() => fake.reset());
 
 const make = (o: AwsSsmOptions = {}) =>
   awsSsm({
-    endpoint: fake.url,
-    region: 'us-east-1',
-    credentials: CREDS,
-    clientConfig: { retryStrategy: zeroDelayRetry(3) },
+    ...awsFakeOptions(fake),
     logger: silentLogger,
     ...o,
   });

@@ -22,10 +22,11 @@ import {
   ThrottledError,
 } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
-import { type AwsFake, MALFORMED_MARKER, startAwsFake, zeroDelayRetry } from '../fakes/aws-fake.js';
+import { type AwsFake, MALFORMED_MARKER, startAwsFake } from '../fakes/aws-fake.js';
 import { type GcpFake, startGcpFake } from '../fakes/gcp-fake.js';
 import { startVaultFake, type VaultFake } from '../fakes/vault-fake.js';
 import { rejection } from '../helpers/assertions.js';
+import { awsFakeOptions } from '../helpers/aws-fixture.js';
 import { type AzureFixture, startAzureFixture, staticTokenCredential } from '../helpers/azure-fixture.js';
 
 /** Every way an error gets printed or shipped to a log pipeline. */
@@ -227,10 +228,7 @@ describe('AWS Secrets Manager failures (real SDK, fake AWS)', () => {
   afterAll(() => fake.close());
   const b = () =>
     awsSecretsManager({
-      endpoint: fake.url,
-      region: 'us-east-1',
-      credentials: CREDS,
-      clientConfig: { retryStrategy: zeroDelayRetry(1) },
+      ...awsFakeOptions(fake, { attempts: 1, credentials: CREDS }),
       logger: silentLogger,
     });
 
