@@ -18,6 +18,11 @@ export type Lookup = { readonly name: string } | { readonly skip: string };
 export interface SecretsBackend {
   /** A short stable name, e.g. `environment`, `aws-secrets-manager`, `metastore`. */
   readonly name: string;
+  /**
+   * Where this backend's configuration came from, for `explain` and messages, e.g.
+   * `AIRFLOW__SECRETS__BACKEND`, `airflow.cfg [secrets] backend`, `default chain`. Optional.
+   */
+  readonly origin?: string;
   /** The connection, or `null` when this backend does not have it. */
   getConnection(connId: string): Promise<Connection | null>;
   /** The variable's raw string value (`""` is a value), or `null` when this backend does not have it. */

@@ -17,8 +17,9 @@ import {
   ThrottledError,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { importOptional } from '../optional-import.js';
 import { botocoreTotalAttempts, kwargSetting, kwObject, kwOptString, kwVerify } from './airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, importOptional, NETWORK_ERROR_CODES, withDeadline } from './base.js';
+import { DEFAULT_TIMEOUT_MS, NETWORK_ERROR_CODES, withDeadline } from './base.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -155,17 +156,11 @@ export async function awsClientConfig(
 
   let credentials: unknown = o.credentials;
   if (credentials === undefined && o.profile) {
-    const cp = await importOptional<typeof import('@aws-sdk/credential-providers')>(
-      '@aws-sdk/credential-providers',
-      usedBy,
-    );
+    const cp = await credentialProviders(usedBy);
     credentials = cp.fromIni({ profile: o.profile });
   }
   if (o.roleArn) {
-    const cp = await importOptional<typeof import('@aws-sdk/credential-providers')>(
-      '@aws-sdk/credential-providers',
-      usedBy,
-    );
+    const cp = await credentialProviders(usedBy);
     const stsConfig: Record<string, unknown> = { requestHandler };
     if (o.region) stsConfig.region = o.region;
     if (o.stsEndpoint) stsConfig.endpoint = o.stsEndpoint;
@@ -188,6 +183,14 @@ export async function awsClientConfig(
   };
 }
 
+function credentialProviders(usedBy: string) {
+  return importOptional<typeof import('@aws-sdk/credential-providers')>(
+    '@aws-sdk/credential-providers',
+    usedBy,
+    () => import('@aws-sdk/credential-providers'),
+  );
+}
+
 /** The part of an SDK v3 client the adapters use. */
 export interface AwsSdkClient {
   send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
@@ -201,6 +204,8 @@ export interface AwsSdkClient {
 export function lazyAwsClient<M>(args: {
   backend: string;
   pkg: string;
+  /** `() => import('<pkg>')` with the literal name, so bundlers see it. */
+  load: () => Promise<unknown>;
   options: AwsCommonOptions;
   injected: AwsSdkClient | undefined;
   roleSessionName: string;
@@ -211,7 +216,7 @@ export function lazyAwsClient<M>(args: {
   const get = () =>
     (client ??= (async () => {
       if (args.injected) return args.injected;
-      const sdk = await importOptional<M>(args.pkg, args.backend);
+      const sdk = await importOptional<M>(args.pkg, args.backend, args.load);
       return args.create(sdk, await awsClientConfig(args.options, args.pkg, args.roleSessionName));
     })().catch((e) => {
       client = undefined;
@@ -226,7 +231,7 @@ export function lazyAwsClient<M>(args: {
      */
     async send<T>(secretName: string, make: (sdk: M) => unknown): Promise<T> {
       if (!ready) {
-        const sdk = await importOptional<M>(args.pkg, args.backend);
+        const sdk = await importOptional<M>(args.pkg, args.backend, args.load);
         ready = { sdk, client: await get() };
       }
       const { sdk, client: c } = ready;

@@ -89,6 +89,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   const aws = lazyAwsClient<Sdk>({
     backend: DRIVER_NAME,
     pkg: SDK,
+    load: () => import('@aws-sdk/client-secrets-manager'),
     options,
     injected: options.client,
     roleSessionName: 'Airflow_SecretsManagerBackend__connection',

@@ -58,6 +58,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
   const aws = lazyAwsClient<Sdk>({
     backend: DRIVER_NAME,
     pkg: SDK,
+    load: () => import('@aws-sdk/client-ssm'),
     options,
     injected: options.client,
     roleSessionName: 'Airflow_SystemsManagerParameterStoreBackend__connection',

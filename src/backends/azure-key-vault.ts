@@ -15,8 +15,9 @@ import {
   ThrottledError,
 } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
+import { importOptional } from '../optional-import.js';
 import { kindRules, kwargSetting, kwOptString, kwString, locateWith, pyRstrip } from './airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, importOptional, rawBackend, withDeadline } from './base.js';
+import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from './base.js';
 
 const DRIVER_NAME = 'azure-key-vault';
 
@@ -172,10 +173,18 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
 async function open(o: AzureKeyVaultOptions, vaultUrl: string, logger: Logger): Promise<AzureSecretClient> {
   if (o.client) return o.client;
   const name = o.name ?? DRIVER_NAME;
-  const { SecretClient } = await importOptional<Sdk>('@azure/keyvault-secrets', DRIVER_NAME);
+  const { SecretClient } = await importOptional<Sdk>(
+    '@azure/keyvault-secrets',
+    DRIVER_NAME,
+    () => import('@azure/keyvault-secrets'),
+  );
   let credential = o.credential;
   if (!credential) {
-    const identity = await importOptional<Identity>('@azure/identity', DRIVER_NAME);
+    const identity = await importOptional<Identity>(
+      '@azure/identity',
+      DRIVER_NAME,
+      () => import('@azure/identity'),
+    );
     const extra = o.credentialOptions ?? {};
     if (o.tenantId && o.clientId && o.clientSecret) {
       logger.debug(`${name}: using ClientSecretCredential`, { tenantId: o.tenantId, clientId: o.clientId });

@@ -9,7 +9,6 @@ import {
   ConfigurationError,
   isAirflowSecretsError,
   MalformedSecretError,
-  MissingDependencyError,
   safeCause,
 } from '../errors.js';
 
@@ -101,36 +100,6 @@ export function compileLookupPattern(
     }
   }
   return (id) => re.test(id);
-}
-
-/**
- * Import an optional peer dependency on first use. A missing package becomes a
- * `MissingDependencyError` with an install hint.
- */
-export function importOptional<T>(pkg: string, usedBy: string): Promise<T> {
-  let loading = imported.get(pkg);
-  if (!loading) {
-    loading = load(pkg, usedBy);
-    imported.set(pkg, loading);
-    // A failed import is not remembered: installing the package later must work without a restart.
-    loading.catch(() => imported.delete(pkg));
-  }
-  return loading as Promise<T>;
-}
-
-/** Each optional package is imported once per process; later calls reuse the module. */
-const imported = new Map<string, Promise<unknown>>();
-
-async function load(pkg: string, usedBy: string): Promise<unknown> {
-  try {
-    return await import(pkg);
-  } catch (e) {
-    const code = (e as { code?: string }).code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
-      throw new MissingDependencyError(pkg, usedBy, { cause: e });
-    }
-    throw e;
-  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { ConfigurationError, describeError, safeCause } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { importOptional } from './base.js';
+import { importOptional } from '../optional-import.js';
 import type { GcpSecretManagerClient, GcpSecretManagerOptions } from './gcp-secret-manager.js';
 
 const DRIVER_NAME = 'gcp-secret-manager';
@@ -84,7 +84,11 @@ export async function openClient(
   if (known) auth.projectId = known;
   let client = o.client;
   if (!client) {
-    const sdk = await importOptional<Sdk & { default?: Sdk }>(SDK, DRIVER_NAME);
+    const sdk = await importOptional<Sdk & { default?: Sdk }>(
+      SDK,
+      DRIVER_NAME,
+      () => import('@google-cloud/secret-manager'),
+    );
     const Client = sdk.SecretManagerServiceClient ?? sdk.default?.SecretManagerServiceClient;
     if (o.impersonationChain !== undefined) auth.authClient = await impersonated(o, auth, setting, logger);
     client = new Client({ ...auth, ...o.clientOptions });

@@ -13,8 +13,9 @@ import {
   safeCause,
   ThrottledError,
 } from '../errors.js';
+import { importOptional } from '../optional-import.js';
 import { kwargSetting } from './airflow-kwargs.js';
-import { importOptional, NETWORK_ERROR_CODES, withDeadline } from './base.js';
+import { NETWORK_ERROR_CODES, withDeadline } from './base.js';
 import type { HashicorpVaultOptions } from './hashicorp-vault.js';
 
 export const DRIVER_NAME = 'hashicorp-vault';
@@ -40,7 +41,7 @@ export interface VaultClient {
 
 export async function createClient(o: HashicorpVaultOptions, timeoutMs: number): Promise<VaultClient> {
   if (o.client) return o.client;
-  const mod = await importOptional<any>('node-vault', DRIVER_NAME);
+  const mod = await importOptional<any>('node-vault', DRIVER_NAME, () => import('node-vault'));
   const requestOptions: Record<string, unknown> = { timeout: timeoutMs, strictSSL: o.verify !== false };
   if (typeof o.verify === 'string') requestOptions.ca = readSetting(o.verify, 'verify');
   if (o.cert !== undefined) {

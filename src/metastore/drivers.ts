@@ -10,7 +10,7 @@ import { readFile } from 'node:fs/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type * as Mysql2 from 'mysql2/promise';
 import type * as Pg from 'pg';
-import { importOptional } from '../backends/base.js';
+import { importOptional } from '../optional-import.js';
 import { type DatabaseUrl, type Dialect, queryValue } from './url.js';
 
 export type SqlValue = string | number | boolean | null;
@@ -51,6 +51,7 @@ async function openSqlite(url: DatabaseUrl, options: DriverOptions): Promise<Sql
   const mod = await importOptional<{ default?: typeof BetterSqlite3 } & typeof BetterSqlite3>(
     'better-sqlite3',
     USED_BY,
+    () => import('better-sqlite3'),
   );
   const Database = (mod.default ?? mod) as typeof BetterSqlite3;
   const file = url.sqlitePath ?? ':memory:';
@@ -105,7 +106,7 @@ function sqliteParams(params: readonly SqlValue[]): unknown[] {
 }
 
 async function openPostgres(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
-  const mod = await importOptional<{ default?: typeof Pg } & typeof Pg>('pg', USED_BY);
+  const mod = await importOptional<{ default?: typeof Pg } & typeof Pg>('pg', USED_BY, () => import('pg'));
   const pg = (mod.default ?? mod) as typeof Pg;
   const host =
     queryValue(url, 'host') ??
@@ -196,7 +197,11 @@ async function pgSsl(url: DatabaseUrl): Promise<Pg.PoolConfig['ssl']> {
 }
 
 async function openMysql(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
-  const mod = await importOptional<{ default?: unknown }>('mysql2/promise', USED_BY);
+  const mod = await importOptional<{ default?: unknown }>(
+    'mysql2/promise',
+    USED_BY,
+    () => import('mysql2/promise'),
+  );
   const mysql = (
     typeof (mod.default as typeof Mysql2 | undefined)?.createPool === 'function' ? mod.default : mod
   ) as typeof Mysql2;
