@@ -21,7 +21,7 @@ import {
   ThrottledError,
 } from '../src/errors.js';
 import { silentLogger } from '../src/logger.js';
-import { createResolver, type Resolver } from '../src/resolver.js';
+import { createResolver, type Resolver } from '../src/resolver/index.js';
 import { type FaultyBackend, seededRandom, withFaults } from '../src/testing/index.js';
 
 export interface SoakOptions {

@@ -8,10 +8,10 @@
  */
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { awsSecretsManager } from '../src/backends/aws-secrets-manager.js';
+import { awsSecretsManager } from '../src/backends/aws-secrets-manager/index.js';
 import { environmentVariables } from '../src/backends/environment.js';
 import { silentLogger } from '../src/logger.js';
-import { createResolver } from '../src/resolver.js';
+import { createResolver } from '../src/resolver/index.js';
 import type { AwsFake } from '../test/fakes/aws-fake.js';
 
 export const IDS_PER_GROUP = 20;

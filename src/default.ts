@@ -3,9 +3,9 @@
  * (`resolverFromEnv()`). Tests can replace it (`setDefaultResolver`) and reset it.
  */
 
-import { resolverFromEnv } from './config.js';
+import { resolverFromEnv } from './config/index.js';
 import type { Connection } from './connection.js';
-import type { GetVariableOptions, Resolver } from './resolver.js';
+import type { GetVariableOptions, Resolver } from './resolver/index.js';
 
 let current: Promise<Resolver> | undefined;
 

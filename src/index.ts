@@ -1,13 +1,12 @@
 export type { AdapterContext, Lookup, SecretKind, SecretsBackend } from './backend.js';
 export { isSecretsBackend } from './backend.js';
-export type { CacheOptions } from './cache.js';
 export {
   backendFromClassPath,
   cacheFromEnv,
   knownBackends,
   registerBackend,
   resolverFromEnv,
-} from './config.js';
+} from './config/index.js';
 export { Connection, type ConnectionFields } from './connection.js';
 export {
   getConnection,
@@ -31,6 +30,7 @@ export {
   resetMasker,
   SENSITIVE_FIELDS,
 } from './masker.js';
+export type { CacheOptions } from './resolver/cache.js';
 export {
   createResolver,
   type ExplainStep,
@@ -38,4 +38,4 @@ export {
   type GetVariableOptions,
   type Resolver,
   type ResolverOptions,
-} from './resolver.js';
+} from './resolver/index.js';

@@ -11,8 +11,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Bench } from 'tinybench';
 
 const [dist, url] = process.argv.slice(2);
-const { createResolver } = await import(`${dist}/resolver.js`);
-const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager.js`);
+const { createResolver } = await import(`${dist}/resolver/index.js`);
+const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager/index.js`);
 const { silentLogger } = await import(`${dist}/logger.js`);
 
 const BATCH = 1000;

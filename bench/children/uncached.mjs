@@ -12,8 +12,8 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const [dist, url, roundsArg] = process.argv.slice(2);
-const { createResolver } = await import(`${dist}/resolver.js`);
-const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager.js`);
+const { createResolver } = await import(`${dist}/resolver/index.js`);
+const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager/index.js`);
 const { silentLogger } = await import(`${dist}/logger.js`);
 
 const ROUNDS = Number(roundsArg ?? 3000);

@@ -4,10 +4,10 @@
  * 2 usage or configuration error.
  */
 import type { SecretKind } from '../backend.js';
-import { resolverFromEnv } from '../config.js';
+import { resolverFromEnv } from '../config/index.js';
 import { describeError, isAirflowSecretsError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Explanation, Resolver } from '../resolver.js';
+import type { Explanation, Resolver } from '../resolver/index.js';
 import { readEnvFile } from './env-file.js';
 
 export interface CliIO {

@@ -9,7 +9,7 @@
  */
 import { mkdirSync } from 'node:fs';
 import { type MetastoreBackend, metastoreFromSettings } from '../backends/metastore.js';
-import { metastoreSettingsFromEnv } from '../config.js';
+import { metastoreSettingsFromEnv } from '../config/index.js';
 import { Connection } from '../connection.js';
 import { describeError, isAirflowSecretsError } from '../errors.js';
 import type { Logger } from '../logger.js';

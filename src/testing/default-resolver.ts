@@ -4,7 +4,7 @@
  */
 import { getDefaultResolver, resetDefaultResolver, setDefaultResolver } from '../default.js';
 import { ConfigurationError } from '../errors.js';
-import { createResolver, type Resolver, type ResolverOptions } from '../resolver.js';
+import { createResolver, type Resolver, type ResolverOptions } from '../resolver/index.js';
 
 /** A resolver, options for `createResolver`, or a function making either (called once per test, so state is fresh). */
 export type TestResolverSource =

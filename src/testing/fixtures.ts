@@ -10,7 +10,7 @@ import {
   loadVariables,
   type SecretFileFormat,
   secretFileFormat,
-} from '../backends/local-filesystem.js';
+} from '../backends/local-filesystem/index.js';
 import { type MemoryBackend, memory } from '../backends/memory.js';
 import { ConfigurationError } from '../errors.js';
 

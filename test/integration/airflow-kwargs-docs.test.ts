@@ -6,7 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AdapterContext } from '../../src/backend.js';
-import { backendFromClassPath } from '../../src/config.js';
+import { backendFromClassPath } from '../../src/config/index.js';
 import type { Logger } from '../../src/logger.js';
 import { type AwsFake, startAwsFake } from '../fakes/aws-fake.js';
 import { startVaultFake, type VaultFake } from '../fakes/vault-fake.js';

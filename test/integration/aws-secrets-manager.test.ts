@@ -10,8 +10,8 @@ import {
   type AwsSecretsManagerOptions,
   awsSecretsManager,
   fromAirflowKwargs,
-} from '../../src/backends/aws-secrets-manager.js';
-import { backendFromClassPath, resolverFromEnv } from '../../src/config.js';
+} from '../../src/backends/aws-secrets-manager/index.js';
+import { backendFromClassPath, resolverFromEnv } from '../../src/config/index.js';
 import {
   AccessDeniedError,
   BackendError,

@@ -6,8 +6,8 @@ import { inspect } from 'node:util';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { AdapterContext } from '../../src/backend.js';
-import { type AwsSsmOptions, awsSsm, fromAirflowKwargs } from '../../src/backends/aws-ssm.js';
-import { backendFromClassPath } from '../../src/config.js';
+import { type AwsSsmOptions, awsSsm, fromAirflowKwargs } from '../../src/backends/aws-ssm/index.js';
+import { backendFromClassPath } from '../../src/config/index.js';
 import {
   AccessDeniedError,
   BackendError,

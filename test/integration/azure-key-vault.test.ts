@@ -10,7 +10,7 @@ import {
   type AzureKeyVaultOptions,
   azureKeyVault,
   fromAirflowKwargs,
-} from '../../src/backends/azure-key-vault.js';
+} from '../../src/backends/azure-key-vault/index.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -413,7 +413,7 @@ describe('azure-key-vault configuration', () => {
     const { before, after } = await packagesAroundMark(
       azure.dir,
       `
-      import { fromAirflowKwargs } from './src/backends/azure-key-vault.ts';
+      import { fromAirflowKwargs } from './src/backends/azure-key-vault/index.ts';
       fromAirflowKwargs({ vault_url: 'https://v.vault.azure.net/' }, { env: {}, logger: console });
       moduleProbe.mark();
       await import('@azure/keyvault-secrets');

@@ -15,7 +15,7 @@ import {
   type GcpSecretManagerClient,
   type GcpSecretManagerOptions,
   gcpSecretManager,
-} from '../../src/backends/gcp-secret-manager.js';
+} from '../../src/backends/gcp-secret-manager/index.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -302,7 +302,7 @@ describe('gcp-secret-manager client and project', () => {
     const { before, after } = await packagesAroundMark(
       tmp,
       `
-      import { fromAirflowKwargs } from './src/backends/gcp-secret-manager.ts';
+      import { fromAirflowKwargs } from './src/backends/gcp-secret-manager/index.ts';
       fromAirflowKwargs({ project_id: 'p' }, { env: {}, logger: console });
       moduleProbe.mark();
       await import('@google-cloud/secret-manager');

@@ -12,8 +12,8 @@ import {
   fromAirflowKwargs,
   type HashicorpVaultOptions,
   hashicorpVault,
-} from '../../src/backends/hashicorp-vault.js';
-import { backendFromClassPath } from '../../src/config.js';
+} from '../../src/backends/hashicorp-vault/index.js';
+import { backendFromClassPath } from '../../src/config/index.js';
 import {
   AccessDeniedError,
   BackendError,

@@ -13,7 +13,7 @@ import {
   VariableNotFoundError,
 } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
-import { createResolver } from '../../src/resolver.js';
+import { createResolver } from '../../src/resolver/index.js';
 import { type FaultSpec, withFaults } from '../../src/testing/index.js';
 
 const unhandled: unknown[] = [];

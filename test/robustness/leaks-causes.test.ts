@@ -8,10 +8,10 @@
 import { createRequire } from 'node:module';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsSecretsManager } from '../../src/backends/aws-secrets-manager.js';
-import { azureKeyVault } from '../../src/backends/azure-key-vault.js';
-import { gcpSecretManager } from '../../src/backends/gcp-secret-manager.js';
-import { hashicorpVault } from '../../src/backends/hashicorp-vault.js';
+import { awsSecretsManager } from '../../src/backends/aws-secrets-manager/index.js';
+import { azureKeyVault } from '../../src/backends/azure-key-vault/index.js';
+import { gcpSecretManager } from '../../src/backends/gcp-secret-manager/index.js';
+import { hashicorpVault } from '../../src/backends/hashicorp-vault/index.js';
 import {
   AccessDeniedError,
   AirflowSecretsError,

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { hashicorpVault } from '../../src/backends/hashicorp-vault.js';
+import { hashicorpVault } from '../../src/backends/hashicorp-vault/index.js';
 import { main } from '../../src/cli/main.js';
 import { Connection } from '../../src/connection.js';
 import { AccessDeniedError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { createResolver } from '../../src/resolver.js';
+import { createResolver } from '../../src/resolver/index.js';
 import { startVaultFake, type VaultFake } from '../fakes/vault-fake.js';
 
 const PW = 'cli-passw0rd-planted-6620';

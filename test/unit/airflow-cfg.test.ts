@@ -2,9 +2,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { expandEnvVars, loadAirflowCfg, parseAirflowCfg } from '../../src/airflow-cfg.js';
 import { memory } from '../../src/backends/memory.js';
-import { registerBackend, resolverFromEnv } from '../../src/config.js';
+import { expandEnvVars, loadAirflowCfg, parseAirflowCfg } from '../../src/config/airflow-cfg.js';
+import { registerBackend, resolverFromEnv } from '../../src/config/index.js';
 import { ConfigurationError } from '../../src/errors.js';
 
 function home(cfg: string): string {

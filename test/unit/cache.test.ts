@@ -4,12 +4,12 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SecretKind, SecretsBackend } from '../../src/backend.js';
-import { cacheKey, LookupCache } from '../../src/cache.js';
-import { cacheFromEnv, resolverFromEnv } from '../../src/config.js';
+import { cacheFromEnv, resolverFromEnv } from '../../src/config/index.js';
 import { Connection } from '../../src/connection.js';
 import { BackendUnavailableError, ConfigurationError, ThrottledError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { createResolver } from '../../src/resolver.js';
+import { cacheKey, LookupCache } from '../../src/resolver/cache.js';
+import { createResolver } from '../../src/resolver/index.js';
 
 const SECRET = 'cached-s3cr3t-never-logged';
 

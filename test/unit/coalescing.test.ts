@@ -3,7 +3,7 @@ import type { SecretKind, SecretsBackend } from '../../src/backend.js';
 import { Connection } from '../../src/connection.js';
 import { AccessDeniedError, ConfigurationError, ThrottledError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { createResolver } from '../../src/resolver.js';
+import { createResolver } from '../../src/resolver/index.js';
 
 const quiet: Logger = { debug() {}, warn() {}, error() {} };
 

@@ -12,7 +12,7 @@ import {
   registerBackend,
   resolverFromEnv,
   shlexSplit,
-} from '../../src/config.js';
+} from '../../src/config/index.js';
 import { ConfigurationError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 

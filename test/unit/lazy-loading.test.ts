@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type AwsFake, startAwsFake } from '../fakes/aws-fake.js';
+import { adapterEntries } from '../helpers/adapter-entries.js';
 import { modulesLoadedBy, writeModuleProbe } from '../helpers/module-probe.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -76,7 +77,7 @@ describe('lazy loading', () => {
       console.log('child-done');
     `);
     // The check can see what it looks for: our own sources were logged.
-    expect(modules.some((m) => m.endsWith('/src/resolver.ts'))).toBe(true);
+    expect(modules.some((m) => m.endsWith('/src/resolver/index.ts'))).toBe(true);
     expect(loadedGroups(modules)).toEqual([]);
   });
 
@@ -84,23 +85,24 @@ describe('lazy loading', () => {
     const modules = await loadedBy(`
       const names = ['aws-secrets-manager', 'aws-ssm', 'gcp-secret-manager', 'azure-key-vault', 'hashicorp-vault',
         'metastore', 'local-filesystem', 'environment', 'memory'];
-      for (const n of names) await import(${JSON.stringify(src('backends/'))} + n + '.ts');
-      const aws = await import(${JSON.stringify(src('backends/aws-secrets-manager.ts'))});
-      const ssm = await import(${JSON.stringify(src('backends/aws-ssm.ts'))});
-      const gcp = await import(${JSON.stringify(src('backends/gcp-secret-manager.ts'))});
+      const entries = ${JSON.stringify(adapterEntries())};
+      for (const n of names) await import(entries[n]);
+      const aws = await import(${JSON.stringify(src('backends/aws-secrets-manager/index.ts'))});
+      const ssm = await import(${JSON.stringify(src('backends/aws-ssm/index.ts'))});
+      const gcp = await import(${JSON.stringify(src('backends/gcp-secret-manager/index.ts'))});
       const opts = { region: 'us-east-1', endpoint: 'http://127.0.0.1:9', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } };
       const backends = [aws.awsSecretsManager(opts), ssm.awsSsm(opts), gcp.gcpSecretManager({ projectId: 'p' })];
       for (const b of backends) b.locate('variable', 'k');
       console.log('child-done');
     `);
-    expect(modules.some((m) => m.endsWith('/src/backends/gcp-secret-manager.ts'))).toBe(true);
+    expect(modules.some((m) => m.endsWith('/src/backends/gcp-secret-manager/index.ts'))).toBe(true);
     expect(loadedGroups(modules)).toEqual([]);
   });
 
   it('a process that uses Secrets Manager loads that SDK alone', async () => {
     const modules = await loadedBy(`
       const { createResolver } = await import(${JSON.stringify(src('index.ts'))});
-      const { awsSecretsManager } = await import(${JSON.stringify(src('backends/aws-secrets-manager.ts'))});
+      const { awsSecretsManager } = await import(${JSON.stringify(src('backends/aws-secrets-manager/index.ts'))});
       const { environmentVariables } = await import(${JSON.stringify(src('backends/environment.ts'))});
       const sm = awsSecretsManager({ region: 'us-east-1', endpoint: ${JSON.stringify(fake.url)},
         credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' } });

@@ -11,7 +11,7 @@ import {
   localFilesystem,
   SecretFileError,
   secretFileFormat,
-} from '../../src/backends/local-filesystem.js';
+} from '../../src/backends/local-filesystem/index.js';
 import { Connection } from '../../src/connection.js';
 import {
   type BackendError,

@@ -3,11 +3,11 @@
  * BatchGetSecretValue, SSM GetParameters) against the wire-level fake, then the environment backend.
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { awsSecretsManager } from '../../src/backends/aws-secrets-manager.js';
-import { awsSsm } from '../../src/backends/aws-ssm.js';
+import { awsSecretsManager } from '../../src/backends/aws-secrets-manager/index.js';
+import { awsSsm } from '../../src/backends/aws-ssm/index.js';
 import { environmentVariables } from '../../src/backends/environment.js';
 import type { Logger } from '../../src/logger.js';
-import { createResolver } from '../../src/resolver.js';
+import { createResolver } from '../../src/resolver/index.js';
 import { type AwsFake, startAwsFake, zeroDelayRetry } from '../fakes/aws-fake.js';
 
 const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };

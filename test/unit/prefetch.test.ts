@@ -9,7 +9,7 @@ import {
   ThrottledError,
 } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { createResolver } from '../../src/resolver.js';
+import { createResolver } from '../../src/resolver/index.js';
 
 function capture(): Logger & { warnings: string[] } {
   const warnings: string[] = [];

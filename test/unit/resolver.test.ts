@@ -12,7 +12,7 @@ import {
   VariableNotFoundError,
 } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
-import { createResolver, MAX_ID_LENGTH, type Resolver } from '../../src/resolver.js';
+import { createResolver, MAX_ID_LENGTH, type Resolver } from '../../src/resolver/index.js';
 
 const SECRET = 's3cr3t-value-never-logged';
 

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SecretFileError } from '../../src/backends/local-filesystem.js';
+import { SecretFileError } from '../../src/backends/local-filesystem/index.js';
 import { Connection } from '../../src/connection.js';
 import { getConnection, getDefaultResolver, getVariable, setDefaultResolver } from '../../src/default.js';
 import {
@@ -13,7 +13,7 @@ import {
   ThrottledError,
 } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
-import { createResolver } from '../../src/resolver.js';
+import { createResolver } from '../../src/resolver/index.js';
 import {
   fromFixtures,
   memory,

@@ -5,9 +5,9 @@
  * `ParameterNotFound` counts as not found. The SDK is imported on first use; one client is reused.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
-import type { Connection } from '../connection.js';
-import { consoleLogger } from '../logger.js';
+import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
+import type { Connection } from '../../connection.js';
+import { consoleLogger } from '../../logger.js';
 import {
   AWS_SESSION_KWARGS,
   batchPlan,
@@ -16,7 +16,7 @@ import {
   type LookupPatternOptions,
   locateWith,
   warnUnsupportedKwargs,
-} from './airflow-kwargs.js';
+} from '../airflow-kwargs.js';
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
@@ -24,8 +24,8 @@ import {
   lazyAwsClient,
   logNotFound,
   mapAwsError,
-} from './aws-common.js';
-import { buildPath, parseConnection, rawBackend } from './base.js';
+} from '../aws/common.js';
+import { buildPath, parseConnection, rawBackend } from '../base.js';
 
 const DRIVER_NAME = 'aws-ssm';
 const SDK = '@aws-sdk/client-ssm';

@@ -4,9 +4,8 @@
  * `onBackendError: 'throw'`. Configuration errors (a misconfigured backend, a missing SDK) always
  * propagate. One cache (optional), request coalescing (always), provenance via `explain`.
  */
-import type { SecretKind, SecretsBackend } from './backend.js';
-import { type CacheOptions, cacheKey, LookupCache } from './cache.js';
-import type { Connection } from './connection.js';
+import type { SecretKind, SecretsBackend } from '../backend.js';
+import type { Connection } from '../connection.js';
 import {
   BackendError,
   BackendTimeoutError,
@@ -18,10 +17,11 @@ import {
   MalformedSecretError,
   safeCause,
   VariableNotFoundError,
-} from './errors.js';
-import { consoleLogger, type Logger } from './logger.js';
-import { maskSecret } from './masker.js';
-import { pyJsonLoads, toJs } from './pyjson.js';
+} from '../errors.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import { maskSecret } from '../masker.js';
+import { pyJsonLoads, toJs } from '../pyjson.js';
+import { type CacheOptions, cacheKey, LookupCache } from './cache.js';
 
 /** Airflow's `conn_id` / variable `key` column length: longer ids cannot exist anywhere. */
 export const MAX_ID_LENGTH = 250;

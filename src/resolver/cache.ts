@@ -5,8 +5,8 @@
  * belongs to one resolver, hence to one chain of backends; `getVariable`'s `default` and
  * `deserializeJson` are applied after the cache, to the raw answer, so they are not part of it).
  */
-import type { SecretKind } from './backend.js';
-import { ConfigurationError } from './errors.js';
+import type { SecretKind } from '../backend.js';
+import { ConfigurationError } from '../errors.js';
 
 export interface CacheOptions {
   /** Seconds an answer is served from the cache. Default 900 (Airflow's `cache_ttl_seconds`). */

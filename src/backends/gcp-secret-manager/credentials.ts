@@ -5,10 +5,10 @@
  */
 import { readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { ConfigurationError, describeError, safeCause } from '../errors.js';
-import type { Logger } from '../logger.js';
-import { importOptional } from '../optional-import.js';
-import type { GcpSecretManagerClient, GcpSecretManagerOptions } from './gcp-secret-manager.js';
+import { ConfigurationError, describeError, safeCause } from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { importOptional } from '../../optional-import.js';
+import type { GcpSecretManagerClient, GcpSecretManagerOptions } from './index.js';
 
 const DRIVER_NAME = 'gcp-secret-manager';
 const SDK = '@google-cloud/secret-manager';

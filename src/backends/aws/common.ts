@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import type { AdapterContext } from '../backend.js';
+import type { AdapterContext } from '../../backend.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -15,11 +15,11 @@ import {
   describeError,
   safeCause,
   ThrottledError,
-} from '../errors.js';
-import type { Logger } from '../logger.js';
-import { importOptional } from '../optional-import.js';
-import { botocoreTotalAttempts, kwargSetting, kwObject, kwOptString, kwVerify } from './airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, NETWORK_ERROR_CODES, withDeadline } from './base.js';
+} from '../../errors.js';
+import type { Logger } from '../../logger.js';
+import { importOptional } from '../../optional-import.js';
+import { botocoreTotalAttempts, kwargSetting, kwObject, kwOptString, kwVerify } from '../airflow-kwargs.js';
+import { DEFAULT_TIMEOUT_MS, NETWORK_ERROR_CODES, withDeadline } from '../base.js';
 
 export interface AwsCredentials {
   accessKeyId: string;

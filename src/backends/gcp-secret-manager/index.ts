@@ -5,7 +5,7 @@
  * SDK: `@google-cloud/secret-manager` (gRPC), loaded on the first lookup; one client per backend.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
+import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -16,11 +16,11 @@ import {
   MalformedSecretError,
   safeCause,
   ThrottledError,
-} from '../errors.js';
-import { consoleLogger, type Logger } from '../logger.js';
-import { kindRules, kwargSetting, kwObject, kwOptString, kwString, locateWith } from './airflow-kwargs.js';
-import { buildPath, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from './base.js';
-import { checkCredentials, openClient, type Setting } from './gcp-credentials.js';
+} from '../../errors.js';
+import { consoleLogger, type Logger } from '../../logger.js';
+import { kindRules, kwargSetting, kwObject, kwOptString, kwString, locateWith } from '../airflow-kwargs.js';
+import { buildPath, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import { checkCredentials, openClient, type Setting } from './credentials.js';
 
 const DRIVER_NAME = 'gcp-secret-manager';
 

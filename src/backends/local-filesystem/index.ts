@@ -15,8 +15,8 @@
  * - a secrets file readable by group or others gets a warning (once per file per process).
  */
 import { open } from 'node:fs/promises';
-import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
-import { CONNECTION_PARAMETERS, Connection, type ConnectionFields } from '../connection.js';
+import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
+import { CONNECTION_PARAMETERS, Connection, type ConnectionFields } from '../../connection.js';
 import {
   BackendError,
   ConfigurationError,
@@ -24,10 +24,10 @@ import {
   isAirflowSecretsError,
   MalformedSecretError,
   safeCause,
-} from '../errors.js';
-import { consoleLogger, type Logger } from '../logger.js';
-import { parsePythonJson, pyStrRepr } from '../pyjson.js';
-import { parsePythonYaml } from '../python-yaml.js';
+} from '../../errors.js';
+import { consoleLogger, type Logger } from '../../logger.js';
+import { parsePythonJson, pyStrRepr } from '../../pyjson.js';
+import { parsePythonYaml } from '../../python-yaml.js';
 
 const DRIVER_NAME = 'local-filesystem';
 

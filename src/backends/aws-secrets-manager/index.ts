@@ -5,11 +5,11 @@
  * The SDK is imported on first use; the client is created once and reused.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
-import type { Connection } from '../connection.js';
-import { ConfigurationError, MalformedSecretError, safeCause } from '../errors.js';
-import { consoleLogger } from '../logger.js';
-import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../pyjson.js';
+import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
+import type { Connection } from '../../connection.js';
+import { ConfigurationError, MalformedSecretError, safeCause } from '../../errors.js';
+import { consoleLogger } from '../../logger.js';
+import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../../pyjson.js';
 import {
   AWS_SESSION_KWARGS,
   batchPlan,
@@ -22,7 +22,7 @@ import {
   locateWith,
   pyRstrip,
   warnUnsupportedKwargs,
-} from './airflow-kwargs.js';
+} from '../airflow-kwargs.js';
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
@@ -30,8 +30,8 @@ import {
   lazyAwsClient,
   logNotFound,
   mapAwsError,
-} from './aws-common.js';
-import { buildPath, parseConnection, rawBackend } from './base.js';
+} from '../aws/common.js';
+import { buildPath, parseConnection, rawBackend } from '../base.js';
 
 const DRIVER_NAME = 'aws-secrets-manager';
 const SDK = '@aws-sdk/client-secrets-manager';

@@ -4,7 +4,7 @@
  * latest version. SDKs `@azure/keyvault-secrets` + `@azure/identity`, loaded on the first lookup;
  * one credential and one `SecretClient` per backend.
  */
-import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
+import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -13,11 +13,11 @@ import {
   ConfigurationError,
   describeError,
   ThrottledError,
-} from '../errors.js';
-import { consoleLogger, type Logger } from '../logger.js';
-import { importOptional } from '../optional-import.js';
-import { kindRules, kwargSetting, kwOptString, kwString, locateWith, pyRstrip } from './airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from './base.js';
+} from '../../errors.js';
+import { consoleLogger, type Logger } from '../../logger.js';
+import { importOptional } from '../../optional-import.js';
+import { kindRules, kwargSetting, kwOptString, kwString, locateWith, pyRstrip } from '../airflow-kwargs.js';
+import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
 
 const DRIVER_NAME = 'azure-key-vault';
 

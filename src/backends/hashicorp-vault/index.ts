@@ -4,9 +4,9 @@
  * key. node-vault is imported on first use; one client per backend logs in once and is reused (a
  * 403 triggers one fresh login when the credentials can produce a new token).
  */
-import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../backend.js';
-import { ConfigurationError, MalformedSecretError } from '../errors.js';
-import { consoleLogger, type Logger } from '../logger.js';
+import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
+import { ConfigurationError, MalformedSecretError } from '../../errors.js';
+import { consoleLogger, type Logger } from '../../logger.js';
 import {
   kindKwargs,
   kindRules,
@@ -16,8 +16,8 @@ import {
   kwVerify,
   type LookupPatternOptions,
   locateWith,
-} from './airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from './base.js';
+} from '../airflow-kwargs.js';
+import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
 import {
   createClient,
   DRIVER_NAME,
@@ -28,9 +28,9 @@ import {
   type VaultAuthType,
   type VaultClient,
   validate,
-} from './hashicorp-vault-client.js';
+} from './client.js';
 
-export type { VaultAuthType, VaultClient } from './hashicorp-vault-client.js';
+export type { VaultAuthType, VaultClient } from './client.js';
 
 export interface HashicorpVaultOptions extends LookupPatternOptions {
   /** Vault address. Default `http://localhost:8200` (`fromAirflowKwargs` also reads `VAULT_ADDR`). */

@@ -6,13 +6,13 @@
  */
 import os from 'node:os';
 import path from 'node:path';
+import type { AdapterContext, AdapterModule, SecretsBackend } from '../backend.js';
+import { ConfigurationError, describeError, isAirflowSecretsError, safeCause } from '../errors.js';
+import { consoleLogger, type Logger } from '../logger.js';
+import { configureMasker } from '../masker.js';
+import type { CacheOptions } from '../resolver/cache.js';
+import { createResolver, type Resolver, type ResolverOptions } from '../resolver/index.js';
 import { type AirflowCfg, EMPTY_CFG, loadAirflowCfg } from './airflow-cfg.js';
-import type { AdapterContext, AdapterModule, SecretsBackend } from './backend.js';
-import type { CacheOptions } from './cache.js';
-import { ConfigurationError, describeError, isAirflowSecretsError, safeCause } from './errors.js';
-import { consoleLogger, type Logger } from './logger.js';
-import { configureMasker } from './masker.js';
-import { createResolver, type Resolver, type ResolverOptions } from './resolver.js';
 
 type Env = Record<string, string | undefined>;
 
@@ -30,7 +30,7 @@ const REGISTRY: RegistryEntry[] = [
       'airflow.providers.hashicorp.secrets.vault.VaultBackend',
       'airflow.contrib.secrets.hashicorp_vault.VaultBackend',
     ],
-    load: () => import('./backends/hashicorp-vault.js'),
+    load: () => import('../backends/hashicorp-vault/index.js'),
   },
   {
     name: 'aws-secrets-manager',
@@ -38,7 +38,7 @@ const REGISTRY: RegistryEntry[] = [
       'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend',
       'airflow.contrib.secrets.aws_secrets_manager.SecretsManagerBackend',
     ],
-    load: () => import('./backends/aws-secrets-manager.js'),
+    load: () => import('../backends/aws-secrets-manager/index.js'),
   },
   {
     name: 'aws-ssm',
@@ -46,7 +46,7 @@ const REGISTRY: RegistryEntry[] = [
       'airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend',
       'airflow.contrib.secrets.aws_systems_manager.SystemsManagerParameterStoreBackend',
     ],
-    load: () => import('./backends/aws-ssm.js'),
+    load: () => import('../backends/aws-ssm/index.js'),
   },
   {
     name: 'gcp-secret-manager',
@@ -54,7 +54,7 @@ const REGISTRY: RegistryEntry[] = [
       'airflow.providers.google.cloud.secrets.secret_manager.CloudSecretManagerBackend',
       'airflow.contrib.secrets.gcp_secrets_manager.CloudSecretsManagerBackend',
     ],
-    load: () => import('./backends/gcp-secret-manager.js'),
+    load: () => import('../backends/gcp-secret-manager/index.js'),
   },
   {
     name: 'azure-key-vault',
@@ -62,22 +62,22 @@ const REGISTRY: RegistryEntry[] = [
       'airflow.providers.microsoft.azure.secrets.key_vault.AzureKeyVaultBackend',
       'airflow.providers.microsoft.azure.secrets.azure_key_vault.AzureKeyVaultBackend',
     ],
-    load: () => import('./backends/azure-key-vault.js'),
+    load: () => import('../backends/azure-key-vault/index.js'),
   },
   {
     name: 'local-filesystem',
     classPaths: ['airflow.secrets.local_filesystem.LocalFilesystemBackend'],
-    load: () => import('./backends/local-filesystem.js'),
+    load: () => import('../backends/local-filesystem/index.js'),
   },
   {
     name: 'environment',
     classPaths: ['airflow.secrets.environment_variables.EnvironmentVariablesBackend'],
-    load: () => import('./backends/environment.js'),
+    load: () => import('../backends/environment.js'),
   },
   {
     name: 'metastore',
     classPaths: ['airflow.secrets.metastore.MetastoreBackend'],
-    load: () => import('./backends/metastore.js'),
+    load: () => import('../backends/metastore.js'),
   },
 ];
 
@@ -392,10 +392,10 @@ export async function resolverFromEnv(
     });
   }
 
-  const { environmentVariables } = await import('./backends/environment.js');
+  const { environmentVariables } = await import('../backends/environment.js');
   const envBackend = environmentVariables({ env });
 
-  const { metastoreFromSettings } = await import('./backends/metastore.js');
+  const { metastoreFromSettings } = await import('../backends/metastore.js');
   let resolver: Resolver | undefined;
   const metastoreBackend = metastoreFromSettings({
     ...(await readMetastoreSettings(settings, home)),

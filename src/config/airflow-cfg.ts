@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
-import { ConfigurationError } from './errors.js';
+import { ConfigurationError } from '../errors.js';
 
 export type CfgSections = Map<string, Map<string, string>>;
 

@@ -12,11 +12,11 @@ import {
   describeError,
   safeCause,
   ThrottledError,
-} from '../errors.js';
-import { importOptional } from '../optional-import.js';
-import { kwargSetting } from './airflow-kwargs.js';
-import { NETWORK_ERROR_CODES, withDeadline } from './base.js';
-import type { HashicorpVaultOptions } from './hashicorp-vault.js';
+} from '../../errors.js';
+import { importOptional } from '../../optional-import.js';
+import { kwargSetting } from '../airflow-kwargs.js';
+import { NETWORK_ERROR_CODES, withDeadline } from '../base.js';
+import type { HashicorpVaultOptions } from './index.js';
 
 export const DRIVER_NAME = 'hashicorp-vault';
 
