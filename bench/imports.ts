@@ -6,6 +6,7 @@
  * every package it loaded.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { modulesLoadedBy, packagesIn, writeModuleProbe } from '../test/helpers/module-probe.js';
@@ -26,6 +27,13 @@ export interface ImportCase {
 
 export function importCases(dist: string): ImportCase[] {
   const d = (p: string) => pathToFileURL(path.join(dist, p)).href;
+  // Each adapter's module as the package's exports map names it (`./dist/<file>.js`).
+  const exportsMap = (
+    JSON.parse(readFileSync(path.join(dist, '../../package.json'), 'utf8')) as {
+      exports: Record<string, { default: string }>;
+    }
+  ).exports;
+  const adapterModule = (a: string) => d(exportsMap[`./backends/${a}`]!.default.replace(/^\.\/dist\//, ''));
   const adapters: Array<[string, string[]]> = [
     ['aws-secrets-manager', ['@aws-sdk/client-secrets-manager']],
     ['aws-ssm', ['@aws-sdk/client-ssm']],
@@ -44,7 +52,7 @@ export function importCases(dist: string): ImportCase[] {
     cases.push({
       name: `root + ${a} module`,
       group: 'adapter',
-      specifiers: [d('index.js'), d(`backends/${a}.js`)],
+      specifiers: [d('index.js'), adapterModule(a)],
     });
   }
   for (const [a, sdks] of adapters) {
@@ -52,7 +60,7 @@ export function importCases(dist: string): ImportCase[] {
     cases.push({
       name: `root + ${a} + its SDK (first use)`,
       group: 'first use',
-      specifiers: [d('index.js'), d(`backends/${a}.js`), ...sdks],
+      specifiers: [d('index.js'), adapterModule(a), ...sdks],
     });
   }
   cases.push({
