@@ -1,0 +1,193 @@
+/**
+ * The chain walk: ask each backend in order; the first non-null answer wins. A backend that fails is
+ * logged (backend name and error kind, never a value) and the walk goes on, as Airflow does, unless
+ * the policy is `'throw'`, which fails the lookup with the backend's typed error. Configuration
+ * errors (a misconfigured backend, a missing SDK) always propagate. Every other error becomes a
+ * typed `BackendError`, and the walk's result lists the failures it saw. With a trace, the walk
+ * also records one `ExplainStep` per backend for `explain`. No cache here: see `./lookup.ts`.
+ */
+import type { Lookup, SecretKind, SecretsBackend } from '../backend.js';
+import type { Connection } from '../connection.js';
+import {
+  BackendError,
+  ConfigurationError,
+  describeError,
+  isAirflowSecretsError,
+  isBackendError,
+  MalformedSecretError,
+  safeCause,
+} from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { Deadline } from './deadline.js';
+import type { ExplainOutcome, ExplainStep } from './types.js';
+
+/** One backend's answer: a `Connection`, a raw string (variables and config), or null (not found). */
+export type Answer = Connection | string | null;
+
+/** What callers read from a lookup (a cache entry has this shape too). */
+export interface Answered {
+  readonly value: Answer;
+  /** The backend that answered, or null for a miss. */
+  readonly source: string | null;
+}
+
+/** A backend that failed during a walk (under the `'continue'` policy; `'throw'` stops at the first). */
+export interface Failure {
+  readonly backend: string;
+  readonly error: BackendError;
+  /** The exact secret name the backend was asked for, when it can say. */
+  readonly secretName: string | null;
+}
+
+export interface WalkResult extends Answered {
+  /** The backends that failed, in chain order; absent when none did (a miss after a failure is not cached). */
+  readonly failures?: Failure[];
+}
+
+export type ErrorPolicy = 'continue' | 'throw';
+
+/** The answer for "nobody has it, and nobody failed". */
+export const NOTHING: Answered = Object.freeze({ value: null, source: null });
+
+/** A misconfigured backend or a missing SDK: never a backend failure, always propagated. */
+export function isConfigError(e: unknown): boolean {
+  return e instanceof ConfigurationError || (e instanceof Error && e.name === 'MissingDependencyError');
+}
+
+/** Any other error a backend threw, as a typed `BackendError` (one of ours keeps its class). */
+export function toBackendError(backend: SecretsBackend, e: unknown): BackendError {
+  if (isBackendError(e)) return e;
+  if (isAirflowSecretsError(e)) {
+    return new MalformedSecretError(backend.name, `${backend.name}: ${e.message}`, { cause: e });
+  }
+  return new BackendError(backend.name, 'failed', `${backend.name} failed: ${describeError(e)}`, {
+    cause: safeCause(e),
+  });
+}
+
+/** An `explain` step for a backend that did not ask (it said why, or the id was refused). */
+export function skippedStep(b: SecretsBackend, detail: string): ExplainStep {
+  const s: ExplainStep = { backend: b.name, secretName: null, outcome: 'skipped', detail, durationMs: 0 };
+  if (b.origin !== undefined) s.origin = b.origin;
+  return s;
+}
+
+function step(
+  b: SecretsBackend,
+  where: Lookup | undefined,
+  outcome: ExplainOutcome,
+  t0: number,
+): ExplainStep {
+  const s: ExplainStep = {
+    backend: b.name,
+    secretName: where && 'name' in where ? where.name : null,
+    outcome,
+    durationMs: performance.now() - t0,
+  };
+  if (b.origin !== undefined) s.origin = b.origin;
+  return s;
+}
+
+/** The secret name for a failure: where the backend says it looked, else what its error names. */
+function failureOf(
+  b: SecretsBackend,
+  kind: SecretKind,
+  id: string,
+  err: BackendError,
+  where?: Lookup,
+): Failure {
+  let at: Lookup | undefined = where;
+  try {
+    at ??= b.locate(kind, id);
+  } catch {
+    // A backend whose `locate` throws still gets its failure recorded.
+  }
+  const secretName = at && 'name' in at ? at.name : (err.secretName ?? null);
+  return { backend: b.name, error: err, secretName };
+}
+
+/** The ordered backends and what the lookup layer and prefetch need to ask them. */
+export interface Chain {
+  readonly backends: readonly SecretsBackend[];
+  readonly policy: ErrorPolicy;
+  readonly logger: Logger;
+  readonly deadline: Deadline;
+  /** Walk the chain for one id. With `trace`, one step per backend asked or skipped is pushed onto it. */
+  walk(kind: SecretKind, id: string, trace?: ExplainStep[]): Promise<WalkResult>;
+  /** One backend's answer for one id, under the deadline. */
+  ask(b: SecretsBackend, kind: SecretKind, id: string): Promise<Answer>;
+  /** What a backend threw, typed; a configuration error is rethrown instead. */
+  classify(b: SecretsBackend, e: unknown): BackendError;
+  /** The record of one failure, for a walk's `failures`. */
+  failure(b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): Failure;
+  /** Log a failed backend (name and error kind, never a value). */
+  warnFailure(b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): void;
+}
+
+export interface ChainOptions {
+  backends: readonly SecretsBackend[];
+  policy: ErrorPolicy;
+  logger: Logger;
+  deadline: Deadline;
+}
+
+export function createChain({ backends, policy, logger, deadline }: ChainOptions): Chain {
+  const ask = (b: SecretsBackend, kind: SecretKind, id: string): Promise<Answer> => {
+    const call = (): Promise<Answer> => {
+      if (kind === 'connection') return b.getConnection(id);
+      if (kind === 'variable') return b.getVariable(id);
+      return b.getConfig ? b.getConfig(id) : Promise.resolve(null);
+    };
+    return deadline(b, id, call);
+  };
+
+  const classify = (b: SecretsBackend, e: unknown): BackendError => {
+    if (isConfigError(e)) throw e;
+    return toBackendError(b, e);
+  };
+
+  const warnFailure = (b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): void => {
+    logger.warn(
+      `Unable to retrieve ${kind} '${id}' from secrets backend (${b.name}): ${err.name} [${err.reason}]. Checking subsequent secrets backend.`,
+      { backend: b.name, kind, id, reason: err.reason },
+    );
+  };
+
+  const walk = async (kind: SecretKind, id: string, trace?: ExplainStep[]): Promise<WalkResult> => {
+    let failures: Failure[] | undefined;
+    for (const b of backends) {
+      if (kind === 'config' && !b.getConfig) continue;
+      const t0 = trace ? performance.now() : 0;
+      let where: Lookup | undefined;
+      if (trace) {
+        where = b.locate(kind, id);
+        if ('skip' in where) {
+          trace.push(skippedStep(b, where.skip));
+          continue;
+        }
+      }
+      try {
+        const value = await ask(b, kind, id);
+        if (value !== null && value !== undefined) {
+          trace?.push(step(b, where, 'found', t0));
+          return failures ? { value, source: b.name, failures } : { value, source: b.name };
+        }
+        trace?.push(step(b, where, 'not-found', t0));
+      } catch (e) {
+        const err = classify(b, e);
+        if (trace) {
+          const s = step(b, where, 'error', t0);
+          s.detail = `${err.name}: ${err.message}`;
+          s.reason = err.reason;
+          trace.push(s);
+        }
+        if (policy === 'throw') throw err;
+        (failures ??= []).push(failureOf(b, kind, id, err, where));
+        warnFailure(b, kind, id, err);
+      }
+    }
+    return failures ? { value: null, source: null, failures } : NOTHING;
+  };
+
+  return { backends, policy, logger, deadline, walk, ask, classify, failure: failureOf, warnFailure };
+}
