@@ -270,6 +270,37 @@ describe('explain', () => {
     expect(fresh.cache).toBe('miss');
     expect(a.calls.length).toBe(2);
   });
+
+  it("carries each backend's origin in its steps, and none for a backend without one", async () => {
+    const r = createResolver({
+      backends: [
+        {
+          ...spy('broken', {}, () => new ThrottledError('broken', 'slow down')),
+          origin: 'AIRFLOW__SECRETS__BACKEND',
+        },
+        { ...spy('skipper'), origin: 'default chain', locate: () => ({ skip: 'variables_prefix is null' }) },
+        { ...spy('env', { k: 'v' }), origin: 'default chain' },
+        spy('plain', { other: 'x' }),
+      ],
+      logger: capture(),
+    });
+    const x = await r.explain('variable', 'k');
+    expect(x.steps.map((s) => [s.backend, s.outcome, s.origin])).toEqual([
+      ['broken', 'error', 'AIRFLOW__SECRETS__BACKEND'],
+      ['skipper', 'skipped', 'default chain'],
+      ['env', 'found', 'default chain'],
+    ]);
+    const other = await r.explain('variable', 'other');
+    expect(other.steps.at(-1)).toMatchObject({ backend: 'plain', outcome: 'found' });
+    expect('origin' in (other.steps.at(-1) ?? {})).toBe(false);
+    const refused = await r.explain('variable', '');
+    expect(refused.steps.map((s) => s.origin)).toEqual([
+      'AIRFLOW__SECRETS__BACKEND',
+      'default chain',
+      'default chain',
+      undefined,
+    ]);
+  });
 });
 
 describe('lifecycle', () => {
