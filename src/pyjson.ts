@@ -75,157 +75,169 @@ const LITERALS: ReadonlyArray<readonly [string, PyValue]> = [
   ['-Infinity', Number.NEGATIVE_INFINITY],
 ];
 
+function fail(s: string, msg: string, pos: number): never {
+  throw new PyJsonDecodeError(msg, s, pos);
+}
+
+function skipWs(s: string, i: number): number {
+  while (i < s.length && isWs(s[i])) i++;
+  return i;
+}
+
+/** A string whose opening quote is just before `start`: its value and the index after the closing quote. */
+function scanString(s: string, start: number): [string, number] {
+  const n = s.length;
+  const begin = start - 1;
+  let out = '';
+  let i = start;
+  for (;;) {
+    let j = i;
+    while (j < n) {
+      const c = s.charCodeAt(j);
+      if (c === 0x22 || c === 0x5c || c < 0x20) break;
+      j++;
+    }
+    if (j >= n) fail(s, 'Unterminated string starting at', begin);
+    out += s.slice(i, j);
+    const c = s[j]!;
+    if (c === '"') return [out, j + 1];
+    if (c !== '\\') fail(s, 'Invalid control character at', j);
+    j++;
+    if (j === n) fail(s, 'Unterminated string starting at', begin);
+    const e = s[j]!;
+    if (e !== 'u') {
+      const mapped = ESCAPES[e];
+      if (mapped === undefined) fail(s, 'Invalid \\escape', j - 1);
+      out += mapped;
+      i = j + 1;
+      continue;
+    }
+    const [code, end] = scanUnicodeEscape(s, j + 1);
+    out += String.fromCodePoint(code);
+    i = end;
+  }
+}
+
+/** The 4 hex digits after `\u` at `j` (with a following low surrogate): the code point, the index after. */
+function scanUnicodeEscape(s: string, j: number): [number, number] {
+  const n = s.length;
+  let end = j + 4;
+  if (end >= n) fail(s, 'Invalid \\uXXXX escape', j - 1);
+  const hex = s.slice(j, end);
+  if (!HEX.test(hex)) fail(s, 'Invalid \\uXXXX escape', end - 5);
+  let code = Number.parseInt(hex, 16);
+  if (code >= 0xd800 && code <= 0xdbff && end + 6 < n && s[end] === '\\' && s[end + 1] === 'u') {
+    const hex2 = s.slice(end + 2, end + 6);
+    if (!HEX.test(hex2)) fail(s, 'Invalid \\uXXXX escape', end + 1);
+    const low = Number.parseInt(hex2, 16);
+    if (low >= 0xdc00 && low <= 0xdfff) {
+      code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
+      end += 6;
+    }
+  }
+  return [code, end];
+}
+
+function scanNumber(s: string, start: number): [bigint | number, number] {
+  const n = s.length;
+  let i = start;
+  if (s[i] === '-') {
+    i++;
+    if (i >= n) fail(s, 'Expecting value', start);
+  }
+  if (s[i]! >= '1' && s[i]! <= '9') {
+    i++;
+    while (isDigit(s[i])) i++;
+  } else if (s[i] === '0') i++;
+  else fail(s, 'Expecting value', start);
+  const intEnd = i;
+  if (i < n - 1 && s[i] === '.' && isDigit(s[i + 1])) {
+    i += 2;
+    while (isDigit(s[i])) i++;
+  }
+  if (i < n - 1 && (s[i] === 'e' || s[i] === 'E')) {
+    const eStart = i;
+    i++;
+    if (i < n - 1 && (s[i] === '-' || s[i] === '+')) i++;
+    while (isDigit(s[i])) i++;
+    if (!isDigit(s[i - 1])) i = eStart;
+  }
+  const literal = s.slice(start, i);
+  if (i !== intEnd) return [Number(literal), i];
+  const digits = s[start] === '-' ? literal.length - 1 : literal.length;
+  if (digits > MAX_INT_DIGITS) {
+    fail(
+      s,
+      `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${digits} digits; use sys.set_int_max_str_digits() to increase the limit`,
+      start,
+    );
+  }
+  return [BigInt(literal), i];
+}
+
+function scanOnce(s: string, i: number, depth: number): [PyValue, number] {
+  if (i >= s.length) fail(s, 'Expecting value', i);
+  const c = s[i];
+  if (c === '"') return scanString(s, i + 1);
+  if (c === '{' || c === '[') {
+    if (depth >= MAX_DEPTH) fail(s, 'Maximum nesting depth exceeded', i);
+    return c === '{' ? scanObject(s, i + 1, depth + 1) : scanArray(s, i + 1, depth + 1);
+  }
+  for (const [word, value] of LITERALS) {
+    if (s.startsWith(word, i)) return [value, i + word.length];
+  }
+  return scanNumber(s, i);
+}
+
+function scanObject(s: string, start: number, depth: number): [PyDict, number] {
+  const n = s.length;
+  const obj: PyDict = new Map();
+  let i = skipWs(s, start);
+  if (i < n && s[i] === '}') return [obj, i + 1];
+  for (;;) {
+    if (i >= n || s[i] !== '"') fail(s, 'Expecting property name enclosed in double quotes', i);
+    const [key, afterKey] = scanString(s, i + 1);
+    i = skipWs(s, afterKey);
+    if (i >= n || s[i] !== ':') fail(s, "Expecting ':' delimiter", i);
+    i = skipWs(s, i + 1);
+    const [value, afterValue] = scanOnce(s, i, depth);
+    obj.set(key, value);
+    i = skipWs(s, afterValue);
+    if (i < n && s[i] === '}') return [obj, i + 1];
+    if (i >= n || s[i] !== ',') fail(s, "Expecting ',' delimiter", i);
+    i = skipWs(s, i + 1);
+  }
+}
+
+function scanArray(s: string, start: number, depth: number): [PyValue[], number] {
+  const n = s.length;
+  const arr: PyValue[] = [];
+  let i = skipWs(s, start);
+  if (i < n && s[i] === ']') return [arr, i + 1];
+  for (;;) {
+    const [value, after] = scanOnce(s, i, depth);
+    arr.push(value);
+    i = skipWs(s, after);
+    if (i < n && s[i] === ']') return [arr, i + 1];
+    if (i >= n || s[i] !== ',') fail(s, "Expecting ',' delimiter", i);
+    i = skipWs(s, i + 1);
+  }
+}
+
 /**
  * Python `json.loads(text)` (CPython's C scanner, Python 3.12): strict JSON plus `NaN`, `Infinity`,
  * `-Infinity`; integers become `bigint` (refused beyond CPython's 4300-digit limit), numbers with a
  * fraction or exponent become `number`; duplicate keys keep their first position and last value
  * (like a Python dict). Bad input throws a {@link PyJsonDecodeError} with CPython's message and
  * position; nesting deeper than {@link MAX_DEPTH} is refused instead of overflowing the stack.
+ * The scanner functions above take the whole text and an index, and return the value and the index after it.
  */
 export function pyJsonLoads(text: string): PyValue {
   const s = text;
-  const n = s.length;
-  const fail = (msg: string, pos: number): never => {
-    throw new PyJsonDecodeError(msg, s, pos);
-  };
-  const skipWs = (i: number) => {
-    while (i < n && isWs(s[i])) i++;
-    return i;
-  };
-
-  const scanString = (start: number): [string, number] => {
-    // start is just after the opening quote
-    const begin = start - 1;
-    let out = '';
-    let i = start;
-    for (;;) {
-      let j = i;
-      while (j < n) {
-        const c = s.charCodeAt(j);
-        if (c === 0x22 || c === 0x5c || c < 0x20) break;
-        j++;
-      }
-      if (j >= n) fail('Unterminated string starting at', begin);
-      out += s.slice(i, j);
-      const c = s[j]!;
-      if (c === '"') return [out, j + 1];
-      if (c !== '\\') fail('Invalid control character at', j);
-      j++;
-      if (j === n) fail('Unterminated string starting at', begin);
-      const e = s[j]!;
-      if (e !== 'u') {
-        const mapped = ESCAPES[e];
-        if (mapped === undefined) fail('Invalid \\escape', j - 1);
-        out += mapped;
-        i = j + 1;
-        continue;
-      }
-      j++;
-      let end = j + 4;
-      if (end >= n) fail('Invalid \\uXXXX escape', j - 1);
-      const hex = s.slice(j, end);
-      if (!HEX.test(hex)) fail('Invalid \\uXXXX escape', end - 5);
-      let code = Number.parseInt(hex, 16);
-      if (code >= 0xd800 && code <= 0xdbff && end + 6 < n && s[end] === '\\' && s[end + 1] === 'u') {
-        const hex2 = s.slice(end + 2, end + 6);
-        if (!HEX.test(hex2)) fail('Invalid \\uXXXX escape', end + 1);
-        const low = Number.parseInt(hex2, 16);
-        if (low >= 0xdc00 && low <= 0xdfff) {
-          code = 0x10000 + ((code - 0xd800) << 10) + (low - 0xdc00);
-          end += 6;
-        }
-      }
-      out += String.fromCodePoint(code);
-      i = end;
-    }
-  };
-
-  const scanNumber = (start: number): [bigint | number, number] => {
-    let i = start;
-    if (s[i] === '-') {
-      i++;
-      if (i >= n) fail('Expecting value', start);
-    }
-    if (s[i]! >= '1' && s[i]! <= '9') {
-      i++;
-      while (isDigit(s[i])) i++;
-    } else if (s[i] === '0') i++;
-    else fail('Expecting value', start);
-    const intEnd = i;
-    if (i < n - 1 && s[i] === '.' && isDigit(s[i + 1])) {
-      i += 2;
-      while (isDigit(s[i])) i++;
-    }
-    if (i < n - 1 && (s[i] === 'e' || s[i] === 'E')) {
-      const eStart = i;
-      i++;
-      if (i < n - 1 && (s[i] === '-' || s[i] === '+')) i++;
-      while (isDigit(s[i])) i++;
-      if (!isDigit(s[i - 1])) i = eStart;
-    }
-    const literal = s.slice(start, i);
-    if (i !== intEnd) return [Number(literal), i];
-    const digits = s[start] === '-' ? literal.length - 1 : literal.length;
-    if (digits > MAX_INT_DIGITS) {
-      fail(
-        `Exceeds the limit (${MAX_INT_DIGITS} digits) for integer string conversion: value has ${digits} digits; use sys.set_int_max_str_digits() to increase the limit`,
-        start,
-      );
-    }
-    return [BigInt(literal), i];
-  };
-
-  const scanOnce = (i: number, depth: number): [PyValue, number] => {
-    if (i >= n) fail('Expecting value', i);
-    const c = s[i];
-    if (c === '"') return scanString(i + 1);
-    if (c === '{' || c === '[') {
-      if (depth >= MAX_DEPTH) fail('Maximum nesting depth exceeded', i);
-      return c === '{' ? scanObject(i + 1, depth + 1) : scanArray(i + 1, depth + 1);
-    }
-    for (const [word, value] of LITERALS) {
-      if (s.startsWith(word, i)) return [value, i + word.length];
-    }
-    return scanNumber(i);
-  };
-
-  const scanObject = (start: number, depth: number): [PyDict, number] => {
-    const obj: PyDict = new Map();
-    let i = skipWs(start);
-    if (i < n && s[i] === '}') return [obj, i + 1];
-    for (;;) {
-      if (i >= n || s[i] !== '"') fail('Expecting property name enclosed in double quotes', i);
-      const [key, afterKey] = scanString(i + 1);
-      i = skipWs(afterKey);
-      if (i >= n || s[i] !== ':') fail("Expecting ':' delimiter", i);
-      i = skipWs(i + 1);
-      const [value, afterValue] = scanOnce(i, depth);
-      obj.set(key, value);
-      i = skipWs(afterValue);
-      if (i < n && s[i] === '}') return [obj, i + 1];
-      if (i >= n || s[i] !== ',') fail("Expecting ',' delimiter", i);
-      i = skipWs(i + 1);
-    }
-  };
-
-  const scanArray = (start: number, depth: number): [PyValue[], number] => {
-    const arr: PyValue[] = [];
-    let i = skipWs(start);
-    if (i < n && s[i] === ']') return [arr, i + 1];
-    for (;;) {
-      const [value, after] = scanOnce(i, depth);
-      arr.push(value);
-      i = skipWs(after);
-      if (i < n && s[i] === ']') return [arr, i + 1];
-      if (i >= n || s[i] !== ',') fail("Expecting ',' delimiter", i);
-      i = skipWs(i + 1);
-    }
-  };
-
-  if (s.startsWith('\ufeff')) fail('Unexpected UTF-8 BOM (decode using utf-8-sig)', 0);
-  const [value, end] = scanOnce(skipWs(0), 0);
-  const rest = skipWs(end);
-  if (rest !== n) fail('Extra data', rest);
+  if (s.startsWith('\ufeff')) fail(s, 'Unexpected UTF-8 BOM (decode using utf-8-sig)', 0);
+  const [value, end] = scanOnce(s, skipWs(s, 0), 0);
+  const rest = skipWs(s, end);
+  if (rest !== s.length) fail(s, 'Extra data', rest);
   return value;
 }
 
