@@ -63,13 +63,16 @@ export function conformanceSeed(mapId: (id: string) => string = (id) => id): Con
   };
 }
 
+/** Runs `fn` against a fresh backend built from the seed, and closes it afterwards. */
+type WithBackend = (fn: (b: SecretsBackend) => Promise<void>) => Promise<void>;
+
 export function runBackendConformance(runner: ConformanceRunner, options: ConformanceOptions): void {
   const id = options.mapId ?? ((x: string) => x);
   const emptyOk = options.emptyVariables ?? true;
   const seed = conformanceSeed(id);
   if (!emptyOk) delete seed.variables[id('conformance_empty_var')];
 
-  const withBackend = async (fn: (b: SecretsBackend) => Promise<void>) => {
+  const withBackend: WithBackend = async (fn) => {
     const backend = await options.create(seed);
     try {
       await fn(backend);
@@ -79,95 +82,9 @@ export function runBackendConformance(runner: ConformanceRunner, options: Confor
   };
 
   runner.describe(`${options.name} conformance`, () => {
-    runner.it('returns a connection stored as a URI, percent-decoded field by field', () =>
-      withBackend(async (b) => {
-        const c = await b.getConnection(id('conformance_uri'));
-        assert.ok(c, 'connection stored as a URI was not found');
-        assert.equal(c.type, 'postgres');
-        assert.equal(c.host, 'db.example.com');
-        assert.equal(c.login, 'app user');
-        assert.equal(c.password, CONFORMANCE_PASSWORD);
-        assert.equal(c.port, 5432);
-        assert.equal(c.schema, 'app/db');
-        assert.deepEqual(c.extraDejson, { sslmode: 'require', application_name: 'svc' });
-      }),
-    );
-
-    runner.it('returns a connection stored as JSON', () =>
-      withBackend(async (b) => {
-        const c = await b.getConnection(id('conformance_json'));
-        assert.ok(c, 'connection stored as JSON was not found');
-        assert.equal(c.type, 'mysql');
-        assert.equal(c.host, 'mysql.example.com');
-        assert.equal(c.login, 'root');
-        assert.equal(c.password, CONFORMANCE_PASSWORD);
-        assert.equal(c.port, 3306);
-        assert.equal(c.schema, 'shop');
-        assert.deepEqual(c.extraDejson, { charset: 'utf8mb4' });
-      }),
-    );
-
-    runner.it('never shows the password in JSON.stringify, String() or util.inspect', () =>
-      withBackend(async (b) => {
-        const c = await b.getConnection(id('conformance_json'));
-        assert.ok(c);
-        for (const text of [JSON.stringify(c), String(c), `${c}`, inspect(c, { depth: 5 })]) {
-          assert.ok(!text.includes(CONFORMANCE_PASSWORD), 'password leaked');
-        }
-      }),
-    );
-
-    runner.it('returns null for a connection id it does not have', () =>
-      withBackend(async (b) => {
-        assert.equal(await b.getConnection(id('conformance_missing')), null);
-      }),
-    );
-
-    runner.it('returns a variable value as the stored string', () =>
-      withBackend(async (b) => {
-        assert.equal(await b.getVariable(id('conformance_var')), 'hello world');
-        assert.equal(await b.getVariable(id('conformance_json_var')), '{"a": [1, 2, 3]}');
-      }),
-    );
-
-    if (emptyOk) {
-      runner.it('returns an empty variable as "" (found), not null', () =>
-        withBackend(async (b) => {
-          assert.equal(await b.getVariable(id('conformance_empty_var')), '');
-        }),
-      );
-    }
-
-    runner.it('returns null for a variable key it does not have', () =>
-      withBackend(async (b) => {
-        assert.equal(await b.getVariable(id('conformance_missing')), null);
-      }),
-    );
-
-    runner.it('answers concurrent lookups consistently', () =>
-      withBackend(async (b) => {
-        const results = await Promise.all(
-          Array.from({ length: 16 }, (_, i) =>
-            i % 2 ? b.getVariable(id('conformance_var')) : b.getConnection(id('conformance_uri')),
-          ),
-        );
-        results.forEach((r, i) => {
-          if (i % 2) assert.equal(r, 'hello world');
-          else assert.equal((r as { host: string }).host, 'db.example.com');
-        });
-      }),
-    );
-
-    runner.it('locate() names a secret for each kind without doing I/O', () =>
-      withBackend(async (b) => {
-        const l = b.locate('connection', id('conformance_uri'));
-        assert.ok('name' in l || 'skip' in l);
-        const v = b.locate('variable', id('conformance_var'));
-        assert.ok('name' in v, 'variables should be located by name');
-        assert.equal(typeof v.name, 'string');
-      }),
-    );
-
+    connectionCases(runner, withBackend, id);
+    variableCases(runner, withBackend, id, emptyOk);
+    contractCases(runner, withBackend, id);
     runner.it('close() can be called twice', async () => {
       const b = await options.create(seed);
       await b.close?.();
@@ -175,4 +92,109 @@ export function runBackendConformance(runner: ConformanceRunner, options: Confor
       assert.equal(typeof b.name, 'string');
     });
   });
+}
+
+function connectionCases(
+  runner: ConformanceRunner,
+  withBackend: WithBackend,
+  id: (x: string) => string,
+): void {
+  runner.it('returns a connection stored as a URI, percent-decoded field by field', () =>
+    withBackend(async (b) => {
+      const c = await b.getConnection(id('conformance_uri'));
+      assert.ok(c, 'connection stored as a URI was not found');
+      assert.equal(c.type, 'postgres');
+      assert.equal(c.host, 'db.example.com');
+      assert.equal(c.login, 'app user');
+      assert.equal(c.password, CONFORMANCE_PASSWORD);
+      assert.equal(c.port, 5432);
+      assert.equal(c.schema, 'app/db');
+      assert.deepEqual(c.extraDejson, { sslmode: 'require', application_name: 'svc' });
+    }),
+  );
+
+  runner.it('returns a connection stored as JSON', () =>
+    withBackend(async (b) => {
+      const c = await b.getConnection(id('conformance_json'));
+      assert.ok(c, 'connection stored as JSON was not found');
+      assert.equal(c.type, 'mysql');
+      assert.equal(c.host, 'mysql.example.com');
+      assert.equal(c.login, 'root');
+      assert.equal(c.password, CONFORMANCE_PASSWORD);
+      assert.equal(c.port, 3306);
+      assert.equal(c.schema, 'shop');
+      assert.deepEqual(c.extraDejson, { charset: 'utf8mb4' });
+    }),
+  );
+
+  runner.it('never shows the password in JSON.stringify, String() or util.inspect', () =>
+    withBackend(async (b) => {
+      const c = await b.getConnection(id('conformance_json'));
+      assert.ok(c);
+      for (const text of [JSON.stringify(c), String(c), `${c}`, inspect(c, { depth: 5 })]) {
+        assert.ok(!text.includes(CONFORMANCE_PASSWORD), 'password leaked');
+      }
+    }),
+  );
+
+  runner.it('returns null for a connection id it does not have', () =>
+    withBackend(async (b) => {
+      assert.equal(await b.getConnection(id('conformance_missing')), null);
+    }),
+  );
+}
+
+function variableCases(
+  runner: ConformanceRunner,
+  withBackend: WithBackend,
+  id: (x: string) => string,
+  emptyOk: boolean,
+): void {
+  runner.it('returns a variable value as the stored string', () =>
+    withBackend(async (b) => {
+      assert.equal(await b.getVariable(id('conformance_var')), 'hello world');
+      assert.equal(await b.getVariable(id('conformance_json_var')), '{"a": [1, 2, 3]}');
+    }),
+  );
+
+  if (emptyOk) {
+    runner.it('returns an empty variable as "" (found), not null', () =>
+      withBackend(async (b) => {
+        assert.equal(await b.getVariable(id('conformance_empty_var')), '');
+      }),
+    );
+  }
+
+  runner.it('returns null for a variable key it does not have', () =>
+    withBackend(async (b) => {
+      assert.equal(await b.getVariable(id('conformance_missing')), null);
+    }),
+  );
+}
+
+/** What holds for any backend whatever it stores: concurrency and `locate`. */
+function contractCases(runner: ConformanceRunner, withBackend: WithBackend, id: (x: string) => string): void {
+  runner.it('answers concurrent lookups consistently', () =>
+    withBackend(async (b) => {
+      const results = await Promise.all(
+        Array.from({ length: 16 }, (_, i) =>
+          i % 2 ? b.getVariable(id('conformance_var')) : b.getConnection(id('conformance_uri')),
+        ),
+      );
+      results.forEach((r, i) => {
+        if (i % 2) assert.equal(r, 'hello world');
+        else assert.equal((r as { host: string }).host, 'db.example.com');
+      });
+    }),
+  );
+
+  runner.it('locate() names a secret for each kind without doing I/O', () =>
+    withBackend(async (b) => {
+      const l = b.locate('connection', id('conformance_uri'));
+      assert.ok('name' in l || 'skip' in l);
+      const v = b.locate('variable', id('conformance_var'));
+      assert.ok('name' in v, 'variables should be located by name');
+      assert.equal(typeof v.name, 'string');
+    }),
+  );
 }
