@@ -7,7 +7,7 @@
 import type { SecretsBackend } from '../backend.js';
 import { BackendTimeoutError } from '../errors.js';
 
-/** Runs `call` against backend `b` under the deadline; `what` names the request in the error (an id, or "3 variable ids"). */
+/** Runs `call` against backend `b` under the deadline; `what` names the request (an id, "3 variable ids"). */
 export type Deadline = <T>(b: SecretsBackend, what: string, call: () => Promise<T>) => Promise<T>;
 
 /** A deadline of `ms` milliseconds for every call. A call that throws synchronously becomes a rejection. */

@@ -40,7 +40,7 @@ export interface Failure {
 }
 
 export interface WalkResult extends Answered {
-  /** The backends that failed, in chain order; absent when none did (a miss after a failure is not cached). */
+  /** The backends that failed, in chain order; absent when none did (then a miss may be cached). */
   readonly failures?: Failure[];
 }
 

@@ -115,7 +115,7 @@ describe('the deadline', () => {
     vi.useRealTimers();
   });
 
-  it('fails a call that has not settled in time with a BackendTimeoutError naming the backend and the id', async () => {
+  it('fails a call not settled in time with a BackendTimeoutError naming backend and id', async () => {
     vi.useFakeTimers();
     const deadline = createDeadline(500);
     const b = backend('slow', () => new Promise(() => {}));
