@@ -1,16 +1,14 @@
 /**
- * Shared building blocks for adapters: the raw-string backend shape most providers share, Airflow's
- * `build_path`, Python-`re.match` lookup patterns, lazy optional imports, and deadlines.
+ * The backend shape most adapters share, and the bound on one remote call. A provider that stores
+ * each secret as one string at a name (Vault, Secrets Manager, SSM, Google Cloud, Azure, the
+ * environment) describes itself as a {@link RawSecretSource} (`locate` + `fetch`) and
+ * {@link rawBackend} turns it into a `SecretsBackend`, deserialising connections the one way
+ * Airflow does. {@link withDeadline} bounds a remote call; {@link NETWORK_ERROR_CODES} says which
+ * socket errors mean "could not reach the service".
  */
 import type { Lookup, SecretKind, SecretsBackend } from '../backend.js';
 import { type Connection, deserializeConnection } from '../connection.js';
-import {
-  BackendTimeoutError,
-  ConfigurationError,
-  isAirflowSecretsError,
-  MalformedSecretError,
-  safeCause,
-} from '../errors.js';
+import { BackendTimeoutError, isAirflowSecretsError, MalformedSecretError, safeCause } from '../errors.js';
 
 /** A source that stores each secret as one string at a name (most cloud providers). */
 export interface RawSecretSource {
@@ -47,10 +45,6 @@ export function rawBackend(src: RawSecretSource): SecretsBackend {
   return backend;
 }
 
-function secretNameOf(l: Lookup): string | undefined {
-  return 'name' in l ? l.name : undefined;
-}
-
 /** Deserialize a stored connection value; a bad value becomes a `MalformedSecretError` (no value quoted). */
 export function parseConnection(
   backend: string,
@@ -70,37 +64,8 @@ export function parseConnection(
   }
 }
 
-/** Airflow's `BaseSecretsBackend.build_path`: `${prefix}${sep}${id}`, no stripping or escaping. */
-export function buildPath(prefix: string, id: string, sep = '/'): string {
-  return `${prefix}${sep}${id}`;
-}
-
-/**
- * Compile an Airflow `*_lookup_pattern` (Python `re.match(pattern, id, re.IGNORECASE)`: anchored at
- * the start only). Python-only syntax `(?P<name>…)` / `(?P=name)` is translated. A pattern that does
- * not compile is a `ConfigurationError` naming the setting.
- */
-export function compileLookupPattern(
-  pattern: string | null | undefined,
-  setting: string,
-): ((id: string) => boolean) | null {
-  if (pattern === null || pattern === undefined || pattern === '') return null;
-  if (typeof pattern !== 'string') throw new ConfigurationError(setting, `${setting} must be a string`);
-  const js = pattern.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
-  let re: RegExp;
-  try {
-    re = new RegExp(`^(?:${js})`, 'iu');
-  } catch {
-    try {
-      re = new RegExp(`^(?:${js})`, 'i');
-    } catch (e) {
-      throw new ConfigurationError(setting, `${setting} is not a valid regular expression`, {
-        cause: safeCause(e),
-      });
-    }
-  }
-  return (id) => re.test(id);
-}
+/** Default deadline for one remote call, in milliseconds. */
+export const DEFAULT_TIMEOUT_MS = 10_000;
 
 /**
  * Run `fn` with an AbortSignal that fires after `ms`; if it has not settled by then, reject with a
@@ -132,9 +97,6 @@ export async function withDeadline<T>(
   }
 }
 
-/** Default deadline for one remote call, in milliseconds. */
-export const DEFAULT_TIMEOUT_MS = 10_000;
-
 /** Node socket error codes meaning the service could not be reached (→ `BackendUnavailableError`). */
 export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ECONNREFUSED',
@@ -145,3 +107,7 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
   'EPIPE',
 ]);
+
+function secretNameOf(l: Lookup): string | undefined {
+  return 'name' in l ? l.name : undefined;
+}

@@ -8,7 +8,6 @@
 import fc from 'fast-check';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { stringify } from 'yaml';
-import { compileLookupPattern } from '../../src/backends/base.js';
 import { environmentVariables, envVarName } from '../../src/backends/environment.js';
 import {
   loadConfigs,
@@ -17,6 +16,7 @@ import {
   localFilesystem,
 } from '../../src/backends/local-filesystem/index.js';
 import { memory } from '../../src/backends/memory.js';
+import { compileLookupPattern } from '../../src/backends/naming.js';
 import { backendFromClassPath, knownBackends, resolverFromEnv } from '../../src/config/index.js';
 import { Connection, deserializeConnection } from '../../src/connection.js';
 import { isAirflowSecretsError } from '../../src/errors.js';

@@ -2,43 +2,33 @@
  * Airflow's `SecretsManagerBackend` (amazon provider): secrets named `<prefix><sep><id>`, read with
  * GetSecretValue (AWSCURRENT). A connection is a URI, or JSON whose keys are standardised through
  * Airflow's aliases (`user`/`username` → login, `pass`/`key` → password, `engine` → conn_type, …).
- * The SDK is imported on first use; the client is created once and reused.
+ * The SDK is imported on first use; the client is created once and reused. The AWS session
+ * (region, credentials, role, retries, TLS) and the SDK error mapping are in `../aws/common.ts`.
  */
 import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
-import type { Connection } from '../../connection.js';
 import { ConfigurationError, MalformedSecretError, safeCause } from '../../errors.js';
 import { consoleLogger } from '../../logger.js';
 import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../../pyjson.js';
-import {
-  AWS_SESSION_KWARGS,
-  batchPlan,
-  kindKwargs,
-  kindRules,
-  kwargSetting,
-  kwObject,
-  kwString,
-  type LookupPatternOptions,
-  locateWith,
-  pyRstrip,
-  warnUnsupportedKwargs,
-} from '../airflow-kwargs.js';
+import { kindKwargs, kwargSetting, kwObject, kwString } from '../airflow-kwargs.js';
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
-  batchWithFallback,
+  batchGetMany,
   lazyAwsClient,
   logNotFound,
   mapAwsError,
+  warnUnsupportedKwargs,
 } from '../aws/common.js';
-import { buildPath, parseConnection, rawBackend } from '../base.js';
+import { rawBackend } from '../base.js';
+import { buildPath, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 
 const DRIVER_NAME = 'aws-secrets-manager';
 const SDK = '@aws-sdk/client-secrets-manager';
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 
 export interface AwsSecretsManagerOptions extends AwsCommonOptions, LookupPatternOptions {
-  /** Connections prefix; `null` disables connections, `''` uses the bare id. Default `airflow/connections`. */
+  /** Connections prefix; `null` disables connections. Default `airflow/connections`. */
   connectionsPrefix?: string | null;
   /** Variables prefix. Default `airflow/variables`. */
   variablesPrefix?: string | null;
@@ -60,16 +50,6 @@ const NOT_FOUND = new Set([
   'DecryptionFailure',
   'InternalServiceError',
 ]);
-
-const BASE_WORDS: Record<string, string[]> = {
-  login: ['login', 'user', 'username', 'user_name'],
-  password: ['password', 'pass', 'key'],
-  host: ['host', 'remote_host', 'server'],
-  port: ['port'],
-  schema: ['database', 'schema'],
-  conn_type: ['conn_type', 'conn_id', 'connection_type', 'engine'],
-  extra: ['extra'],
-};
 
 export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): SecretsBackend {
   const sep = options.sep ?? '/';
@@ -114,15 +94,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
       throw mapAwsError(DRIVER_NAME, name, e);
     }
   };
-  const toValue = (kind: SecretKind, id: string, name: string, value: string | null) =>
-    kind !== 'connection' ? value : value?.trim() ? parseConnection(DRIVER_NAME, id, value, name) : null;
-  const readMany = batchWithFallback({
-    backend: DRIVER_NAME,
-    action: 'BatchGetSecretValue',
-    size: 20,
-    logger,
-  });
-  const readBatch = async (chunk: string[], kind: SecretKind) => {
+  const getBatch = async (chunk: string[], kind: SecretKind) => {
     const found = new Map<string, string | null>();
     let token: string | undefined;
     do {
@@ -147,25 +119,55 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     locate,
     fetch: (name, kind) => getOne(name, kind),
     // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch).
-    async getMany(kind, ids) {
-      const { result, idByName } = batchPlan<Connection | string>(locate, kind, ids);
-      await readMany({
-        names: [...idByName.keys()],
-        batch: (chunk) => readBatch(chunk, kind),
-        one: (name) => getOne(name, kind),
-        keep: (name, value) =>
-          result.set(idByName.get(name)!, toValue(kind, idByName.get(name)!, name, value)),
-      });
-      return result;
-    },
+    getMany: batchGetMany({
+      backend: DRIVER_NAME,
+      action: 'BatchGetSecretValue',
+      size: 20,
+      logger,
+      locate,
+      batch: getBatch,
+      one: getOne,
+    }),
     close: () => aws.close(),
   });
+}
+
+/** The kwargs of `SecretsManagerBackend` itself (the AWS session kwargs come on top). */
+const SM_KWARGS = new Set([
+  ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
+  ...['sep', 'extra_conn_words'],
+]);
+
+/** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend`. */
+export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
+  const opts: AwsSecretsManagerOptions = {
+    ...awsOptionsFromKwargs(kw, context, { id: 'secretsmanager', envSuffix: 'SECRETS_MANAGER' }),
+    logger: context.logger,
+  };
+  warnUnsupportedKwargs(kw, SM_KWARGS, context.logger, DRIVER_NAME);
+  Object.assign(opts, kindKwargs(kw, 'prefix'));
+  const sep = kwString(kw, 'sep');
+  if (sep !== undefined) opts.sep = sep;
+  const words = kwObject(kw, 'extra_conn_words');
+  if (words) opts.extraConnWords = words as Record<string, string[]>;
+  return awsSecretsManager(opts);
 }
 
 type BatchOutput = {
   SecretValues?: { Name?: string; SecretString?: string }[];
   Errors?: { SecretId?: string; ErrorCode?: string }[];
   NextToken?: string;
+};
+
+/** Airflow's `_standardize_secret_keys` aliases: for each connection field, the JSON keys that fill it. */
+const BASE_WORDS: Record<string, string[]> = {
+  login: ['login', 'user', 'username', 'user_name'],
+  password: ['password', 'pass', 'key'],
+  host: ['host', 'remote_host', 'server'],
+  port: ['port'],
+  schema: ['database', 'schema'],
+  conn_type: ['conn_type', 'conn_id', 'connection_type', 'engine'],
+  extra: ['extra'],
 };
 
 function aliasTable(extra: Record<string, string[]> | undefined): Record<string, string[]> {
@@ -213,23 +215,9 @@ function standardise(value: string, words: Record<string, string[]>, name: strin
   return pyJsonDumps(out);
 }
 
-const SM_KWARGS = new Set([
-  ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
-  ...['sep', 'extra_conn_words'],
-  ...AWS_SESSION_KWARGS,
-]);
-
-/** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend`. */
-export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
-  const opts: AwsSecretsManagerOptions = {
-    ...awsOptionsFromKwargs(kw, context, { id: 'secretsmanager', envSuffix: 'SECRETS_MANAGER' }),
-    logger: context.logger,
-  };
-  warnUnsupportedKwargs(kw, SM_KWARGS, context.logger, DRIVER_NAME, 'the boto3 session or client');
-  Object.assign(opts, kindKwargs(kw, 'prefix'));
-  const sep = kwString(kw, 'sep');
-  if (sep !== undefined) opts.sep = sep;
-  const words = kwObject(kw, 'extra_conn_words');
-  if (words) opts.extraConnWords = words as Record<string, string[]>;
-  return awsSecretsManager(opts);
+/** Python's `str.rstrip(chars)` (Airflow strips `sep` off the prefixes): any trailing run of `chars`. */
+function pyRstrip(s: string, chars: string): string {
+  let end = s.length;
+  while (end > 0 && chars.includes(s[end - 1]!)) end--;
+  return s.slice(0, end);
 }

@@ -3,29 +3,24 @@
  * `/<prefix>/<id>` (a leading `/` is added when missing), read with GetParameter and
  * `WithDecryption: true`. The value is returned as stored (a connection URI or JSON). Only
  * `ParameterNotFound` counts as not found. The SDK is imported on first use; one client is reused.
+ * The AWS session (region, credentials, role, retries, TLS) and the SDK error mapping are in
+ * `../aws/common.ts`.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
-import type { Connection } from '../../connection.js';
 import { consoleLogger } from '../../logger.js';
-import {
-  AWS_SESSION_KWARGS,
-  batchPlan,
-  kindKwargs,
-  kindRules,
-  type LookupPatternOptions,
-  locateWith,
-  warnUnsupportedKwargs,
-} from '../airflow-kwargs.js';
+import { kindKwargs } from '../airflow-kwargs.js';
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
-  batchWithFallback,
+  batchGetMany,
   lazyAwsClient,
   logNotFound,
   mapAwsError,
+  warnUnsupportedKwargs,
 } from '../aws/common.js';
-import { buildPath, parseConnection, rawBackend } from '../base.js';
+import { rawBackend } from '../base.js';
+import { buildPath, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 
 const DRIVER_NAME = 'aws-ssm';
 const SDK = '@aws-sdk/client-ssm';
@@ -83,8 +78,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
       throw mapAwsError(DRIVER_NAME, name, e);
     }
   };
-  const readMany = batchWithFallback({ backend: DRIVER_NAME, action: 'GetParameters', size: 10, logger });
-  const readBatch = async (chunk: string[]): Promise<Map<string, string | null>> => {
+  const getBatch = async (chunk: string[]): Promise<Map<string, string | null>> => {
     const out = await aws.send<{ Parameters?: { Name?: string; Value?: string }[] }>(
       chunk[0]!,
       (sdk) => new sdk.GetParametersCommand({ Names: chunk, WithDecryption: true }),
@@ -100,33 +94,27 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     locate,
     fetch: (name) => getOne(name),
     // GetParameters, 10 names a call (used by the resolver's prefetch).
-    async getMany(kind, ids) {
-      const { result, idByName } = batchPlan<Connection | string>(locate, kind, ids);
-      await readMany({
-        names: [...idByName.keys()],
-        batch: readBatch,
-        one: getOne,
-        keep: (name, value) => {
-          const id = idByName.get(name);
-          if (id === undefined || value === null) return;
-          if (kind !== 'connection') result.set(id, value);
-          else if (value.trim()) result.set(id, parseConnection(DRIVER_NAME, id, value, name));
-        },
-      });
-      return result;
-    },
+    getMany: batchGetMany({
+      backend: DRIVER_NAME,
+      action: 'GetParameters',
+      size: 10,
+      logger,
+      locate,
+      batch: getBatch,
+      one: getOne,
+    }),
     close: () => aws.close(),
   });
 }
 
-const SSM_KWARGS = new Set([
-  ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
-  ...AWS_SESSION_KWARGS,
-]);
+/** The kwargs of `SystemsManagerParameterStoreBackend` itself (the AWS session kwargs come on top). */
+const SSM_KWARGS = new Set(
+  ['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
+);
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
-  warnUnsupportedKwargs(kw, SSM_KWARGS, context.logger, DRIVER_NAME, 'the boto3 session or client');
+  warnUnsupportedKwargs(kw, SSM_KWARGS, context.logger, DRIVER_NAME);
   return awsSsm({
     ...awsOptionsFromKwargs(kw, context, { id: 'ssm', envSuffix: 'SSM' }),
     ...kindKwargs(kw, 'prefix'),

@@ -1,11 +1,15 @@
 /**
- * What the AWS adapters share: Airflow's session kwargs (region_name, endpoint_url, profile_name,
- * role_arn, explicit keys, config_kwargs, verify, service_config) mapped onto SDK v3 client config,
+ * The AWS provider's own code, shared by the Secrets Manager and SSM adapters (and, later, by
+ * `clients/awsConfig`): Airflow's AWS session kwargs (`region_name`, `endpoint_url`, explicit keys,
+ * `profile_name`, `role_arn`, `config_kwargs`, `verify`, `service_config`) mapped onto
+ * {@link AwsCommonOptions}, and those onto an SDK v3 client configuration; the one SDK client per
+ * backend, created on first use; `getMany` through a batch action with a fallback to single reads;
  * and the mapping of SDK errors onto this library's typed errors.
  */
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
-import type { AdapterContext } from '../../backend.js';
+import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
+import type { Connection } from '../../connection.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -18,8 +22,8 @@ import {
 } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { importOptional } from '../../optional-import.js';
-import { botocoreTotalAttempts, kwargSetting, kwObject, kwOptString, kwVerify } from '../airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, NETWORK_ERROR_CODES, withDeadline } from '../base.js';
+import { kwargSetting, kwInt, kwObject, kwOptString, kwVerify } from '../airflow-kwargs.js';
+import { DEFAULT_TIMEOUT_MS, NETWORK_ERROR_CODES, parseConnection, withDeadline } from '../base.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -57,7 +61,50 @@ export interface AwsCommonOptions {
   logger?: Logger;
 }
 
+// ---------------------------------------------------------------------------------------------
+// Airflow's session kwargs → options
+
+/** The AWS session kwargs both adapters honour (read by {@link awsOptionsFromKwargs}). */
+export const AWS_SESSION_KWARGS: readonly string[] = [
+  ...['region_name', 'endpoint_url', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token'],
+  ...['profile_name', 'role_arn', 'assume_role_method', 'assume_role_kwargs', 'verify', 'service_config'],
+  'config_kwargs',
+  // No effect in Airflow's current provider either (api_version: one API version; full_url_mode: removed).
+  ...['api_version', 'full_url_mode'],
+];
+const BOTOCORE_CONFIG_HONOURED = new Set(['retries', 'connect_timeout']);
 const ASSUME_ROLE_KEYS = new Set(['assume_role', undefined]);
+
+/**
+ * Warn (naming the key, never its value) about each kwarg that is neither one of the adapter's own
+ * (`adapterKwargs`) nor an AWS session kwarg, which Airflow would pass on to boto3, and about
+ * `config_kwargs` keys other than `retries` and `connect_timeout`: behaviour would differ from
+ * Airflow's, so it is never silent.
+ */
+export function warnUnsupportedKwargs(
+  kw: Record<string, unknown>,
+  adapterKwargs: ReadonlySet<string>,
+  logger: Logger,
+  backend: string,
+): void {
+  for (const key of Object.keys(kw)) {
+    if (!adapterKwargs.has(key) && !AWS_SESSION_KWARGS.includes(key)) {
+      logger.warn(
+        `${backend}: ignoring backend_kwargs key '${key}' (Airflow passes it to the boto3 session or client; not supported here)`,
+        { backend },
+      );
+    }
+  }
+  const config = kwObject(kw, 'config_kwargs') ?? {};
+  for (const key of Object.keys(config)) {
+    if (!BOTOCORE_CONFIG_HONOURED.has(key)) {
+      logger.warn(
+        `${backend}: ignoring config_kwargs key '${key}' (only 'retries' and 'connect_timeout' are used)`,
+        { backend },
+      );
+    }
+  }
+}
 
 /**
  * Airflow's AWS kwargs (the ones `AwsConnectionWrapper` reads from `backend_kwargs`) → options.
@@ -137,6 +184,24 @@ export function awsOptionsFromKwargs(
   return out;
 }
 
+/**
+ * botocore's total attempts from `config_kwargs.retries` (`Config(retries=…)`): `total_max_attempts`
+ * as is, else `max_attempts` **+ 1** (botocore's `max_attempts` counts retries, not the first
+ * request). `undefined` when neither is set.
+ */
+function botocoreTotalAttempts(kw: Record<string, unknown>): number | undefined {
+  const config = kwObject(kw, 'config_kwargs');
+  const retries = config ? kwObject(config, 'retries') : undefined;
+  if (!retries) return undefined;
+  const total = kwInt(retries, 'total_max_attempts');
+  if (total !== undefined) return Math.max(1, total);
+  const retriesOnly = kwInt(retries, 'max_attempts');
+  return retriesOnly === undefined ? undefined : retriesOnly + 1;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The SDK client
+
 /** Build the SDK client configuration (no I/O except reading a `verify` CA file). */
 export async function awsClientConfig(
   o: AwsCommonOptions,
@@ -181,14 +246,6 @@ export async function awsClientConfig(
     requestHandler,
     ...o.clientConfig,
   };
-}
-
-function credentialProviders(usedBy: string) {
-  return importOptional<typeof import('@aws-sdk/credential-providers')>(
-    '@aws-sdk/credential-providers',
-    usedBy,
-    () => import('@aws-sdk/credential-providers'),
-  );
 }
 
 /** The part of an SDK v3 client the adapters use. */
@@ -246,97 +303,75 @@ export function lazyAwsClient<M>(args: {
   };
 }
 
-/** One `getMany` read for {@link batchWithFallback}. */
-export interface BatchRead {
-  names: readonly string[];
+// ---------------------------------------------------------------------------------------------
+// getMany
+
+/** How one AWS adapter reads for {@link batchGetMany}. */
+export interface BatchReads {
+  backend: string;
+  /** The batch action's name, for the log line when it is denied. */
+  action: string;
+  /** Names per batch call (the service's limit). */
+  size: number;
+  logger: Logger;
+  locate: (kind: SecretKind, id: string) => Lookup;
   /** The batch action on one chunk: name → value for the names it answers (the rest stay not found). */
-  batch: (chunk: string[]) => Promise<Map<string, string | null>>;
-  /** The single-read action, used once the batch action is denied. */
-  one: (name: string) => Promise<string | null>;
-  /** Receives each chunk's answers. */
-  keep: (name: string, value: string | null) => void;
+  batch: (chunk: string[], kind: SecretKind) => Promise<Map<string, string | null>>;
+  /** The single read, used once the batch action is denied. */
+  one: (name: string, kind: SecretKind) => Promise<string | null>;
 }
 
 /**
- * `getMany` for the AWS adapters: names in chunks of `size` through the batch action
+ * `getMany` for the AWS adapters (used by the resolver's prefetch): every id starts as not found;
+ * the names of the ids that would be looked up go in chunks of `size` through the batch action
  * (`BatchGetSecretValue`, `GetParameters`). Many IAM policies grant the single read but not the
  * batch action (its own IAM action): once a batch call is denied, the backend logs it at debug and
- * reads one by one from then on. Any other failure is mapped with {@link mapAwsError}.
+ * reads one by one from then on. Any other failure is mapped with {@link mapAwsError}. A connection
+ * value is deserialised as `getConnection` does (an empty one is not found).
  */
-export function batchWithFallback(args: {
-  backend: string;
-  action: string;
-  size: number;
-  logger: Logger;
-}): (read: BatchRead) => Promise<void> {
-  const { backend, action, size, logger } = args;
+export function batchGetMany(r: BatchReads): NonNullable<SecretsBackend['getMany']> {
   let denied = false;
-  return async ({ names, batch, one, keep }) => {
-    for (let i = 0; i < names.length; i += size) {
-      const chunk = names.slice(i, i + size);
-      let found: Map<string, string | null> | undefined;
-      if (!denied) {
-        try {
-          found = await batch(chunk);
-        } catch (e) {
-          if ((e as Error)?.name !== 'AccessDeniedException') throw mapAwsError(backend, chunk.join(', '), e);
-          logger.debug(`${backend}: ${action} denied; reading one by one`, { backend });
-          denied = true;
-        }
+  const chunkValues = async (chunk: string[], kind: SecretKind) => {
+    if (!denied) {
+      try {
+        return await r.batch(chunk, kind);
+      } catch (e) {
+        if ((e as Error)?.name !== 'AccessDeniedException') throw mapAwsError(r.backend, chunk.join(', '), e);
+        r.logger.debug(`${r.backend}: ${r.action} denied; reading one by one`, { backend: r.backend });
+        denied = true;
       }
-      if (!found) {
-        const values = await Promise.all(chunk.map((name) => one(name)));
-        found = new Map(chunk.map((name, j) => [name, values[j]!]));
-      }
-      for (const [name, value] of found) keep(name, value);
     }
+    const values = await Promise.all(chunk.map((name) => r.one(name, kind)));
+    return new Map(chunk.map((name, j) => [name, values[j]!]));
+  };
+  return async (kind, ids) => {
+    const result = new Map<string, Connection | string | null>();
+    const idByName = new Map<string, string>();
+    for (const id of ids) {
+      result.set(id, null);
+      const where = r.locate(kind, id);
+      if ('name' in where) idByName.set(where.name, id);
+    }
+    const names = [...idByName.keys()];
+    for (let i = 0; i < names.length; i += r.size) {
+      for (const [name, value] of await chunkValues(names.slice(i, i + r.size), kind)) {
+        const id = idByName.get(name);
+        if (id === undefined || value === null) continue;
+        if (kind !== 'connection') result.set(id, value);
+        else if (value.trim()) result.set(id, parseConnection(r.backend, id, value, name));
+      }
+    }
+    return result;
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Errors
 
 /** Airflow logs these "not found" answers at debug; so do we (names only). */
 export function logNotFound(logger: Logger, backend: string, secretName: string, code: string): null {
   logger.debug(`${backend}: ${code} for '${secretName}', treated as not found`, { backend, secretName });
   return null;
-}
-
-function readCa(path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (e) {
-    throw new ConfigurationError('verify', `Cannot read the CA bundle named by verify`, {
-      cause: safeCause(e),
-    });
-  }
-}
-
-const THROTTLING = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'ThrottledException',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'SlowDown',
-  'ProvisionedThroughputExceededException',
-]);
-const DENIED = new Set([
-  'AccessDeniedException',
-  'AccessDenied',
-  'UnrecognizedClientException',
-  'InvalidClientTokenId',
-  'InvalidSignatureException',
-  'SignatureDoesNotMatch',
-  'IncompleteSignature',
-  'MissingAuthenticationToken',
-  'ExpiredTokenException',
-  'ExpiredToken',
-  'NotAuthorized',
-]);
-
-/** The AWS error code of an SDK error (`name`), or a batch item's `ErrorCode`. */
-export function awsErrorName(e: unknown): string | undefined {
-  return e instanceof Error ? e.name : undefined;
 }
 
 /** Map an SDK (or credential-provider) error onto a typed error. Never quotes a value. */
@@ -392,4 +427,47 @@ export function mapAwsError(backend: string, secretName: string, e: unknown): Er
     );
   }
   return new BackendError(backend, 'failed', `${backend}: reading ${at} failed (${what})`, opts);
+}
+
+const THROTTLING = new Set([
+  'ThrottlingException',
+  'Throttling',
+  'ThrottledException',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'SlowDown',
+  'ProvisionedThroughputExceededException',
+]);
+const DENIED = new Set([
+  'AccessDeniedException',
+  'AccessDenied',
+  'UnrecognizedClientException',
+  'InvalidClientTokenId',
+  'InvalidSignatureException',
+  'SignatureDoesNotMatch',
+  'IncompleteSignature',
+  'MissingAuthenticationToken',
+  'ExpiredTokenException',
+  'ExpiredToken',
+  'NotAuthorized',
+]);
+
+function credentialProviders(usedBy: string) {
+  return importOptional<typeof import('@aws-sdk/credential-providers')>(
+    '@aws-sdk/credential-providers',
+    usedBy,
+    () => import('@aws-sdk/credential-providers'),
+  );
+}
+
+function readCa(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new ConfigurationError('verify', `Cannot read the CA bundle named by verify`, {
+      cause: safeCause(e),
+    });
+  }
 }

@@ -1,0 +1,109 @@
+/**
+ * Which secret name a lookup asks for: the rules Airflow's provider backends share (Vault, Secrets
+ * Manager, SSM, Google Cloud, Azure). Each kind (connection, variable, config) has a prefix or path,
+ * where `None` disables the kind; Vault and AWS also have a `*_lookup_pattern` (Python `re.match`,
+ * case-insensitive) that an id must match; `BaseSecretsBackend.build_path` joins prefix and id.
+ * Each adapter adds its own last step (its `sep`, SSM's leading `/`, Vault's mount, Azure's
+ * `_` → `sep`) in the `name` callback of {@link locateWith}.
+ *
+ * The lookup-pattern compiler lives here too ({@link compileLookupPattern}); it is the one place
+ * that turns Airflow's Python regex text into a JS test.
+ */
+import type { Lookup, SecretKind } from '../backend.js';
+import { ConfigurationError, safeCause } from '../errors.js';
+import { kwargSetting } from './airflow-kwargs.js';
+
+/** A `*_lookup_pattern`: Airflow regex text (Python `re.match`, IGNORECASE), or a predicate. */
+export type LookupPattern = string | ((id: string) => boolean);
+
+/** The per-kind lookup patterns of the AWS and Vault providers. Default: every id is looked up. */
+export interface LookupPatternOptions {
+  /** Only ids matching (Python `re.match`, case-insensitive) are looked up. Default: all. */
+  connectionsLookupPattern?: LookupPattern | null;
+  variablesLookupPattern?: LookupPattern | null;
+  configLookupPattern?: LookupPattern | null;
+}
+
+/** One kind's prefix (`null` = disabled) and optional lookup pattern, with the kwarg names for messages. */
+export interface KindRule {
+  prefix: string | null;
+  match: ((id: string) => boolean) | null;
+  prefixKwarg: string;
+  patternKwarg: string;
+}
+
+export type KindRules = Record<SecretKind, KindRule>;
+
+const KWARG_STEM: Record<SecretKind, string> = {
+  connection: 'connections',
+  variable: 'variables',
+  config: 'config',
+};
+
+/**
+ * Build the per-kind table. `prefixes` are already normalised (stripped); the patterns (an adapter's
+ * options) may be text (compiled here; a bad regex is a ConfigurationError naming the kwarg) or predicates.
+ */
+export function kindRules(
+  prefixes: Record<SecretKind, string | null>,
+  patterns: LookupPatternOptions,
+  prefixWord: 'prefix' | 'path',
+): KindRules {
+  const out = {} as KindRules;
+  for (const kind of ['connection', 'variable', 'config'] as const) {
+    const patternKwarg = `${KWARG_STEM[kind]}_lookup_pattern`;
+    const p = patterns[`${KWARG_STEM[kind]}LookupPattern` as keyof LookupPatternOptions];
+    out[kind] = {
+      prefix: prefixes[kind],
+      match: typeof p === 'function' ? p : compileLookupPattern(p, kwargSetting(patternKwarg)),
+      prefixKwarg: `${KWARG_STEM[kind]}_${prefixWord}`,
+      patternKwarg,
+    };
+  }
+  return out;
+}
+
+/** The common part of `locate`: disabled kind or non-matching id → skip; else `name(prefix)`. */
+export function locateWith(
+  rules: KindRules,
+  kind: SecretKind,
+  id: string,
+  name: (prefix: string) => Lookup,
+): Lookup {
+  const r = rules[kind];
+  if (r.prefix === null) return { skip: `${r.prefixKwarg} is null` };
+  if (r.match && !r.match(id)) return { skip: `id does not match ${r.patternKwarg}` };
+  return name(r.prefix);
+}
+
+/** Airflow's `BaseSecretsBackend.build_path`: `${prefix}${sep}${id}`, no stripping or escaping. */
+export function buildPath(prefix: string, id: string, sep = '/'): string {
+  return `${prefix}${sep}${id}`;
+}
+
+/**
+ * Compile an Airflow `*_lookup_pattern` (Python `re.match(pattern, id, re.IGNORECASE)`: anchored at
+ * the start only). Python-only syntax `(?P<name>…)` / `(?P=name)` is translated. A pattern that does
+ * not compile is a `ConfigurationError` naming the setting.
+ */
+export function compileLookupPattern(
+  pattern: string | null | undefined,
+  setting: string,
+): ((id: string) => boolean) | null {
+  if (pattern === null || pattern === undefined || pattern === '') return null;
+  if (typeof pattern !== 'string') throw new ConfigurationError(setting, `${setting} must be a string`);
+  const js = pattern.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
+  let re: RegExp;
+  try {
+    re = new RegExp(`^(?:${js})`, 'iu');
+  } catch {
+    try {
+      re = new RegExp(`^(?:${js})`, 'i');
+    } catch (e) {
+      throw new ConfigurationError(setting, `${setting} is not a valid regular expression`, {
+        cause: safeCause(e),
+      });
+    }
+  }
+  return (id) => re.test(id);
+}
