@@ -8,17 +8,45 @@ import { createRequire } from 'node:module';
 import { ConfigurationError, describeError, safeCause } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { importOptional } from '../../optional-import.js';
-import type { GcpSecretManagerClient, GcpSecretManagerOptions } from './index.js';
 
 const DRIVER_NAME = 'gcp-secret-manager';
 const SDK = '@google-cloud/secret-manager';
 
+/** The credential, project and client settings of `GcpSecretManagerOptions` (`./index.ts`). */
+export interface GcpCredentialOptions {
+  /** Project holding the secrets. Default: the key's `project_id`, then `GOOGLE_CLOUD_PROJECT`/`GCLOUD_PROJECT`, then ADC. */
+  projectId?: string;
+  /** Service-account key file, `.json` (Airflow `gcp_key_path`). */
+  keyFilename?: string;
+  /** Service-account key as an object or JSON text (Airflow `gcp_keyfile_dict`). */
+  credentials?: Record<string, unknown> | string;
+  /** External-account credential config: a file path, JSON text or object (Airflow `gcp_credential_config_file`). */
+  credentialConfigFile?: string | Record<string, unknown>;
+  /** OAuth scopes. Default: the SDK's (`cloud-platform`). */
+  scopes?: string[];
+  /** Service account to impersonate, or a chain whose last entry is the target (Airflow `impersonation_chain`). */
+  impersonationChain?: string | string[];
+  /** More `SecretManagerServiceClient` options (`apiEndpoint`, `port`, `sslCreds`, `universeDomain`, …). */
+  clientOptions?: Record<string, unknown>;
+  /** A ready client; auth options are then unused. It is not closed by `close()`. */
+  client?: GcpSecretManagerClient;
+  /** Where `GOOGLE_CLOUD_PROJECT` and `GOOGLE_APPLICATION_CREDENTIALS` are read. Default `process.env`. */
+  env?: Record<string, string | undefined>;
+}
+
+/** The part of `SecretManagerServiceClient` this adapter uses. */
+export interface GcpSecretManagerClient {
+  accessSecretVersion(request: { name: string }, options?: object): Promise<unknown>;
+  getProjectId?(): Promise<string>;
+  close?(): Promise<void>;
+}
+
 /** Maps an option name to the setting named in errors (a kwarg, or `gcp-secret-manager.<option>`). */
-export type Setting = (option: keyof GcpSecretManagerOptions) => string;
+export type Setting = (option: keyof GcpCredentialOptions) => string;
 type Sdk = { SecretManagerServiceClient: new (opts: object) => GcpSecretManagerClient };
 
 /** No I/O: the key sources are exclusive (as in Airflow) and a key path must be `.json`. */
-export function checkCredentials(o: GcpSecretManagerOptions, setting: Setting): void {
+export function checkCredentials(o: GcpCredentialOptions, setting: Setting): void {
   const given = [o.keyFilename, o.credentials, o.credentialConfigFile].filter((v) => v !== undefined);
   if (given.length > 1) {
     throw new ConfigurationError(
@@ -46,9 +74,9 @@ export function checkCredentials(o: GcpSecretManagerOptions, setting: Setting): 
 
 /** First lookup: read the key (for its project), load the SDK, build the one client, find the project. */
 export async function openClient(
-  o: GcpSecretManagerOptions,
+  o: GcpCredentialOptions,
   setting: Setting,
-  logger: Logger,
+  log: { logger: Logger; backend: string },
   own: (c: GcpSecretManagerClient) => void,
 ): Promise<{ client: GcpSecretManagerClient; project: string }> {
   const auth: Record<string, unknown> = {};
@@ -90,7 +118,7 @@ export async function openClient(
       () => import('@google-cloud/secret-manager'),
     );
     const Client = sdk.SecretManagerServiceClient ?? sdk.default?.SecretManagerServiceClient;
-    if (o.impersonationChain !== undefined) auth.authClient = await impersonated(o, auth, setting, logger);
+    if (o.impersonationChain !== undefined) auth.authClient = await impersonated(o, auth, setting, log);
     client = new Client({ ...auth, ...o.clientOptions });
     own(client);
   }
@@ -111,10 +139,10 @@ export async function openClient(
 
 /** Airflow's impersonation: a string is the target; a list's last entry is the target, the rest delegates. */
 async function impersonated(
-  o: GcpSecretManagerOptions,
+  o: GcpCredentialOptions,
   auth: Record<string, unknown>,
   setting: Setting,
-  logger: Logger,
+  log: { logger: Logger; backend: string },
 ) {
   const chain =
     typeof o.impersonationChain === 'string' ? [o.impersonationChain] : (o.impersonationChain ?? []);
@@ -138,7 +166,7 @@ async function impersonated(
     delegates: chain.slice(0, -1),
     targetScopes: o.scopes ?? ['https://www.googleapis.com/auth/cloud-platform'],
   };
-  logger.debug(`${o.name ?? DRIVER_NAME}: impersonating a service account`, {
+  log.logger.debug(`${log.backend}: impersonating a service account`, {
     targetPrincipal: target.targetPrincipal,
     delegates: target.delegates,
     scopes: target.targetScopes,

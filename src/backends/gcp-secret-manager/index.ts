@@ -3,6 +3,9 @@
  * `airflow.providers.google.cloud.secrets.secret_manager.CloudSecretManagerBackend`: the secret
  * `<prefix><sep><id>` (e.g. `airflow-connections-my_db`), version `latest`, in one project.
  * SDK: `@google-cloud/secret-manager` (gRPC), loaded on the first lookup; one client per backend.
+ *
+ * This file: the options, the naming, the read (with its retries) and the kwargs. Credentials, the
+ * project and building the client are `./credentials.ts`.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
@@ -18,13 +21,22 @@ import {
   ThrottledError,
 } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
-import { kindRules, kwargSetting, kwObject, kwOptString, kwString, locateWith } from '../airflow-kwargs.js';
-import { buildPath, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
-import { checkCredentials, openClient, type Setting } from './credentials.js';
+import { kwargSetting, kwObject, kwOptString, kwString } from '../airflow-kwargs.js';
+import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import { buildPath, kindRules, locateWith } from '../naming.js';
+import {
+  checkCredentials,
+  type GcpCredentialOptions,
+  type GcpSecretManagerClient,
+  openClient,
+} from './credentials.js';
+
+export type { GcpCredentialOptions, GcpSecretManagerClient } from './credentials.js';
 
 const DRIVER_NAME = 'gcp-secret-manager';
 
-export interface GcpSecretManagerOptions {
+/** The options; those of the credentials, the project and the client are in {@link GcpCredentialOptions}. */
+export interface GcpSecretManagerOptions extends GcpCredentialOptions {
   /** Prefix of connection secrets; `null` disables connections. Default `airflow-connections`. */
   connectionsPrefix?: string | null;
   /** Prefix of variable secrets; `null` disables variables. Default `airflow-variables`. */
@@ -33,51 +45,22 @@ export interface GcpSecretManagerOptions {
   configPrefix?: string | null;
   /** Between prefix and id. Default `-`. */
   sep?: string;
-  /** Project holding the secrets. Default: the key's `project_id`, then `GOOGLE_CLOUD_PROJECT`/`GCLOUD_PROJECT`, then ADC. */
-  projectId?: string;
-  /** Service-account key file, `.json` (Airflow `gcp_key_path`). */
-  keyFilename?: string;
-  /** Service-account key as an object or JSON text (Airflow `gcp_keyfile_dict`). */
-  credentials?: Record<string, unknown> | string;
-  /** External-account credential config: a file path, JSON text or object (Airflow `gcp_credential_config_file`). */
-  credentialConfigFile?: string | Record<string, unknown>;
-  /** OAuth scopes. Default: the SDK's (`cloud-platform`). */
-  scopes?: string[];
-  /** Service account to impersonate, or a chain whose last entry is the target (Airflow `impersonation_chain`). */
-  impersonationChain?: string | string[];
-  /** More `SecretManagerServiceClient` options (`apiEndpoint`, `port`, `sslCreds`, `universeDomain`, …). */
-  clientOptions?: Record<string, unknown>;
-  /** A ready client; auth options are then unused. It is not closed by `close()`. */
-  client?: GcpSecretManagerClient;
   /** Deadline of one lookup, retries included. Default `DEFAULT_TIMEOUT_MS` (10 s). */
   timeoutMs?: number;
   /** Retries of UNAVAILABLE / RESOURCE_EXHAUSTED answers within the deadline. Default 2. */
   maxRetries?: number;
   /** First retry delay in ms, doubled each retry. Default 250. */
   retryDelayMs?: number;
-  /** Where `GOOGLE_CLOUD_PROJECT` is read. Default `process.env`. */
-  env?: Record<string, string | undefined>;
   logger?: Logger;
   /** Backend name in logs and `explain`. Default `gcp-secret-manager`. */
   name?: string;
 }
 
-/** The part of `SecretManagerServiceClient` this adapter uses. */
-export interface GcpSecretManagerClient {
-  accessSecretVersion(request: { name: string }, options?: object): Promise<unknown>;
-  getProjectId?(): Promise<string>;
-  close?(): Promise<void>;
-}
-
-const PREFIX_RE = /^[a-zA-Z0-9\-_]*\n?$/; // Python `re.match(r"^[a-zA-Z0-9-_]*$")`: `$` also matches before a final newline
-const NOT_FOUND = 5;
-const RETRYABLE = new Set([8, 14]);
-const HTTP_TO_GRPC: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 429: 8, 503: 14, 504: 4 };
-
 export function gcpSecretManager(options: GcpSecretManagerOptions = {}): SecretsBackend {
   return create(options, (o) => `${DRIVER_NAME}.${o}`);
 }
 
+/** Option → the kwarg of `CloudSecretManagerBackend` it comes from (also names settings in errors). */
 const KWARG_OF: Partial<Record<keyof GcpSecretManagerOptions, string>> = {
   connectionsPrefix: 'connections_prefix',
   variablesPrefix: 'variables_prefix',
@@ -134,6 +117,10 @@ export function fromAirflowKwargs(
   return create({ ...opts, ...overrides }, (o) => kwargSetting(KWARG_OF[o] ?? o));
 }
 
+/** Maps an option name to the setting named in errors (a kwarg, or `gcp-secret-manager.<option>`). */
+type Setting = (option: keyof GcpSecretManagerOptions) => string;
+
+/** Both entry points: the backend, with errors naming settings through `setting`. */
 function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBackend {
   const name = options.name ?? DRIVER_NAME;
   const logger = options.logger ?? consoleLogger;
@@ -151,17 +138,23 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
   }
   checkCredentials(options, setting);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const maxRetries = options.maxRetries ?? 2;
-  const retryDelayMs = options.retryDelayMs ?? 250;
+  const reader: Reader = {
+    name,
+    logger,
+    maxRetries: options.maxRetries ?? 2,
+    retryDelayMs: options.retryDelayMs ?? 250,
+  };
   const rules = kindRules(prefixes, {}, 'prefix'); // Airflow's backend has no lookup patterns
 
   let opened: Promise<{ client: GcpSecretManagerClient; project: string }> | undefined;
   let owned: GcpSecretManagerClient | undefined;
   const connect = () => {
-    opened ??= openClient(options, setting, logger, (c) => (owned = c)).catch((e: unknown) => {
-      opened = undefined;
-      throw e;
-    });
+    opened ??= openClient(options, setting, { logger, backend: name }, (c) => (owned = c)).catch(
+      (e: unknown) => {
+        opened = undefined;
+        throw e;
+      },
+    );
     return opened;
   };
 
@@ -172,30 +165,7 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
       withDeadline(name, secretName, timeoutMs, async (signal) => {
         const deadline = Date.now() + timeoutMs;
         const { client, project } = await connect();
-        const resource = `projects/${project}/secrets/${secretName}/versions/latest`;
-        for (let attempt = 0; ; attempt++) {
-          let reply: unknown;
-          try {
-            // Per-call deadline; gax's own retries are off (they would replace the status code with 4).
-            const timeout = Math.max(1, deadline - Date.now());
-            reply = await client.accessSecretVersion(
-              { name: resource },
-              { timeout, retry: { retryCodes: [] } },
-            );
-          } catch (e) {
-            const code = grpcCode(e);
-            if (code === NOT_FOUND) {
-              logger.debug(`${name}: secret '${secretName}' not found`, { project });
-              return null;
-            }
-            if (code !== undefined && RETRYABLE.has(code) && attempt < maxRetries && !signal.aborted) {
-              await sleep(retryDelayMs * 2 ** attempt, undefined, { signal });
-              continue;
-            }
-            throw toBackendError(name, logger, secretName, project, code, e);
-          }
-          return decodePayload(name, secretName, reply);
-        }
+        return accessLatest(reader, client, project, secretName, deadline, signal);
       }),
     async close() {
       const c = owned;
@@ -205,6 +175,56 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
     },
   });
 }
+
+/**
+ * One `accessSecretVersion(latest)` with our own retries of RESOURCE_EXHAUSTED / UNAVAILABLE
+ * (exponential delay, within the deadline); NOT_FOUND is "not found", anything else a typed error.
+ */
+async function accessLatest(
+  r: Reader,
+  client: GcpSecretManagerClient,
+  project: string,
+  secretName: string,
+  deadline: number,
+  signal: AbortSignal,
+): Promise<string | null> {
+  const resource = `projects/${project}/secrets/${secretName}/versions/latest`;
+  for (let attempt = 0; ; attempt++) {
+    let reply: unknown;
+    try {
+      // Per-call deadline; gax's own retries are off (they would replace the status code with 4).
+      const timeout = Math.max(1, deadline - Date.now());
+      reply = await client.accessSecretVersion({ name: resource }, { timeout, retry: { retryCodes: [] } });
+    } catch (e) {
+      const code = grpcCode(e);
+      if (code === NOT_FOUND) {
+        r.logger.debug(`${r.name}: secret '${secretName}' not found`, { project });
+        return null;
+      }
+      if (code !== undefined && RETRYABLE.has(code) && attempt < r.maxRetries && !signal.aborted) {
+        await sleep(r.retryDelayMs * 2 ** attempt, undefined, { signal });
+        continue;
+      }
+      throw toBackendError(r.name, r.logger, secretName, project, code, e);
+    }
+    return decodePayload(r.name, secretName, reply);
+  }
+}
+
+/** What {@link accessLatest} needs of the backend, built once per backend. */
+interface Reader {
+  name: string;
+  logger: Logger;
+  maxRetries: number;
+  retryDelayMs: number;
+}
+
+const PREFIX_RE = /^[a-zA-Z0-9\-_]*\n?$/; // Python `re.match(r"^[a-zA-Z0-9-_]*$")`: `$` also matches before a final newline
+/** gRPC status codes: NOT_FOUND is "not found"; RESOURCE_EXHAUSTED (8) and UNAVAILABLE (14) are retried. */
+const NOT_FOUND = 5;
+const RETRYABLE = new Set([8, 14]);
+/** REST (gaxios) errors carry an HTTP status: the gRPC code it stands for. */
+const HTTP_TO_GRPC: Record<number, number> = { 400: 3, 401: 16, 403: 7, 404: 5, 429: 8, 503: 14, 504: 4 };
 
 /** `payload.data.decode("UTF-8")`; bytes that are not UTF-8 are a malformed secret, never quoted. */
 function decodePayload(backend: string, secretName: string, reply: unknown): string {

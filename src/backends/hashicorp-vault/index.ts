@@ -3,36 +3,23 @@
  * connection is the `conn_uri` key or the whole field dict, a variable or config value the `value`
  * key. node-vault is imported on first use; one client per backend logs in once and is reused (a
  * 403 triggers one fresh login when the credentials can produce a new token).
+ *
+ * This file: the options, which path a lookup reads, the read, and the kwargs. `./auth.ts` logs in;
+ * `./client.ts` builds the node-vault client and maps its errors.
  */
 import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
 import { ConfigurationError, MalformedSecretError } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
-import {
-  kindKwargs,
-  kindRules,
-  kwargSetting,
-  kwInt,
-  kwOptString,
-  kwVerify,
-  type LookupPatternOptions,
-  locateWith,
-} from '../airflow-kwargs.js';
+import { kindKwargs, kwargSetting, kwInt, kwOptString, kwVerify } from '../airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
-import {
-  createClient,
-  DRIVER_NAME,
-  login,
-  mapVaultError,
-  quote,
-  status,
-  type VaultAuthType,
-  type VaultClient,
-  validate,
-} from './client.js';
+import { type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
+import { authPath, canLoginAgain, checkAuth, login, type VaultAuthOptions } from './auth.js';
+import { createClient, DRIVER_NAME, mapVaultError, quote, status, type VaultClient } from './client.js';
 
-export type { VaultAuthType, VaultClient } from './client.js';
+export type { VaultAuthOptions, VaultAuthType } from './auth.js';
+export type { VaultClient } from './client.js';
 
-export interface HashicorpVaultOptions extends LookupPatternOptions {
+export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOptions {
   /** Vault address. Default `http://localhost:8200` (`fromAirflowKwargs` also reads `VAULT_ADDR`). */
   url?: string;
   /** Path under the mount for connections; `null` disables, `''` = none. Default `connections`. */
@@ -45,24 +32,6 @@ export interface HashicorpVaultOptions extends LookupPatternOptions {
   mountPoint?: string | null;
   /** KV engine version, 1 or 2. Default 2. */
   kvEngineVersion?: 1 | 2;
-  /** Default `token`. */
-  authType?: VaultAuthType;
-  /** Mount path of the auth method. Default: the auth type's name. */
-  authMountPoint?: string;
-  /** token auth (and github's token). */
-  token?: string;
-  /** File holding the token (wins over `token`), read at login. */
-  tokenPath?: string;
-  roleId?: string;
-  secretId?: string;
-  username?: string;
-  password?: string;
-  kubernetesRole?: string;
-  /** Default `/var/run/secrets/kubernetes.io/serviceaccount/token`. */
-  kubernetesJwtPath?: string;
-  jwtRole?: string;
-  jwtToken?: string;
-  jwtTokenPath?: string;
   /** Vault Enterprise namespace (`X-Vault-Namespace`). */
   namespace?: string;
   /** TLS verification: `false` disables it, a string is a CA bundle file. Default `true`. */
@@ -77,7 +46,12 @@ export interface HashicorpVaultOptions extends LookupPatternOptions {
 }
 
 export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBackend {
-  const o = validate(options);
+  const o = options;
+  if (o.kvEngineVersion !== undefined && o.kvEngineVersion !== 1 && o.kvEngineVersion !== 2) {
+    const setting = kwargSetting('kv_engine_version');
+    throw new ConfigurationError(setting, `${DRIVER_NAME}: kv_engine_version must be 1 or 2`);
+  }
+  checkAuth(o, Boolean(o.client));
   const path = (p: string | null | undefined, dflt: string) =>
     p === undefined ? dflt : p === null ? null : p.replace(/\/+$/, '');
   const rules = kindRules(
@@ -93,67 +67,21 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   const v2 = (o.kvEngineVersion ?? 2) === 2;
   const logger = o.logger ?? consoleLogger;
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-  const canRelogin = !o.client && ((o.authType ?? 'token') !== 'token' || o.tokenPath !== undefined);
-
-  // Airflow's `_parse_path` + `build_path`: the mount, the path under it, and the name we show.
-  const where = (
-    kind: SecretKind,
-    id: string,
-  ): { skip: string } | { name: string; mount: string; rel: string } => {
-    let target: { mount: string; rel: string } | undefined;
-    const l = locateWith(rules, kind, id, (base) => {
-      let [mount, key] = [mountPoint, id];
-      if (!mount) {
-        const at = id.indexOf('/');
-        if (at < 0) return { skip: 'no mount point in id (mount_point is null)' };
-        [mount, key] = [id.slice(0, at), id.slice(at + 1)];
-      }
-      target = { mount, rel: base === '' ? key : `${base}/${key}` };
-      return { name: `${mount}/${target.rel}` };
-    });
-    return 'name' in l && target ? { name: l.name, ...target } : { skip: 'skip' in l ? l.skip : '' };
-  };
-
-  let client: Promise<VaultClient> | undefined;
-  let relogin: Promise<void> | undefined;
-  const getClient = () =>
-    (client ??= createClient(o, timeoutMs).catch((e) => {
-      client = undefined;
-      throw e;
-    }));
-  const read = async (name: string, apiPath: string): Promise<any> => {
-    const c = await getClient();
-    const used = c.token;
-    try {
-      return await c.read(apiPath);
-    } catch (e) {
-      if (status(e) !== 403 || !canRelogin) throw e;
-      if (c.token === used) {
-        relogin ??= login(c, o).finally(() => {
-          relogin = undefined;
-        });
-        await relogin;
-      }
-      logger.debug(`${DRIVER_NAME}: 403 for '${name}', retried once after a fresh login`, {
-        backend: DRIVER_NAME,
-      });
-      return c.read(apiPath);
-    }
-  };
+  const session = vaultSession(o, timeoutMs, logger);
 
   return rawBackend({
     name: DRIVER_NAME,
     locate: (kind, id): Lookup => {
-      const w = where(kind, id);
+      const w = kvPath(rules, mountPoint, kind, id);
       return 'name' in w ? { name: w.name } : w;
     },
     async fetch(name, kind, id) {
-      const w = where(kind, id);
+      const w = kvPath(rules, mountPoint, kind, id);
       if (!('name' in w)) return null;
       const apiPath = [quote(w.mount), ...(v2 ? ['data'] : []), quote(w.rel)].join('/');
       let body: any;
       try {
-        body = await withDeadline(DRIVER_NAME, name, timeoutMs, () => read(name, apiPath));
+        body = await withDeadline(DRIVER_NAME, name, timeoutMs, () => session.read(name, apiPath));
       } catch (e) {
         if (status(e) === 404) {
           logger.debug(`${DRIVER_NAME}: '${name}' not found`, { backend: DRIVER_NAME, secretName: name });
@@ -161,28 +89,9 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
         }
         throw mapVaultError(name, e);
       }
-      if (v2 && body?.data && body.data.data === null) return null; // deleted latest version
-      const data = v2 ? body?.data?.data : body?.data;
-      if (typeof data !== 'object' || data === null || Array.isArray(data)) {
-        throw new MalformedSecretError(DRIVER_NAME, `${DRIVER_NAME}: '${name}' did not return a KV secret`, {
-          secretName: name,
-        });
-      }
-      if (kind === 'connection')
-        return typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : JSON.stringify(data);
-      if (Object.keys(data).length === 0) return null; // Airflow: `if not response: return None`
-      if (!('value' in data)) {
-        logger.warn(`Vault secret ${name} fetched but does not have required key "value"`, {
-          backend: DRIVER_NAME,
-        });
-        return null;
-      }
-      if (data.value === null) return null; // Airflow returns the None, i.e. not found
-      return typeof data.value === 'string' ? data.value : JSON.stringify(data.value);
+      return kvValue(body, v2, kind, name, logger);
     },
-    async close() {
-      client = undefined;
-    },
+    close: () => session.close(),
   });
 }
 
@@ -194,8 +103,9 @@ const HANDLED = new Set([
   ...['kubernetes_role', 'kubernetes_jwt_path', 'jwt_role', 'jwt_token', 'jwt_token_path'],
   ...['verify', 'cert', 'timeout'],
 ]);
+
 /**
- * VaultBackend parameters that change nothing here: those of the auth types refused by `validate`
+ * VaultBackend parameters that change nothing here: those of the auth types refused by `checkAuth`
  * (aws_iam, azure, gcp, radius) and the multi-team paths (Airflow uses them only with
  * `[core] multi_team`). Any other key would go to `hvac.Client` (`proxies`, `session`, …): warned.
  */
@@ -204,29 +114,32 @@ const NO_EFFECT = new Set([
   ...['gcp_key_path', 'gcp_keyfile_dict', 'gcp_scopes', 'azure_tenant_id', 'azure_resource'],
   ...['radius_host', 'radius_secret', 'radius_port'],
 ]);
+/** String kwargs read as they are: kwarg → option. */
+const STRING_KWARGS: Record<string, keyof HashicorpVaultOptions> = {
+  url: 'url',
+  auth_type: 'authType',
+  auth_mount_point: 'authMountPoint',
+  token: 'token',
+  token_path: 'tokenPath',
+  role_id: 'roleId',
+  secret_id: 'secretId',
+  username: 'username',
+  password: 'password',
+  kubernetes_role: 'kubernetesRole',
+  kubernetes_jwt_path: 'kubernetesJwtPath',
+  jwt_role: 'jwtRole',
+  jwt_token: 'jwtToken',
+  jwt_token_path: 'jwtTokenPath',
+  namespace: 'namespace',
+};
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.hashicorp.secrets.vault.VaultBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
   const opts: HashicorpVaultOptions = { ...kindKwargs(kw, 'path'), logger: context.logger };
-  const str = (key: string, opt: keyof HashicorpVaultOptions) => {
+  for (const [key, opt] of Object.entries(STRING_KWARGS)) {
     const v = kwOptString(kw, key);
     if (v !== undefined) (opts as Record<string, unknown>)[opt] = v;
-  };
-  str('url', 'url');
-  str('auth_type', 'authType');
-  str('auth_mount_point', 'authMountPoint');
-  str('token', 'token');
-  str('token_path', 'tokenPath');
-  str('role_id', 'roleId');
-  str('secret_id', 'secretId');
-  str('username', 'username');
-  str('password', 'password');
-  str('kubernetes_role', 'kubernetesRole');
-  str('kubernetes_jwt_path', 'kubernetesJwtPath');
-  str('jwt_role', 'jwtRole');
-  str('jwt_token', 'jwtToken');
-  str('jwt_token_path', 'jwtTokenPath');
-  str('namespace', 'namespace');
+  }
   if (opts.jwtToken !== undefined) opts.jwtToken = opts.jwtToken.trim(); // Airflow: jwt_token.strip()
   for (const key of Object.keys(kw)) {
     if (!HANDLED.has(key) && !NO_EFFECT.has(key)) {
@@ -265,4 +178,101 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     opts.cert = cert as string | [string, string];
   }
   return hashicorpVault(opts);
+}
+
+/**
+ * The backend's one node-vault client, created and logged in on first use, then reused (a failed
+ * start is not kept: the next lookup starts afresh). A 403 triggers one fresh login, shared by the
+ * reads that saw it, when the credentials can produce a new token.
+ */
+function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logger) {
+  const canRelogin = !o.client && canLoginAgain(o);
+  let client: Promise<VaultClient> | undefined;
+  let relogin: Promise<void> | undefined;
+  const open = async (): Promise<VaultClient> => {
+    if (o.client) return o.client;
+    const c = await createClient(o, timeoutMs);
+    // Its own deadline, so a hung login fails this client (and the next lookup starts afresh).
+    await withDeadline(DRIVER_NAME, authPath(o), timeoutMs, () => login(c, o));
+    return c;
+  };
+  const getClient = () =>
+    (client ??= open().catch((e) => {
+      client = undefined;
+      throw e;
+    }));
+  const read = async (name: string, apiPath: string): Promise<any> => {
+    const c = await getClient();
+    const used = c.token;
+    try {
+      return await c.read(apiPath);
+    } catch (e) {
+      if (status(e) !== 403 || !canRelogin) throw e;
+      if (c.token === used) {
+        relogin ??= login(c, o).finally(() => {
+          relogin = undefined;
+        });
+        await relogin;
+      }
+      logger.debug(`${DRIVER_NAME}: 403 for '${name}', retried once after a fresh login`, {
+        backend: DRIVER_NAME,
+      });
+      return c.read(apiPath);
+    }
+  };
+  return {
+    read,
+    async close(): Promise<void> {
+      client = undefined;
+    },
+  };
+}
+
+/**
+ * Airflow's `_parse_path` + `build_path`: the mount, the path under it, and the name we show
+ * (`<mount>/<path>/<id>`). With no mount point, the id's first segment is the mount.
+ */
+function kvPath(
+  rules: KindRules,
+  mountPoint: string | null,
+  kind: SecretKind,
+  id: string,
+): { skip: string } | { name: string; mount: string; rel: string } {
+  let target: { mount: string; rel: string } | undefined;
+  const l = locateWith(rules, kind, id, (base) => {
+    let [mount, key] = [mountPoint, id];
+    if (!mount) {
+      const at = id.indexOf('/');
+      if (at < 0) return { skip: 'no mount point in id (mount_point is null)' };
+      [mount, key] = [id.slice(0, at), id.slice(at + 1)];
+    }
+    target = { mount, rel: base === '' ? key : `${base}/${key}` };
+    return { name: `${mount}/${target.rel}` };
+  });
+  return 'name' in l && target ? { name: l.name, ...target } : { skip: 'skip' in l ? l.skip : '' };
+}
+
+/**
+ * The value in a KV read's answer, as Airflow's `get_response` + the backend's key choice: a
+ * connection is `conn_uri`, else the whole dict as JSON; a variable or config is `value`.
+ */
+function kvValue(body: any, v2: boolean, kind: SecretKind, name: string, logger: Logger): string | null {
+  if (v2 && body?.data && body.data.data === null) return null; // deleted latest version
+  const data = v2 ? body?.data?.data : body?.data;
+  if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+    throw new MalformedSecretError(DRIVER_NAME, `${DRIVER_NAME}: '${name}' did not return a KV secret`, {
+      secretName: name,
+    });
+  }
+  if (kind === 'connection')
+    return typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : JSON.stringify(data);
+  if (Object.keys(data).length === 0) return null; // Airflow: `if not response: return None`
+  if (!('value' in data)) {
+    logger.warn(`Vault secret ${name} fetched but does not have required key "value"`, {
+      backend: DRIVER_NAME,
+    });
+    return null;
+  }
+  if (data.value === null) return null; // Airflow returns the None, i.e. not found
+  return typeof data.value === 'string' ? data.value : JSON.stringify(data.value);
 }
