@@ -13,22 +13,6 @@ export interface EnvironmentBackendOptions {
   env?: Record<string, string | undefined>;
 }
 
-const PREFIX: Record<SecretKind, string> = {
-  connection: 'AIRFLOW_CONN_',
-  variable: 'AIRFLOW_VAR_',
-  config: 'AIRFLOW_CONFIG_',
-};
-
-/** Python's `str.upper()`: like `toUpperCase()`, which already maps `ß` → `SS` and `ﬁ` → `FI` the same way. */
-export function pythonUpper(s: string): string {
-  return s.toUpperCase();
-}
-
-/** The environment variable name Airflow reads for `id`. */
-export function envVarName(kind: SecretKind, id: string): string {
-  return PREFIX[kind] + pythonUpper(id);
-}
-
 export function environmentVariables(options: EnvironmentBackendOptions = {}): SecretsBackend {
   const env = () => options.env ?? process.env;
   return rawBackend({
@@ -47,4 +31,20 @@ export function environmentVariables(options: EnvironmentBackendOptions = {}): S
 /** Airflow's `EnvironmentVariablesBackend` takes no kwargs. */
 export function fromAirflowKwargs(_kwargs: Record<string, unknown>, context: AdapterContext): SecretsBackend {
   return environmentVariables({ env: context.env });
+}
+
+const PREFIX: Record<SecretKind, string> = {
+  connection: 'AIRFLOW_CONN_',
+  variable: 'AIRFLOW_VAR_',
+  config: 'AIRFLOW_CONFIG_',
+};
+
+/** The environment variable name Airflow reads for `id`. */
+export function envVarName(kind: SecretKind, id: string): string {
+  return PREFIX[kind] + pythonUpper(id);
+}
+
+/** Python's `str.upper()`: like `toUpperCase()`, which already maps `ß` → `SS` and `ﬁ` → `FI` the same way. */
+export function pythonUpper(s: string): string {
+  return s.toUpperCase();
 }

@@ -16,8 +16,9 @@ import {
 } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { importOptional } from '../../optional-import.js';
-import { kindRules, kwargSetting, kwOptString, kwString, locateWith, pyRstrip } from '../airflow-kwargs.js';
+import { kwargSetting, kwOptString, kwString } from '../airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import { kindRules, locateWith } from '../naming.js';
 
 const DRIVER_NAME = 'azure-key-vault';
 
@@ -61,13 +62,11 @@ export interface AzureSecretClient {
   getSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<{ value?: string | undefined }>;
 }
 
-type Setting = (option: keyof AzureKeyVaultOptions) => string;
-type Sdk = { SecretClient: new (url: string, credential: object, options: object) => AzureSecretClient };
-type Identity = {
-  ClientSecretCredential: new (t: string, c: string, s: string, o: object) => object;
-  DefaultAzureCredential: new (o: object) => object;
-};
+export function azureKeyVault(options: AzureKeyVaultOptions): SecretsBackend {
+  return create(options, (o) => `${DRIVER_NAME}.${o}`);
+}
 
+/** Option → the kwarg of `AzureKeyVaultBackend` it comes from (also names settings in errors). */
 const KWARG_OF: Partial<Record<keyof AzureKeyVaultOptions, string>> = {
   vaultUrl: 'vault_url',
   connectionsPrefix: 'connections_prefix',
@@ -80,16 +79,6 @@ const KWARG_OF: Partial<Record<keyof AzureKeyVaultOptions, string>> = {
   managedIdentityClientId: 'managed_identity_client_id',
   workloadIdentityTenantId: 'workload_identity_tenant_id',
 };
-const AUTH_ERRORS = new Set([
-  'AuthenticationError',
-  'AuthenticationRequiredError',
-  'AggregateAuthenticationError',
-  'CredentialUnavailableError',
-]);
-
-export function azureKeyVault(options: AzureKeyVaultOptions): SecretsBackend {
-  return create(options, (o) => `${DRIVER_NAME}.${o}`);
-}
 
 /**
  * Airflow's `backend_kwargs` (snake_case, as `AzureKeyVaultBackend` takes them). `overrides` are
@@ -113,6 +102,10 @@ export function fromAirflowKwargs(
   return create({ ...opts, ...overrides }, (o) => kwargSetting(KWARG_OF[o] ?? o));
 }
 
+/** Maps an option name to the setting named in errors (a kwarg, or `azure-key-vault.<option>`). */
+type Setting = (option: keyof AzureKeyVaultOptions) => string;
+
+/** Both entry points: the backend, with errors naming settings through `setting`. */
 function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend {
   const name = options.name ?? DRIVER_NAME;
   const logger = options.logger ?? consoleLogger;
@@ -169,6 +162,12 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
   });
 }
 
+type Sdk = { SecretClient: new (url: string, credential: object, options: object) => AzureSecretClient };
+type Identity = {
+  ClientSecretCredential: new (t: string, c: string, s: string, o: object) => object;
+  DefaultAzureCredential: new (o: object) => object;
+};
+
 /** First lookup: load the SDKs, choose the credential as Airflow does, build the one client. */
 async function open(o: AzureKeyVaultOptions, vaultUrl: string, logger: Logger): Promise<AzureSecretClient> {
   if (o.client) return o.client;
@@ -222,6 +221,14 @@ async function open(o: AzureKeyVaultOptions, vaultUrl: string, logger: Logger): 
   return new SecretClient(vaultUrl, credential, clientOptions);
 }
 
+/** Credential errors of @azure/identity: no token could be had (→ AccessDeniedError). */
+const AUTH_ERRORS = new Set([
+  'AuthenticationError',
+  'AuthenticationRequiredError',
+  'AggregateAuthenticationError',
+  'CredentialUnavailableError',
+]);
+
 /** `null` means not found (404 / `ResourceNotFoundError`, as Airflow); anything else is a typed failure. */
 function toBackendError(
   backend: string,
@@ -270,4 +277,11 @@ function toBackendError(
     `${backend}: reading ${where} failed: ${describeError(e)}`,
     opts,
   );
+}
+
+/** Python's `str.rstrip(chars)` (Airflow strips `sep` off the prefixes): any trailing run of `chars`. */
+function pyRstrip(s: string, chars: string): string {
+  let end = s.length;
+  while (end > 0 && chars.includes(s[end - 1]!)) end--;
+  return s.slice(0, end);
 }
