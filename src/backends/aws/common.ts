@@ -65,7 +65,7 @@ export interface AwsCommonOptions {
 // Airflow's session kwargs → options
 
 /** The AWS session kwargs both adapters honour (read by {@link awsOptionsFromKwargs}). */
-export const AWS_SESSION_KWARGS: readonly string[] = [
+const AWS_SESSION_KWARGS: readonly string[] = [
   ...['region_name', 'endpoint_url', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token'],
   ...['profile_name', 'role_arn', 'assume_role_method', 'assume_role_kwargs', 'verify', 'service_config'],
   'config_kwargs',
