@@ -8,6 +8,7 @@
  * lookup would ask for, or why it would be skipped.
  */
 import type { Connection } from './connection.js';
+import type { Logger } from './logger.js';
 
 /** What is being looked up. `config` is Airflow's `get_config` (used by `…_SECRET` settings). */
 export type SecretKind = 'connection' | 'variable' | 'config';
@@ -55,7 +56,7 @@ export function isSecretsBackend(x: unknown): x is SecretsBackend {
 /** What `fromAirflowKwargs` gets besides the kwargs: the environment to read instead of process.env, and the logger. */
 export interface AdapterContext {
   env: Record<string, string | undefined>;
-  logger: import('./logger.js').Logger;
+  logger: Logger;
 }
 
 /** The shape of every adapter module that can be named in `AIRFLOW__SECRETS__BACKEND`. */
