@@ -4,6 +4,7 @@
  * `pg.Pool`) and `mysql2` (a bounded pool, server-side prepared statements). SQL is written with
  * `?` placeholders and always parameterised; the PostgreSQL driver renumbers them to `$n`.
  * Drivers throw the raw driver errors; `classifyDriverError` tells the store what kind they are.
+ * Each driver is configured from the URL's `target`, resolved once by `url.ts`.
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
@@ -11,7 +12,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import type * as Mysql2 from 'mysql2/promise';
 import type * as Pg from 'pg';
 import { importOptional } from '../optional-import.js';
-import { type DatabaseUrl, type Dialect, queryValue } from './url.js';
+import type { DatabaseUrl, Dialect, MysqlTarget, PostgresTarget, SqliteTarget, SslFiles } from './url.js';
 
 export type SqlValue = string | number | boolean | null;
 export type Row = Record<string, unknown>;
@@ -42,19 +43,20 @@ export interface DriverOptions {
 const USED_BY = 'the metastore backend';
 
 export async function openDriver(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
-  if (url.dialect === 'sqlite') return openSqlite(url, options);
-  if (url.dialect === 'postgresql') return openPostgres(url, options);
-  return openMysql(url, options);
+  const target = url.target;
+  if (target.dialect === 'sqlite') return openSqlite(target, options);
+  if (target.dialect === 'postgresql') return openPostgres(target, options);
+  return openMysql(target, options);
 }
 
-async function openSqlite(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
+async function openSqlite(target: SqliteTarget, options: DriverOptions): Promise<SqlDriver> {
   const mod = await importOptional<{ default?: typeof BetterSqlite3 } & typeof BetterSqlite3>(
     'better-sqlite3',
     USED_BY,
     () => import('better-sqlite3'),
   );
   const Database = (mod.default ?? mod) as typeof BetterSqlite3;
-  const file = url.sqlitePath ?? ':memory:';
+  const file = target.file;
   const db = new Database(file, {
     fileMustExist: file !== ':memory:' && !options.create,
     timeout: options.timeoutMs,
@@ -105,31 +107,23 @@ function sqliteParams(params: readonly SqlValue[]): unknown[] {
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
 
-async function openPostgres(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
+async function openPostgres(target: PostgresTarget, options: DriverOptions): Promise<SqlDriver> {
   const mod = await importOptional<{ default?: typeof Pg } & typeof Pg>('pg', USED_BY, () => import('pg'));
   const pg = (mod.default ?? mod) as typeof Pg;
-  const host =
-    queryValue(url, 'host') ??
-    url.host ??
-    (existsSync('/var/run/postgresql') ? '/var/run/postgresql' : 'localhost');
-  const portText = queryValue(url, 'port');
   const config: Pg.PoolConfig = {
-    host,
-    port: portText !== undefined ? Number(portText) : (url.port ?? 5432),
-    database: url.database ?? queryValue(url, 'dbname') ?? url.username ?? undefined,
+    host: target.host ?? (existsSync('/var/run/postgresql') ? '/var/run/postgresql' : 'localhost'),
+    port: target.port,
+    database: target.database,
     max: options.poolSize,
     idleTimeoutMillis: 10_000,
     connectionTimeoutMillis: options.timeoutMs,
     query_timeout: options.timeoutMs,
     allowExitOnIdle: true,
-    ssl: await pgSsl(url),
+    ssl: await pgSsl(target.ssl),
   };
-  const user = url.username ?? queryValue(url, 'user');
-  const password = url.password ?? queryValue(url, 'password');
-  if (user !== undefined && user !== null) config.user = user;
-  if (password !== undefined && password !== null) config.password = password;
-  const appName = queryValue(url, 'application_name');
-  if (appName !== undefined) config.application_name = appName;
+  if (target.user !== undefined) config.user = target.user;
+  if (target.password !== undefined) config.password = target.password;
+  if (target.applicationName !== undefined) config.application_name = target.applicationName;
   const pool = new pg.Pool(config);
   pool.on('error', (e) => options.onIdleError?.(e));
   // Each distinct statement becomes a named prepared statement (parsed once per connection).
@@ -175,20 +169,12 @@ async function openPostgres(url: DatabaseUrl, options: DriverOptions): Promise<S
 }
 
 /** libpq `sslmode` (and `sslrootcert`/`sslcert`/`sslkey` file paths) → node-postgres `ssl`. */
-async function pgSsl(url: DatabaseUrl): Promise<Pg.PoolConfig['ssl']> {
-  const mode = queryValue(url, 'sslmode') ?? 'prefer';
+async function pgSsl(ssl: PostgresTarget['ssl']): Promise<Pg.PoolConfig['ssl']> {
+  const mode = ssl.mode;
   // libpq's `prefer`/`allow` fall back to plain text when the server has no TLS; node-postgres
   // cannot negotiate that, so they connect without TLS (see docs/metastore.md).
   if (mode === 'disable' || mode === 'allow' || mode === 'prefer') return false;
-  const files: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
-  for (const [param, field] of [
-    ['sslrootcert', 'ca'],
-    ['sslcert', 'cert'],
-    ['sslkey', 'key'],
-  ] as const) {
-    const p = queryValue(url, param);
-    if (p !== undefined && p !== 'system') files[field] = await readFile(p);
-  }
+  const files = await readSslFiles(ssl.files);
   if (mode === 'require' && !files.ca) return { ...files, rejectUnauthorized: false };
   if (mode === 'verify-ca' || mode === 'require') {
     return { ...files, rejectUnauthorized: true, checkServerIdentity: () => undefined };
@@ -196,7 +182,15 @@ async function pgSsl(url: DatabaseUrl): Promise<Pg.PoolConfig['ssl']> {
   return { ...files, rejectUnauthorized: true }; // verify-full (and unknown modes: strictest)
 }
 
-async function openMysql(url: DatabaseUrl, options: DriverOptions): Promise<SqlDriver> {
+async function readSslFiles(files: SslFiles): Promise<{ ca?: Buffer; cert?: Buffer; key?: Buffer }> {
+  const out: { ca?: Buffer; cert?: Buffer; key?: Buffer } = {};
+  if (files.ca !== undefined) out.ca = await readFile(files.ca);
+  if (files.cert !== undefined) out.cert = await readFile(files.cert);
+  if (files.key !== undefined) out.key = await readFile(files.key);
+  return out;
+}
+
+async function openMysql(target: MysqlTarget, options: DriverOptions): Promise<SqlDriver> {
   const mod = await importOptional<{ default?: unknown }>(
     'mysql2/promise',
     USED_BY,
@@ -206,23 +200,26 @@ async function openMysql(url: DatabaseUrl, options: DriverOptions): Promise<SqlD
     typeof (mod.default as typeof Mysql2 | undefined)?.createPool === 'function' ? mod.default : mod
   ) as typeof Mysql2;
   const config: Mysql2.PoolOptions = {
-    host: url.host ?? 'localhost',
-    port: url.port ?? 3306,
+    host: target.host,
+    port: target.port,
     connectionLimit: options.poolSize,
     maxIdle: options.poolSize,
     idleTimeout: 10_000,
     connectTimeout: options.timeoutMs,
-    charset: (queryValue(url, 'charset') ?? 'utf8mb4').toUpperCase(),
+    charset: target.charset,
     supportBigNumbers: true,
     dateStrings: true,
   };
-  if (url.username !== null) config.user = url.username;
-  if (url.password !== null) config.password = url.password;
-  if (url.database !== null) config.database = url.database;
-  const socket = queryValue(url, 'unix_socket');
-  if (socket !== undefined) config.socketPath = socket;
-  const ssl = await mysqlSsl(url);
-  if (ssl) config.ssl = ssl;
+  if (target.user !== undefined) config.user = target.user;
+  if (target.password !== undefined) config.password = target.password;
+  if (target.database !== undefined) config.database = target.database;
+  if (target.socketPath !== undefined) config.socketPath = target.socketPath;
+  if (target.ssl) {
+    const files = await readSslFiles(target.ssl.files);
+    config.ssl = { ...files, rejectUnauthorized: target.ssl.rejectUnauthorized } as NonNullable<
+      Mysql2.PoolOptions['ssl']
+    >;
+  }
   const pool = mysql.createPool(config);
   pool.on('connection', (c) => {
     (c as unknown as { on(ev: string, fn: (e: unknown) => void): void }).on('error', (e) =>
@@ -259,23 +256,6 @@ async function openMysql(url: DatabaseUrl, options: DriverOptions): Promise<SqlD
     },
     close: () => (closing ??= pool.end()),
   };
-}
-
-/** SQLAlchemy's mysqlclient/PyMySQL `ssl_*` query parameters → mysql2 `ssl`. */
-async function mysqlSsl(url: DatabaseUrl): Promise<Mysql2.PoolOptions['ssl'] | undefined> {
-  const ca = queryValue(url, 'ssl_ca');
-  const cert = queryValue(url, 'ssl_cert');
-  const key = queryValue(url, 'ssl_key');
-  const mode = (queryValue(url, 'ssl_mode') ?? queryValue(url, 'ssl-mode'))?.toUpperCase();
-  const check = queryValue(url, 'ssl_check_hostname');
-  if (!ca && !cert && !key && (mode === undefined || mode === 'DISABLED' || mode === 'PREFERRED'))
-    return undefined;
-  const ssl: Record<string, unknown> = {};
-  if (ca) ssl.ca = await readFile(ca);
-  if (cert) ssl.cert = await readFile(cert);
-  if (key) ssl.key = await readFile(key);
-  ssl.rejectUnauthorized = mode === 'REQUIRED' ? false : check !== 'false';
-  return ssl as Mysql2.PoolOptions['ssl'];
 }
 
 export type DriverErrorKind =

@@ -4,6 +4,10 @@
  * SQLAlchemy's `make_url` uses (the password runs to the first `@`; user and password are
  * percent-decoded). `redactUrl` masks the password (as SQLAlchemy's `hide_password`) and any query
  * value whose name looks secret, so URLs can appear in errors and logs.
+ *
+ * The URL is parsed once, into everything the drivers need (`DatabaseUrl.target`: host or socket,
+ * port, database, credentials, query options, TLS files), so `drivers.ts` reads plain fields and
+ * never comes back here.
  */
 import path from 'node:path';
 import { ConfigurationError } from '../errors.js';
@@ -29,7 +33,53 @@ export interface DatabaseUrl {
   readonly sqlitePath: string | null;
   /** The URL with its password masked; safe for messages. */
   readonly redacted: string;
+  /** What the dialect's driver is given, resolved from the URL and its query options. */
+  readonly target: DriverTarget;
 }
+
+/** Certificate files named in the query (paths; read when the driver connects). */
+export interface SslFiles {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+}
+
+export interface SqliteTarget {
+  readonly dialect: 'sqlite';
+  /** The absolute file path, or `:memory:`. */
+  readonly file: string;
+}
+
+/** node-postgres's view, with libpq's query options (`host`, `port`, `dbname`, `user`, `sslmode`, …). */
+export interface PostgresTarget {
+  readonly dialect: 'postgresql';
+  /** `?host=` (a host or a socket directory) over the URL's host; null: the driver's default. */
+  readonly host: string | null;
+  readonly port: number;
+  readonly database: string | undefined;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  readonly applicationName: string | undefined;
+  /** libpq `sslmode` (default `prefer`) and `sslrootcert` / `sslcert` / `sslkey` (`system` is no file). */
+  readonly ssl: { readonly mode: string; readonly files: SslFiles };
+}
+
+/** mysql2's view, with the mysqlclient/PyMySQL query options (`charset`, `unix_socket`, `ssl_*`). */
+export interface MysqlTarget {
+  readonly dialect: 'mysql';
+  readonly host: string;
+  readonly port: number;
+  readonly user: string | undefined;
+  readonly password: string | undefined;
+  readonly database: string | undefined;
+  /** Upper-cased, default `UTF8MB4`. */
+  readonly charset: string;
+  readonly socketPath: string | undefined;
+  /** null: no TLS. */
+  readonly ssl: { readonly files: SslFiles; readonly rejectUnauthorized: boolean } | null;
+}
+
+export type DriverTarget = SqliteTarget | PostgresTarget | MysqlTarget;
 
 const DIALECTS: Record<string, Dialect> = {
   sqlite: 'sqlite',
@@ -45,16 +95,24 @@ const URL_RE =
 
 const SECRET_QUERY_KEY = /pass|secret|token|credential/i;
 
-/** Parse a SQLAlchemy URL. A malformed URL or an unsupported dialect is a `ConfigurationError` naming `setting`. */
+/**
+ * Parse a SQLAlchemy URL. A malformed URL or an unsupported dialect is a `ConfigurationError`
+ * naming `setting`, and `source` (where the URL came from) when that is not `setting` itself.
+ */
 export function parseSqlAlchemyUrl(
   url: string,
   setting: string = SQL_ALCHEMY_CONN_SETTING,
   cwd: string = process.cwd(),
+  source: string = setting,
 ): DatabaseUrl {
   const redacted = redactUrl(url);
+  const from = source === setting ? '' : ` (from ${source})`;
   const m = URL_RE.exec(url.trim());
   if (!m?.groups) {
-    throw new ConfigurationError(setting, `${setting} is not a SQLAlchemy URL (dialect://…): ${redacted}`);
+    throw new ConfigurationError(
+      setting,
+      `${setting} is not a SQLAlchemy URL (dialect://…): ${redacted}${from}`,
+    );
   }
   const g = m.groups;
   const [base = '', driver = null] = (g.name ?? '').toLowerCase().split('+', 2);
@@ -62,13 +120,13 @@ export function parseSqlAlchemyUrl(
   if (!dialect) {
     throw new ConfigurationError(
       setting,
-      `${setting} uses an unsupported database '${base}' (supported: sqlite, postgresql, mysql): ${redacted}`,
+      `${setting} uses an unsupported database '${base}' (supported: sqlite, postgresql, mysql): ${redacted}${from}`,
     );
   }
   let port: number | null = null;
   if (g.port !== undefined && g.port !== '') {
     if (!/^\d+$/.test(g.port) || Number(g.port) > 65535) {
-      throw new ConfigurationError(setting, `${setting} has an invalid port: ${redacted}`);
+      throw new ConfigurationError(setting, `${setting} has an invalid port: ${redacted}${from}`);
     }
     port = Number(g.port);
   }
@@ -83,7 +141,7 @@ export function parseSqlAlchemyUrl(
           ? database
           : path.resolve(cwd, database);
   }
-  return {
+  const parts = {
     dialect,
     driver: driver || null,
     username: decode(g.username),
@@ -94,6 +152,64 @@ export function parseSqlAlchemyUrl(
     query: parseQuery(g.query ?? ''),
     sqlitePath,
     redacted,
+  };
+  return { ...parts, target: driverTarget(parts) };
+}
+
+function driverTarget(url: Omit<DatabaseUrl, 'target'>): DriverTarget {
+  if (url.dialect === 'sqlite') return { dialect: 'sqlite', file: url.sqlitePath ?? ':memory:' };
+  const q = (name: string) => queryValue(url, name);
+  if (url.dialect === 'postgresql') {
+    const portText = q('port');
+    return {
+      dialect: 'postgresql',
+      host: q('host') ?? url.host,
+      port: portText !== undefined ? Number(portText) : (url.port ?? 5432),
+      database: url.database ?? q('dbname') ?? url.username ?? undefined,
+      user: url.username ?? q('user'),
+      password: url.password ?? q('password'),
+      applicationName: q('application_name'),
+      ssl: {
+        mode: q('sslmode') ?? 'prefer',
+        files: sslFiles(q('sslrootcert'), q('sslcert'), q('sslkey'), (p) => p !== 'system'),
+      },
+    };
+  }
+  return {
+    dialect: 'mysql',
+    host: url.host ?? 'localhost',
+    port: url.port ?? 3306,
+    user: url.username ?? undefined,
+    password: url.password ?? undefined,
+    database: url.database ?? undefined,
+    charset: (q('charset') ?? 'utf8mb4').toUpperCase(),
+    socketPath: q('unix_socket'),
+    ssl: mysqlSsl(q),
+  };
+}
+
+/** SQLAlchemy's mysqlclient/PyMySQL `ssl_*` options; null when they ask for no TLS. */
+function mysqlSsl(q: (name: string) => string | undefined): MysqlTarget['ssl'] {
+  const [ca, cert, key] = [q('ssl_ca'), q('ssl_cert'), q('ssl_key')];
+  const mode = (q('ssl_mode') ?? q('ssl-mode'))?.toUpperCase();
+  if (!ca && !cert && !key && (mode === undefined || mode === 'DISABLED' || mode === 'PREFERRED'))
+    return null;
+  return {
+    files: sslFiles(ca, cert, key, Boolean),
+    rejectUnauthorized: mode === 'REQUIRED' ? false : q('ssl_check_hostname') !== 'false',
+  };
+}
+
+function sslFiles(
+  ca: string | undefined,
+  cert: string | undefined,
+  key: string | undefined,
+  isFile: (p: string) => boolean,
+): SslFiles {
+  return {
+    ...(ca !== undefined && isFile(ca) ? { ca } : {}),
+    ...(cert !== undefined && isFile(cert) ? { cert } : {}),
+    ...(key !== undefined && isFile(key) ? { key } : {}),
   };
 }
 
@@ -125,7 +241,7 @@ function unquote(s: string): string {
 }
 
 /** The last value of a query parameter (SQLAlchemy passes single values to the DBAPI). */
-export function queryValue(url: DatabaseUrl, name: string): string | undefined {
+export function queryValue(url: Pick<DatabaseUrl, 'query'>, name: string): string | undefined {
   const v = url.query[name];
   return v === undefined ? undefined : v[v.length - 1];
 }
