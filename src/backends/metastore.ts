@@ -16,9 +16,9 @@ import {
 } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { classifyDriverError, openDriver, type SqlDriver } from '../metastore/drivers.js';
-import { fernetFromSetting, type MultiFernet } from '../metastore/fernet.js';
+import { FERNET_KEY_SETTING, fernetFromSetting, type MultiFernet } from '../metastore/fernet.js';
 import * as store from '../metastore/store.js';
-import { parseSqlAlchemyUrl, SQL_ALCHEMY_CONN_SETTING } from '../metastore/url.js';
+import { type DatabaseUrl, parseSqlAlchemyUrl, SQL_ALCHEMY_CONN_SETTING } from '../metastore/url.js';
 import { DEFAULT_TIMEOUT_MS, withDeadline } from './base.js';
 
 export { ConnectionExistsError } from '../metastore/store.js';
@@ -42,6 +42,10 @@ export interface MetastoreOptions {
   onWrite?: (kind: 'connection' | 'variable', id: string) => void;
   /** The setting the URL came from, named in errors. Default `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`. */
   urlSetting?: string;
+  /** Where the URL came from when that is not `urlSetting` itself (e.g. `airflow.cfg [database] sql_alchemy_conn`); errors say it. */
+  urlSource?: string | undefined;
+  /** Where `fernetKey` came from when that is not `AIRFLOW__CORE__FERNET_KEY` itself; errors say it. */
+  fernetKeySource?: string | undefined;
 }
 
 export interface MetastoreBackend extends SecretsBackend {
@@ -58,17 +62,54 @@ export interface MetastoreBackend extends SecretsBackend {
 }
 
 export function metastore(options: MetastoreOptions): MetastoreBackend {
-  const url = parseSqlAlchemyUrl(options.url, options.urlSetting ?? SQL_ALCHEMY_CONN_SETTING);
+  const setting = options.urlSetting ?? SQL_ALCHEMY_CONN_SETTING;
+  const url = parseSqlAlchemyUrl(options.url, setting, undefined, options.urlSource ?? setting);
   const logger = options.logger ?? consoleLogger;
-  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let fernet: { value: MultiFernet | null } | undefined;
+  const keys = () => fernetFromSetting(options.fernetKey, FERNET_KEY_SETTING, options.fernetKeySource);
   const ctx: store.StoreContext = {
     backend: DRIVER_NAME,
     database: url.redacted,
     logger,
-    fernet: () => (fernet ??= { value: fernetFromSetting(options.fernetKey) }).value,
+    fernet: () => (fernet ??= { value: keys() }).value,
   };
+  const db = database(url, options, ctx);
   const sql = store.sqlFor(url.dialect);
+  return {
+    name: DRIVER_NAME,
+    locate(kind: SecretKind, id: string): Lookup {
+      if (kind === 'connection') return { name: `connection.conn_id=${id}` };
+      if (kind === 'variable') return { name: `variable.key=${id}` };
+      return { skip: 'the metadata database holds no config values' };
+    },
+    async getConnection(connId) {
+      const row = await db.use(
+        false,
+        connId,
+        async (d) => (await d.all(sql.getConnection, [connId]))[0] ?? null,
+      );
+      return row ? store.connectionFromRow(ctx, connId, row) : null;
+    },
+    async getVariable(key) {
+      const row = await db.use(false, key, async (d) => (await d.all(sql.getVariable, [key]))[0] ?? null);
+      return row ? store.variableFromRow(ctx, key, row) : null;
+    },
+    ...writes(db, sql, ctx, (kind, id) => options.onWrite?.(kind, id)),
+    ensureSchema: db.ensureSchema,
+    close: db.close,
+  };
+}
+
+/** One database behind a backend: the driver opened on first use, deadlines, typed errors, close. */
+interface Database {
+  /** Run one operation with a deadline, mapping driver failures to typed errors; null: no database file. */
+  use<T>(write: boolean, id: string, fn: (d: SqlDriver) => Promise<T>): Promise<T | null>;
+  ensureSchema(): Promise<void>;
+  close(): Promise<void>;
+}
+
+function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreContext): Database {
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const isFile = url.dialect === 'sqlite' && url.sqlitePath !== ':memory:';
   let driver: Promise<SqlDriver> | undefined;
   let schemaReady = false;
@@ -86,7 +127,7 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
       timeoutMs,
       create: write,
       onIdleError: (e) =>
-        logger.warn('metastore: an idle database connection failed', { error: describeError(e) }),
+        ctx.logger.warn('metastore: an idle database connection failed', { error: describeError(e) }),
     }).then(async (d) => {
       if (url.sqlitePath === ':memory:') await store.ensureSchema(d, 'sqlite');
       return d;
@@ -95,8 +136,7 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
     return driver;
   };
 
-  /** Run one operation with a deadline, mapping driver failures to typed errors. */
-  const use = async <T>(write: boolean, id: string, fn: (d: SqlDriver) => Promise<T>): Promise<T | null> => {
+  const use: Database['use'] = async (write, id, fn) => {
     try {
       const d = getDriver(write);
       if (d === null) return null;
@@ -115,70 +155,15 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
         throw new BackendTimeoutError(
           DRIVER_NAME,
           `${url.redacted} did not answer within ${timeoutMs} ms (for '${id}')`,
-          {
-            secretName: id,
-          },
+          { secretName: id },
         );
       }
       throw store.mapDriverError(ctx, url.dialect, e, id);
     }
   };
-  const wrote = (kind: 'connection' | 'variable', id: string) => options.onWrite?.(kind, id);
 
   return {
-    name: DRIVER_NAME,
-    locate(kind: SecretKind, id: string): Lookup {
-      if (kind === 'connection') return { name: `connection.conn_id=${id}` };
-      if (kind === 'variable') return { name: `variable.key=${id}` };
-      return { skip: 'the metadata database holds no config values' };
-    },
-    async getConnection(connId) {
-      const row = await use(
-        false,
-        connId,
-        async (d) => (await d.all(sql.getConnection, [connId]))[0] ?? null,
-      );
-      return row ? store.connectionFromRow(ctx, connId, row) : null;
-    },
-    async getVariable(key) {
-      const row = await use(false, key, async (d) => (await d.all(sql.getVariable, [key]))[0] ?? null);
-      return row ? store.variableFromRow(ctx, key, row) : null;
-    },
-    async setVariable(key, value, opts = {}) {
-      const [val, encrypted] = store.encryptField(ctx, value);
-      await use(true, key, (d) =>
-        d.transaction((tx) => tx.run(sql.upsertVariable, [key, val, opts.description ?? null, encrypted])),
-      );
-      wrote('variable', key);
-    },
-    async deleteVariable(key) {
-      const n = await use(true, key, (d) => d.transaction((tx) => tx.run(sql.deleteVariable, [key])));
-      if (n) wrote('variable', key);
-      return (n ?? 0) > 0;
-    },
-    async setConnection(conn, opts = {}) {
-      const id = conn.id;
-      if (!id) throw new ConfigurationError('conn_id', 'A connection to store needs a non-empty conn_id');
-      const params = store.connectionParams(ctx, conn);
-      await use(true, id, (d) =>
-        d.transaction(async (tx) => {
-          const exists = (await tx.all(sql.connectionExists, [id])).length > 0;
-          if (exists && !opts.overwrite) throw new store.ConnectionExistsError(id);
-          if (exists) await tx.run(sql.updateConnection, [...params, id]);
-          else
-            await tx.run(sql.insertConnection, [id, ...params]).catch((e) => {
-              // Another writer inserted the id since our check.
-              throw classifyDriverError(d.dialect, e) === 'unique' ? new store.ConnectionExistsError(id) : e;
-            });
-        }),
-      );
-      wrote('connection', id);
-    },
-    async deleteConnection(connId) {
-      const n = await use(true, connId, (d) => d.transaction((tx) => tx.run(sql.deleteConnection, [connId])));
-      if (n) wrote('connection', connId);
-      return (n ?? 0) > 0;
-    },
+    use,
     async ensureSchema() {
       await use(true, 'schema', async (d) => {
         await d.transaction((tx) => store.ensureSchema(tx, d.dialect));
@@ -195,6 +180,56 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
   };
 }
 
+type Writes = Pick<MetastoreBackend, 'setVariable' | 'deleteVariable' | 'setConnection' | 'deleteConnection'>;
+
+/** Airflow's `Variable.set` / `Connection` writes, each in one transaction, then `wrote(kind, id)`. */
+function writes(
+  db: Database,
+  sql: ReturnType<typeof store.sqlFor>,
+  ctx: store.StoreContext,
+  wrote: (kind: 'connection' | 'variable', id: string) => void,
+): Writes {
+  return {
+    async setVariable(key, value, opts = {}) {
+      const [val, encrypted] = store.encryptField(ctx, value);
+      await db.use(true, key, (d) =>
+        d.transaction((tx) => tx.run(sql.upsertVariable, [key, val, opts.description ?? null, encrypted])),
+      );
+      wrote('variable', key);
+    },
+    async deleteVariable(key) {
+      const n = await db.use(true, key, (d) => d.transaction((tx) => tx.run(sql.deleteVariable, [key])));
+      if (n) wrote('variable', key);
+      return (n ?? 0) > 0;
+    },
+    async setConnection(conn, opts = {}) {
+      const id = conn.id;
+      if (!id) throw new ConfigurationError('conn_id', 'A connection to store needs a non-empty conn_id');
+      const params = store.connectionParams(ctx, conn);
+      await db.use(true, id, (d) =>
+        d.transaction(async (tx) => {
+          const exists = (await tx.all(sql.connectionExists, [id])).length > 0;
+          if (exists && !opts.overwrite) throw new store.ConnectionExistsError(id);
+          if (exists) await tx.run(sql.updateConnection, [...params, id]);
+          else
+            await tx.run(sql.insertConnection, [id, ...params]).catch((e) => {
+              // Another writer inserted the id since our check.
+              throw classifyDriverError(d.dialect, e) === 'unique' ? new store.ConnectionExistsError(id) : e;
+            });
+        }),
+      );
+      wrote('connection', id);
+    },
+    async deleteConnection(connId) {
+      const n = await db.use(true, connId, (d) =>
+        d.transaction((tx) => tx.run(sql.deleteConnection, [connId])),
+      );
+      if (n) wrote('connection', connId);
+      return (n ?? 0) > 0;
+    },
+  };
+}
+
 /**
  * The metastore as Airflow configures it: the configured URL (unreachable → an error), or the
  * default `sqlite:///$AIRFLOW_HOME/airflow.db`, which is read only if it exists (a missing default
@@ -207,9 +242,12 @@ export function metastoreFromSettings(settings: {
   logger?: Logger;
   onWrite?: MetastoreOptions['onWrite'];
   urlSetting?: string;
+  urlSource?: string | undefined;
+  fernetKeySource?: string | undefined;
 }): MetastoreBackend {
   const base = {
     fernetKey: settings.fernetKey ?? null,
+    fernetKeySource: settings.fernetKeySource,
     ...(settings.logger ? { logger: settings.logger } : {}),
     ...(settings.onWrite ? { onWrite: settings.onWrite } : {}),
   };
@@ -219,6 +257,7 @@ export function metastoreFromSettings(settings: {
       ...base,
       url: configured,
       urlSetting: settings.urlSetting ?? SQL_ALCHEMY_CONN_SETTING,
+      urlSource: settings.urlSource,
     });
   }
   const file = path.resolve(settings.airflowHome, 'airflow.db');

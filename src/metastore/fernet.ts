@@ -166,12 +166,14 @@ export class MultiFernet {
 /**
  * Airflow's `get_fernet()`: empty/unset → `null` (values stored and read in plain text); otherwise
  * `MultiFernet` over `value.split(",")`. Each part is trimmed (Python's base64 decoder skips
- * whitespace). An empty or malformed part is a `ConfigurationError` naming the setting and the
- * key's position, never the key.
+ * whitespace). An empty or malformed part is a `ConfigurationError` naming the setting (and
+ * `source`, where the keys came from, when that is not the setting itself) and the key's position,
+ * never the key.
  */
 export function fernetFromSetting(
   value: string | null | undefined,
   setting: string = FERNET_KEY_SETTING,
+  source: string = setting,
 ): MultiFernet | null {
   if (value === null || value === undefined || value === '') return null;
   const parts = value.split(',');
@@ -182,7 +184,7 @@ export function fernetFromSetting(
       const which = parts.length > 1 ? ` (key ${i + 1} of ${parts.length})` : '';
       throw new ConfigurationError(
         setting,
-        `${setting}${which} is not a valid Fernet key: each key must be 32 url-safe base64-encoded bytes`,
+        `${setting}${which} is not a valid Fernet key: each key must be 32 url-safe base64-encoded bytes${source === setting ? '' : ` (from ${source})`}`,
       );
     }
   });
