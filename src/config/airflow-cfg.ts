@@ -1,7 +1,8 @@
 /**
  * Reads `airflow.cfg` as Airflow does (Python `configparser` with basic interpolation, then
  * `expand_env_var`), for the few settings this library uses. Environment variables still win.
- * The file is `$AIRFLOW_CONFIG`, else `$AIRFLOW_HOME/airflow.cfg`; a missing file is no settings.
+ * The file is `$AIRFLOW_CONFIG`, else `$AIRFLOW_HOME/airflow.cfg` (chosen by `settings.ts`); a missing
+ * file is no settings.
  */
 import { readFileSync } from 'node:fs';
 import os from 'node:os';
@@ -76,22 +77,37 @@ export interface AirflowCfg {
 
 export const EMPTY_CFG: AirflowCfg = { get: () => undefined };
 
-export function loadAirflowCfg(file: string, env: Record<string, string | undefined>): AirflowCfg {
+/** Every value of a file, interpolated and env-expanded: section → lower-cased key → value. */
+export type CfgValues = ReadonlyMap<string, ReadonlyMap<string, string>>;
+
+/**
+ * Read and resolve the whole file at once (a missing file is no settings), so the settings reader
+ * works on plain data and never calls back into this module.
+ */
+export function readAirflowCfgValues(file: string, env: Record<string, string | undefined>): CfgValues {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    if ((e as { code?: string }).code === 'ENOENT') return EMPTY_CFG;
+    if ((e as { code?: string }).code === 'ENOENT') return new Map();
     throw new ConfigurationError(
       'AIRFLOW_CONFIG',
       `Cannot read ${file} (${(e as { code?: string }).code ?? 'error'})`,
     );
   }
   const cfg = parseAirflowCfg(text, file);
-  return {
-    get(section, key) {
-      const raw = cfg.get(section)?.get(key.toLowerCase());
-      return raw === undefined ? undefined : expandEnvVars(interpolate(cfg, section, raw), env);
-    },
-  };
+  const out = new Map<string, Map<string, string>>();
+  for (const [section, entries] of cfg) {
+    const resolved = new Map<string, string>();
+    for (const [key, raw] of entries) resolved.set(key, expandEnvVars(interpolate(cfg, section, raw), env));
+    out.set(section, resolved);
+  }
+  return out;
+}
+
+export function loadAirflowCfg(file: string, env: Record<string, string | undefined>): AirflowCfg {
+  const values = readAirflowCfgValues(file, env);
+  return values.size === 0
+    ? EMPTY_CFG
+    : { get: (section, key) => values.get(section)?.get(key.toLowerCase()) };
 }
