@@ -112,3 +112,78 @@ describe('redactUrl', () => {
     expect(redactUrl('postgresql://user@h/db')).toBe('postgresql://user@h/db');
   });
 });
+
+describe("the driver's view (DatabaseUrl.target), resolved once at parse", () => {
+  it('sqlite: the absolute file, or :memory:', () => {
+    expect(parseSqlAlchemyUrl('sqlite:////var/a.db').target).toEqual({
+      dialect: 'sqlite',
+      file: '/var/a.db',
+    });
+    expect(parseSqlAlchemyUrl('sqlite://').target).toEqual({ dialect: 'sqlite', file: ':memory:' });
+  });
+
+  it('postgresql: libpq query options win over the URL parts; defaults as libpq', () => {
+    expect(
+      parseSqlAlchemyUrl(
+        'postgresql://u:p%40w@h:6432/db?host=/run/pg&port=7000&application_name=app&sslmode=verify-ca&sslrootcert=/ca.pem&sslcert=system&sslkey=/k.pem',
+      ).target,
+    ).toEqual({
+      dialect: 'postgresql',
+      host: '/run/pg',
+      port: 7000,
+      database: 'db',
+      user: 'u',
+      password: 'p@w',
+      applicationName: 'app',
+      ssl: { mode: 'verify-ca', files: { ca: '/ca.pem', key: '/k.pem' } },
+    });
+    expect(parseSqlAlchemyUrl('postgresql:///?dbname=d&user=q&password=s').target).toEqual({
+      dialect: 'postgresql',
+      host: null,
+      port: 5432,
+      database: 'd',
+      user: 'q',
+      password: 's',
+      applicationName: undefined,
+      ssl: { mode: 'prefer', files: {} },
+    });
+    expect(parseSqlAlchemyUrl('postgresql://owner@h').target).toMatchObject({ database: 'owner' });
+  });
+
+  it('mysql: charset upper-cased, unix_socket, and TLS only when the ssl_* options ask for it', () => {
+    expect(parseSqlAlchemyUrl('mysql+pymysql://u:p@h/db?charset=latin1&unix_socket=/s.sock').target).toEqual({
+      dialect: 'mysql',
+      host: 'h',
+      port: 3306,
+      user: 'u',
+      password: 'p',
+      database: 'db',
+      charset: 'LATIN1',
+      socketPath: '/s.sock',
+      ssl: null,
+    });
+    expect(parseSqlAlchemyUrl('mysql://h/db?ssl_mode=PREFERRED').target).toMatchObject({ ssl: null });
+    expect(parseSqlAlchemyUrl('mysql://h/db?ssl_mode=required').target).toMatchObject({
+      charset: 'UTF8MB4',
+      ssl: { files: {}, rejectUnauthorized: false },
+    });
+    expect(parseSqlAlchemyUrl('mysql://h/db?ssl_ca=/ca.pem&ssl_check_hostname=false').target).toMatchObject({
+      ssl: { files: { ca: '/ca.pem' }, rejectUnauthorized: false },
+    });
+    expect(parseSqlAlchemyUrl('mysql://h/db?ssl_ca=/ca.pem').target).toMatchObject({
+      ssl: { files: { ca: '/ca.pem' }, rejectUnauthorized: true },
+    });
+  });
+
+  it('names where the URL came from when that is not the setting itself', () => {
+    expect(() =>
+      parseSqlAlchemyUrl(
+        'oracle://h/db',
+        'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN',
+        '/',
+        'airflow.cfg [database] sql_alchemy_conn',
+      ),
+    ).toThrow(/\(from airflow\.cfg \[database\] sql_alchemy_conn\)$/);
+    expect(() => parseSqlAlchemyUrl('oracle://h/db')).toThrow(/oracle:\/\/h\/db$/);
+  });
+});
