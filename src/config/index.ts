@@ -5,8 +5,7 @@
  * their `_CMD` / `_SECRET` variants and `airflow.cfg`). The public face of `src/config/`: read the
  * settings (`settings.ts`), build the chain (`chain.ts`), then the resolver.
  */
-import type { Logger } from '../logger.js';
-import { consoleLogger } from '../logger.js';
+import { consoleLogger, type Logger } from '../logger.js';
 import type { CacheOptions } from '../resolver/cache.js';
 import { createResolver, type Resolver, type ResolverOptions } from '../resolver/index.js';
 import { applyMaskerSettings, buildChain, cacheOptions } from './chain.js';
