@@ -1,0 +1,202 @@
+/**
+ * `httpOptions(conn)`: a base URL, headers and basic auth for fetch, undici or axios from an `http`
+ * connection, the way HttpHook builds its requests Session (base URL, headers from the extras,
+ * basic auth from login and password). docs/clients.md lists each rule; the rules are tested
+ * against vectors computed by test/fixtures/clients/make_http_vectors.py.
+ */
+import type { Connection } from '../connection.js';
+import { ConfigurationError } from '../errors.js';
+import { PyValueError } from '../pyjson.js';
+import { urlsplit } from '../pyurl.js';
+import {
+  type ClientBuilderOptions,
+  type Extras,
+  extraError,
+  extrasOf,
+  hideSecrets,
+  pyTruthy,
+  readPem,
+  requireConnType,
+} from './common.js';
+
+const FN = 'httpOptions';
+
+export interface HttpTlsOptions {
+  rejectUnauthorized: boolean;
+  ca?: string;
+  cert?: string;
+  /** Holds a secret (the client key). */
+  key?: string;
+}
+
+/**
+ * What HttpHook would send. `headers` (its `Authorization`) and `auth` hold the secret when the
+ * connection has a login; `util.inspect`/`JSON.stringify` of the object mask them.
+ */
+export interface HttpOptions {
+  /** HttpHook's `base_url`; join an endpoint with {@link urlFromEndpoint}. */
+  baseUrl: string;
+  /** The extras that are not request options, then `options.headers`, then basic auth's `Authorization`. */
+  headers: Record<string, string>;
+  /** Basic auth from login and password (axios' `auth` shape); also in `headers.Authorization`. */
+  auth?: { username: string; password: string };
+  /** `timeout` (seconds, or `[connect, read]`) in milliseconds. */
+  timeoutMs?: number;
+  connectTimeoutMs?: number;
+  /** From `verify`/`verify_ssl` and `cert`. */
+  tls?: HttpTlsOptions;
+  /** `proxies` (or `proxy`): requests' scheme → proxy URL map, as given. */
+  proxies?: Record<string, string>;
+  /** `allow_redirects` (default true). */
+  followRedirects: boolean;
+  /** `max_redirects` (requests' default 30). */
+  maxRedirects: number;
+  /** `check_response` (default true): the hook raises on a status ≥ 400. */
+  checkResponse: boolean;
+}
+
+export interface HttpOptionsOptions extends ClientBuilderOptions {
+  /** The `headers` argument of the hook's `get_conn`/`run`: applied after the extras. */
+  headers?: Record<string, string>;
+}
+
+/** The request options HttpHook takes out of the extras; every other key is a header. */
+const REQUEST_OPTION_KEYS = [
+  'stream',
+  'cert',
+  'proxies',
+  'proxy',
+  'timeout',
+  'verify',
+  'verify_ssl',
+  'allow_redirects',
+  'max_redirects',
+  'trust_env',
+  'check_response',
+];
+
+/** HttpHook's `_url_from_endpoint`: one `/` between them when neither side has it. */
+export function urlFromEndpoint(baseUrl: string | null | undefined, endpoint?: string | null): string {
+  if (baseUrl && !baseUrl.endsWith('/') && endpoint && !endpoint.startsWith('/')) {
+    return `${baseUrl}/${endpoint}`;
+  }
+  return (baseUrl ?? '') + (endpoint ?? '');
+}
+
+/** HttpHook's `_set_base_url`. */
+export function httpBaseUrl(conn: Connection): string {
+  const host = conn.host || '';
+  const schema = conn.schema || 'http';
+  let base = host.includes('://') ? host : host ? `${schema}://${host}` : `${schema}://`;
+  if (conn.port) base = `${base}:${conn.port}`;
+  let scheme: string;
+  try {
+    scheme = urlsplit(base).scheme;
+  } catch (e) {
+    if (!(e instanceof PyValueError)) throw e;
+    scheme = '';
+  }
+  if (!scheme) {
+    throw new ConfigurationError('host', `${FN}: connection '${conn.id}' gives a base URL without a scheme.`);
+  }
+  return base;
+}
+
+export function httpOptions(conn: Connection, options: HttpOptionsOptions = {}): HttpOptions {
+  requireConnType(FN, conn, ['http', 'https']);
+  const x = extrasOf(FN, conn, options);
+  const baseUrl = httpBaseUrl(conn);
+  const out: HttpOptions = {
+    baseUrl,
+    headers: {},
+    followRedirects: true,
+    maxRedirects: 30,
+    checkResponse: true,
+  };
+  const headers = new Map<string, [string, string]>();
+  const set = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
+  if (conn.extra) {
+    requestOptions(x, out);
+    for (const [k, v] of Object.entries(x.values)) {
+      if (REQUEST_OPTION_KEYS.includes(k)) continue;
+      set(k, headerValue(conn, k, v));
+    }
+  }
+  for (const [k, v] of Object.entries(options.headers ?? {})) set(k, headerValue(conn, k, v, 'headers'));
+  if (conn.login) {
+    const password = conn.password ?? 'None';
+    if (/[^\x00-\xff]/.test(conn.login + password)) {
+      throw new ConfigurationError(
+        'login',
+        `${FN}: basic auth of connection '${conn.id}' needs a login and password in Latin-1.`,
+      );
+    }
+    set('Authorization', `Basic ${Buffer.from(`${conn.login}:${password}`, 'latin1').toString('base64')}`);
+    out.auth = hideSecrets({ username: conn.login, password }, ['password']);
+  }
+  for (const [name, value] of headers.values()) out.headers[name] = value;
+  if (headers.has('authorization')) hideSecrets(out.headers, [headers.get('authorization')![0]]);
+  x.use(...Object.keys(x.values));
+  if (conn.type === 'https' && baseUrl.startsWith('http://')) {
+    x.logger.warn(
+      `${FN}: conn_type is 'https' but HttpHook's rule gives an http:// base URL; put https in the schema or the host`,
+      { connId: conn.id },
+    );
+  }
+  return hideSecrets(out, ['auth']);
+}
+
+/** requests' header checks: a name without `:` or leading space, a text value without CR/LF or leading space. */
+function headerValue(conn: Connection, name: string, v: unknown, where = 'extra'): string {
+  const setting = `${where}.${name}`;
+  if (!/^[^:\s][^:\r\n]*$/.test(name)) {
+    throw new ConfigurationError(setting, `${FN}: '${name.slice(0, 64)}' is not a valid header name.`);
+  }
+  if (typeof v !== 'string') {
+    throw new ConfigurationError(
+      setting,
+      `${FN}: header '${name}' of connection '${conn.id}' must be a string (the hook sends every extra that is not a request option as a header).`,
+    );
+  }
+  if (!/^(\S[^\r\n]*)?$/.test(v)) {
+    throw new ConfigurationError(setting, `${FN}: header '${name}' has leading white space or a line break.`);
+  }
+  return v;
+}
+
+/** The request options: `timeout`, `verify`/`verify_ssl`, `cert`, `proxies`/`proxy`, redirects, `check_response`. */
+function requestOptions(x: Extras, out: HttpOptions): void {
+  const { conn } = x;
+  const v = x.values;
+  const pick = (a: string, b: string) => (Object.hasOwn(v, a) ? v[a] : v[b]);
+  const timeout = v.timeout;
+  if (typeof timeout === 'number' && timeout > 0) out.timeoutMs = timeout * 1000;
+  else if (Array.isArray(timeout) && timeout.length === 2) {
+    const [c, r] = timeout as unknown[];
+    if (typeof c === 'number') out.connectTimeoutMs = c * 1000;
+    if (typeof r === 'number') out.timeoutMs = r * 1000;
+  } else if (timeout !== undefined && timeout !== null) {
+    throw extraError(FN, conn, 'timeout', 'must be a number of seconds or [connect, read]');
+  }
+  const verify = pick('verify', 'verify_ssl') ?? true;
+  const cert = v.cert;
+  const tls: HttpTlsOptions = { rejectUnauthorized: pyTruthy(verify) };
+  if (typeof verify === 'string') tls.ca = readPem(FN, conn, 'verify', verify);
+  if (typeof cert === 'string') tls.cert = tls.key = readPem(FN, conn, 'cert', cert);
+  else if (Array.isArray(cert) && cert.length === 2 && cert.every((c) => typeof c === 'string')) {
+    tls.cert = readPem(FN, conn, 'cert', cert[0] as string);
+    tls.key = readPem(FN, conn, 'cert', cert[1] as string);
+  } else if (cert !== undefined && cert !== null) {
+    throw extraError(FN, conn, 'cert', 'must be a file name or [cert file, key file]');
+  }
+  if (!tls.rejectUnauthorized || tls.ca || tls.cert) out.tls = hideSecrets(tls, ['key']);
+  const proxies = pick('proxies', 'proxy');
+  if (proxies && typeof proxies === 'object' && !Array.isArray(proxies)) {
+    out.proxies = proxies as Record<string, string>;
+  }
+  if (v.allow_redirects !== undefined && v.allow_redirects !== null)
+    out.followRedirects = pyTruthy(v.allow_redirects);
+  if (typeof v.max_redirects === 'number') out.maxRedirects = v.max_redirects;
+  if (v.check_response !== undefined && v.check_response !== null)
+    out.checkResponse = pyTruthy(v.check_response);
+}
