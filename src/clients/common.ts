@@ -110,13 +110,27 @@ export function readPem(fn: string, conn: Connection, key: string, file: string)
 }
 
 /**
- * Make `util.inspect` and `JSON.stringify` of `obj` show `***` for `keys` (non-enumerable hooks,
- * so `Object.assign`, spread and client libraries that copy options see the real values).
+ * Make `util.inspect` and `JSON.stringify` of `obj` show `***` for `keys`, and for `nested[k]` inside
+ * `obj[k]` (non-enumerable hooks, so `Object.assign`, spread and client libraries that copy
+ * options see the real values). Objects that fetch iterates (header records) must not get the
+ * hooks themselves (undici rejects any symbol key): mask them from their parent through `nested`.
  */
-export function hideSecrets<T extends object>(obj: T, keys: readonly string[]): T {
+export function hideSecrets<T extends object>(
+  obj: T,
+  keys: readonly string[],
+  nested: Record<string, readonly string[]> = {},
+): T {
   const masked = () => {
     const copy: Record<string, unknown> = { ...(obj as Record<string, unknown>) };
     for (const k of keys) if (copy[k] !== undefined && copy[k] !== null) copy[k] = MASK;
+    for (const [k, inner] of Object.entries(nested)) {
+      const v = copy[k];
+      if (v && typeof v === 'object') {
+        const c: Record<string, unknown> = { ...(v as Record<string, unknown>) };
+        for (const i of inner) if (c[i] !== undefined) c[i] = MASK;
+        copy[k] = c;
+      }
+    }
     return copy;
   };
   Object.defineProperty(obj, inspect.custom, {

@@ -31,7 +31,8 @@ export interface HttpTlsOptions {
 
 /**
  * What HttpHook would send. `headers` (its `Authorization`) and `auth` hold the secret when the
- * connection has a login; `util.inspect`/`JSON.stringify` of the object mask them.
+ * connection has a login; `util.inspect`/`JSON.stringify` of the whole object mask both, but
+ * `headers` itself is a plain record (fetch and axios need one) and shows its values.
  */
 export interface HttpOptions {
   /** HttpHook's `base_url`; join an endpoint with {@link urlFromEndpoint}. */
@@ -57,7 +58,7 @@ export interface HttpOptions {
 
 export interface HttpOptionsOptions extends ClientBuilderOptions {
   /** The `headers` argument of the hook's `get_conn`/`run`: applied after the extras. */
-  headers?: Record<string, string>;
+  headers?: Record<string, string | null>;
 }
 
 /** The request options HttpHook takes out of the extras; every other key is a header. */
@@ -113,16 +114,19 @@ export function httpOptions(conn: Connection, options: HttpOptionsOptions = {}):
     maxRedirects: 30,
     checkResponse: true,
   };
-  const headers = new Map<string, [string, string]>();
-  const set = (name: string, value: string) => headers.set(name.toLowerCase(), [name, value]);
+  // requests' CaseInsensitiveDict: a later key replaces an earlier one whatever its case (the
+  // position stays, the spelling is the later one's); a null value removes the header.
+  const headers = new Map<string, [string, string | null]>();
+  const set = (name: string, value: string | null) => headers.set(name.toLowerCase(), [name, value]);
   if (conn.extra) {
     requestOptions(x, out);
     for (const [k, v] of Object.entries(x.values)) {
-      if (REQUEST_OPTION_KEYS.includes(k)) continue;
-      set(k, headerValue(conn, k, v));
+      if (!REQUEST_OPTION_KEYS.includes(k)) set(k, v === null ? null : headerValue(conn, k, v));
     }
   }
-  for (const [k, v] of Object.entries(options.headers ?? {})) set(k, headerValue(conn, k, v, 'headers'));
+  for (const [k, v] of Object.entries(options.headers ?? {})) {
+    set(k, v === null ? null : headerValue(conn, k, v, 'headers'));
+  }
   if (conn.login) {
     const password = conn.password ?? 'None';
     if (/[^\x00-\xff]/.test(conn.login + password)) {
@@ -134,8 +138,7 @@ export function httpOptions(conn: Connection, options: HttpOptionsOptions = {}):
     set('Authorization', `Basic ${Buffer.from(`${conn.login}:${password}`, 'latin1').toString('base64')}`);
     out.auth = hideSecrets({ username: conn.login, password }, ['password']);
   }
-  for (const [name, value] of headers.values()) out.headers[name] = value;
-  if (headers.has('authorization')) hideSecrets(out.headers, [headers.get('authorization')![0]]);
+  for (const [name, value] of headers.values()) if (value !== null) out.headers[name] = value;
   x.use(...Object.keys(x.values));
   if (conn.type === 'https' && baseUrl.startsWith('http://')) {
     x.logger.warn(
@@ -143,13 +146,22 @@ export function httpOptions(conn: Connection, options: HttpOptionsOptions = {}):
       { connId: conn.id },
     );
   }
-  return hideSecrets(out, ['auth']);
+  const authName = headers.get('authorization')?.[0];
+  return hideSecrets(out, ['auth'], authName ? { headers: [authName] } : {});
 }
 
-/** requests' header checks: a name without `:` or leading space, a text value without CR/LF or leading space. */
+/** Python's `str.isspace()` characters (what `\s` matches in requests' header patterns). */
+const PY_WS = '\\t\\n\\v\\f\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000';
+const HEADER_NAME = new RegExp(`^[^:${PY_WS}][^:\\r\\n]*$`);
+const HEADER_VALUE = new RegExp(`^([^${PY_WS}][^\\r\\n]*)?$`);
+
+/**
+ * requests' header checks (a name without `:` or leading space, a text value without CR/LF or
+ * leading space), and http.client's: the value must be Latin-1.
+ */
 function headerValue(conn: Connection, name: string, v: unknown, where = 'extra'): string {
   const setting = `${where}.${name}`;
-  if (!/^[^:\s][^:\r\n]*$/.test(name)) {
+  if (!HEADER_NAME.test(name)) {
     throw new ConfigurationError(setting, `${FN}: '${name.slice(0, 64)}' is not a valid header name.`);
   }
   if (typeof v !== 'string') {
@@ -158,8 +170,11 @@ function headerValue(conn: Connection, name: string, v: unknown, where = 'extra'
       `${FN}: header '${name}' of connection '${conn.id}' must be a string (the hook sends every extra that is not a request option as a header).`,
     );
   }
-  if (!/^(\S[^\r\n]*)?$/.test(v)) {
+  if (!HEADER_VALUE.test(v)) {
     throw new ConfigurationError(setting, `${FN}: header '${name}' has leading white space or a line break.`);
+  }
+  if (/[^\x00-\xff]/.test(v)) {
+    throw new ConfigurationError(setting, `${FN}: header '${name}' has characters outside Latin-1.`);
   }
   return v;
 }
