@@ -64,7 +64,8 @@ describe('httpOptions against HttpHook vectors', () => {
   for (const v of data.vectors) {
     it(v.name, () => {
       const conn = toConnection(v.conn);
-      const run = () => httpOptions(conn, { logger: silentLogger, ...(v.headers ? { headers: v.headers } : {}) });
+      const run = () =>
+        httpOptions(conn, { logger: silentLogger, ...(v.headers ? { headers: v.headers } : {}) });
       if ('error' in v.expect) {
         let err: unknown;
         try {
@@ -121,7 +122,9 @@ describe('httpOptions request options', () => {
     expect(o.tls?.ca).toContain('BEGIN CERTIFICATE');
     const off = httpOptions(new Connection({ type: 'http', host: 'h', extra: { verify_ssl: false } }));
     expect(off.tls).toEqual({ rejectUnauthorized: false });
-    expect(httpOptions(new Connection({ type: 'http', host: 'h', extra: { timeout: 2 } })).timeoutMs).toBe(2000);
+    expect(httpOptions(new Connection({ type: 'http', host: 'h', extra: { timeout: 2 } })).timeoutMs).toBe(
+      2000,
+    );
   });
 
   it("warns when conn_type 'https' still gives an http:// base URL (the hook reads only host and schema)", () => {
@@ -139,13 +142,21 @@ describe('httpOptions request options', () => {
 
   it('keeps the password and Authorization header out of inspect and JSON', () => {
     const o = httpOptions(
-      new Connection({ type: 'http', host: 'h', login: 'u', password: 'hunter2-secret', extra: { 'X-A': 'a' } }),
+      new Connection({
+        type: 'http',
+        host: 'h',
+        login: 'u',
+        password: 'hunter2-secret',
+        extra: { 'X-A': 'a' },
+      }),
     );
     const shown = `${inspect(o, { depth: 5 })}\n${JSON.stringify(o)}`;
     expect(shown).not.toContain('hunter2-secret');
     expect(shown).not.toContain(Buffer.from('u:hunter2-secret').toString('base64'));
     expect(o.auth?.password).toBe('hunter2-secret');
-    expect({ ...o.headers }.Authorization).toBe(`Basic ${Buffer.from('u:hunter2-secret').toString('base64')}`);
+    expect({ ...o.headers }.Authorization).toBe(
+      `Basic ${Buffer.from('u:hunter2-secret').toString('base64')}`,
+    );
   });
 });
 
