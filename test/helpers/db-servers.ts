@@ -50,7 +50,7 @@ const asUser = isRoot ? { uid: NOBODY, gid: NOBODY } : {};
 
 const live = new Set<{ child: ChildProcess | null; dir: string }>();
 let hooked = false;
-function track(entry: { child: ChildProcess | null; dir: string }) {
+export function track(entry: { child: ChildProcess | null; dir: string }) {
   live.add(entry);
   if (!hooked) {
     hooked = true;
@@ -65,7 +65,7 @@ function track(entry: { child: ChildProcess | null; dir: string }) {
   }
 }
 
-function tempDir(prefix: string): string {
+export function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   if (isRoot) chownSync(dir, NOBODY, NOBODY);
   return dir;
@@ -75,7 +75,7 @@ function firstExisting(candidates: string[]): string | null {
   return candidates.find((c) => existsSync(c)) ?? null;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();
@@ -119,7 +119,7 @@ function toolEnv(): NodeJS.ProcessEnv {
 }
 
 /** Start a long-running server and wait until `ready()` succeeds (or the server exits). */
-async function startServer(
+export async function startServer(
   name: string,
   cmd: string,
   args: string[],
@@ -158,7 +158,7 @@ async function startServer(
   }
 }
 
-async function stopServer(
+export async function stopServer(
   entry: { child: ChildProcess | null; dir: string },
   signal: NodeJS.Signals,
 ): Promise<void> {
