@@ -97,7 +97,7 @@ describe('pgConfig against PostgreSQL 15', () => {
     expect(shown).not.toContain(PG_PASSWORD);
     expect(shown).not.toContain('client-key-s3cret');
     expect(cfg.password).toBe(PG_PASSWORD);
-    expect(Object.assign({}, cfg.ssl).key).toContain('client-key-s3cret');
+    expect(Object.assign({}, cfg.ssl as { key?: string }).key).toContain('client-key-s3cret');
   });
 });
 
