@@ -58,7 +58,8 @@ export function awsConfig(conn: Connection, options: AwsConfigOptions = {}): Aws
   const x = extrasOf(FN, conn, options);
   const nested: string[] = [];
   const cfg: AwsClientConfig = {};
-  const region = options.region || x.string('region_name');
+  const extraRegion = x.string('region_name');
+  const region = options.region || extraRegion;
   if (region) cfg.region = region;
   const serviceConfig = objectExtra(x, 'service_config') ?? {};
   const endpointOf = (service: string | undefined): string | undefined => {
@@ -66,7 +67,8 @@ export function awsConfig(conn: Connection, options: AwsConfigOptions = {}): Aws
     const v = c && typeof c === 'object' ? (c as Record<string, unknown>).endpoint_url : undefined;
     return typeof v === 'string' ? v : undefined;
   };
-  const endpoint = endpointOf(options.service) ?? x.string('endpoint_url');
+  const globalEndpoint = x.string('endpoint_url');
+  const endpoint = endpointOf(options.service) ?? globalEndpoint;
   if (endpoint) cfg.endpoint = endpoint;
   const handler = requestHandler(x, nested);
   if (handler.maxAttempts) cfg.maxAttempts = handler.maxAttempts;
