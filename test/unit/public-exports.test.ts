@@ -94,6 +94,18 @@ const PUBLIC: Record<string, string[]> = {
   './backends/aws-ssm': ['awsSsm', 'fromAirflowKwargs'],
   './backends/gcp-secret-manager': ['fromAirflowKwargs', 'gcpSecretManager'],
   './backends/azure-key-vault': ['azureKeyVault', 'fromAirflowKwargs'],
+  './clients': [
+    'awsConfig',
+    'googleCredentials',
+    'httpBaseUrl',
+    'httpOptions',
+    'mongoUri',
+    'mysqlConfig',
+    'pgConfig',
+    'redisOptions',
+    'roleSessionName',
+    'urlFromEndpoint',
+  ],
 };
 
 describe('public exports', () => {
