@@ -11,6 +11,7 @@
  */
 import type { Lookup, SecretKind } from '../backend.js';
 import { ConfigurationError, safeCause } from '../errors.js';
+import type { Logger } from '../logger.js';
 import { kwargSetting } from './airflow-kwargs.js';
 
 /** A `*_lookup_pattern`: Airflow regex text (Python `re.match`, IGNORECASE), or a predicate. */
@@ -42,12 +43,16 @@ const KWARG_STEM: Record<SecretKind, string> = {
 
 /**
  * Build the per-kind table. `prefixes` are already normalised (stripped); the patterns (an adapter's
- * options) may be text (compiled here; a bad regex is a ConfigurationError naming the kwarg) or predicates.
+ * options) may be text or predicates. Text is compiled lazily, per kind, on the first lookup of that
+ * kind, as Airflow compiles it inside `re.match`: a pattern that does not compile fails only the
+ * lookups of its kind (a `ConfigurationError` naming the kwarg and why, logged once), never the
+ * backend's construction or the other kinds.
  */
 export function kindRules(
   prefixes: Record<SecretKind, string | null>,
   patterns: LookupPatternOptions,
   prefixWord: 'prefix' | 'path',
+  logger?: Logger,
 ): KindRules {
   const out = {} as KindRules;
   for (const kind of ['connection', 'variable', 'config'] as const) {
@@ -55,7 +60,7 @@ export function kindRules(
     const p = patterns[`${KWARG_STEM[kind]}LookupPattern` as keyof LookupPatternOptions];
     out[kind] = {
       prefix: prefixes[kind],
-      match: typeof p === 'function' ? p : compileLookupPattern(p, kwargSetting(patternKwarg)),
+      match: typeof p === 'function' ? p : lazyLookupPattern(p, patternKwarg, logger),
       prefixKwarg: `${KWARG_STEM[kind]}_${prefixWord}`,
       patternKwarg,
     };
@@ -82,9 +87,38 @@ export function buildPath(prefix: string, id: string, sep = '/'): string {
 }
 
 /**
- * Compile an Airflow `*_lookup_pattern` (Python `re.match(pattern, id, re.IGNORECASE)`: anchored at
- * the start only). Python-only syntax `(?P<name>…)` / `(?P=name)` is translated. A pattern that does
- * not compile is a `ConfigurationError` naming the setting.
+ * A `*_lookup_pattern` as a predicate that compiles on its first call (then reuses the compiled
+ * form, or rethrows the same `ConfigurationError`). `kwarg` is the kwarg's name (`…_lookup_pattern`).
+ */
+export function lazyLookupPattern(
+  pattern: string | null | undefined,
+  kwarg: string,
+  logger?: Logger,
+): ((id: string) => boolean) | null {
+  if (pattern === null || pattern === undefined || pattern === '') return null;
+  const setting = kwargSetting(kwarg);
+  if (typeof pattern !== 'string') throw new ConfigurationError(setting, `${setting} must be a string`);
+  let compiled: ((id: string) => boolean) | ConfigurationError | undefined;
+  return (id) => {
+    if (compiled === undefined) {
+      try {
+        compiled = compileLookupPattern(pattern, setting) ?? (() => true);
+      } catch (e) {
+        compiled = e instanceof ConfigurationError ? e : new ConfigurationError(setting, String(e));
+        logger?.error(`${compiled.message}; lookups that use ${kwarg} fail until it is fixed`, {
+          setting,
+        });
+      }
+    }
+    if (compiled instanceof ConfigurationError) throw compiled;
+    return compiled(id);
+  };
+}
+
+/**
+ * Compile an Airflow `*_lookup_pattern` now (Python `re.match(pattern, id, re.IGNORECASE)`:
+ * anchored at the start only). A pattern that does not compile is a `ConfigurationError` naming
+ * the setting and the reason. The Python-to-JavaScript translation is {@link pythonRegExp}.
  */
 export function compileLookupPattern(
   pattern: string | null | undefined,
@@ -92,18 +126,28 @@ export function compileLookupPattern(
 ): ((id: string) => boolean) | null {
   if (pattern === null || pattern === undefined || pattern === '') return null;
   if (typeof pattern !== 'string') throw new ConfigurationError(setting, `${setting} must be a string`);
-  const js = pattern.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
   let re: RegExp;
   try {
-    re = new RegExp(`^(?:${js})`, 'iu');
-  } catch {
-    try {
-      re = new RegExp(`^(?:${js})`, 'i');
-    } catch (e) {
-      throw new ConfigurationError(setting, `${setting} is not a valid regular expression`, {
-        cause: safeCause(e),
-      });
-    }
+    re = pythonRegExp(pattern);
+  } catch (e) {
+    const why = e instanceof Error && e.message ? `: ${e.message.slice(0, 200)}` : '';
+    throw new ConfigurationError(setting, `${setting} is not a valid regular expression${why}`, {
+      cause: safeCause(e),
+    });
   }
   return (id) => re.test(id);
+}
+
+/**
+ * Python `re.compile(pattern, re.IGNORECASE)` as a JS RegExp anchored at the start. Only
+ * `(?P<name>…)` / `(?P=name)` are translated here; the full translator is `src/pyre` (wired in
+ * once it lands). Throws when the pattern has no JavaScript form.
+ */
+function pythonRegExp(pattern: string): RegExp {
+  const js = pattern.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
+  try {
+    return new RegExp(`^(?:${js})`, 'iu');
+  } catch {
+    return new RegExp(`^(?:${js})`, 'i');
+  }
 }

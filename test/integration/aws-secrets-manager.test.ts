@@ -25,6 +25,7 @@ import type { Logger } from '../../src/logger.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
 import { type AwsFake, MALFORMED_MARKER, startAwsFake } from '../fakes/aws-fake.js';
 import { makeTestCerts } from '../fakes/vault-fake.js';
+import { rejection } from '../helpers/assertions.js';
 import { AWS_TEST_CREDS, awsFakeOptions } from '../helpers/aws-fixture.js';
 
 const CREDS = AWS_TEST_CREDS;
@@ -588,10 +589,22 @@ describe('aws-secrets-manager configuration from Airflow kwargs', () => {
     expect(b.locate('config', 'webserver')).toEqual({ skip: 'id does not match config_lookup_pattern' });
   });
 
+  // Issue 12: a bad pattern no longer fails construction; it fails the lookups of its kind (as Airflow).
+  it('a bad connections_lookup_pattern is a ConfigurationError naming it, at the first connection lookup', async () => {
+    const b = fromAirflowKwargs(
+      { connections_lookup_pattern: '([unclosed', region_name: 'us-east-1' },
+      context(),
+    );
+    const err = await rejection(b.getConnection('x'));
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as ConfigurationError).setting).toBe(
+      'AIRFLOW__SECRETS__BACKEND_KWARGS.connections_lookup_pattern',
+    );
+  });
+
   it.each([
     [{ sep: 3 }, 'sep'],
     [{ connections_prefix: ['a'] }, 'connections_prefix'],
-    [{ connections_lookup_pattern: '([unclosed' }, 'connections_lookup_pattern'],
     [{ extra_conn_words: { colour: ['c'] } }, 'extra_conn_words'],
     [{ region_name: 5 }, 'region_name'],
     [{ role_arn: 'arn', assume_role_method: 'assume_role_with_saml' }, 'assume_role_method'],

@@ -266,14 +266,17 @@ describe('aws-ssm configuration from Airflow kwargs', () => {
     expect(warned.some((m) => m.includes("'use_ssl'"))).toBe(true);
   });
 
-  it('a bad lookup pattern is a ConfigurationError naming the kwarg', () => {
-    expect(() => fromAirflowKwargs({ variables_lookup_pattern: '(' }, context())).toThrow(ConfigurationError);
+  // Issue 12: the pattern compiles at the first lookup of its kind (as Airflow), not at construction.
+  it('a bad lookup pattern is a ConfigurationError naming the kwarg, at the first lookup of its kind', () => {
+    const b = fromAirflowKwargs({ variables_lookup_pattern: '(' }, context());
+    expect(() => b.locate('variable', 'x')).toThrow(ConfigurationError);
     try {
-      fromAirflowKwargs({ variables_lookup_pattern: '(' }, context());
+      b.locate('variable', 'x');
     } catch (e) {
       expect((e as ConfigurationError).setting).toBe(
         'AIRFLOW__SECRETS__BACKEND_KWARGS.variables_lookup_pattern',
       );
     }
+    expect('name' in b.locate('connection', 'x')).toBe(true);
   });
 });

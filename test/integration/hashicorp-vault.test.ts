@@ -527,7 +527,6 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
     [{ token: 't', mount_point: 7 }, 'mount_point', /string/],
     [{ token: 't', verify: 1 }, 'verify', /boolean or a path/],
     [{ token: 't', timeout: '30' }, 'timeout', /seconds/],
-    [{ token: 't', connections_lookup_pattern: '(?<' }, 'connections_lookup_pattern', /regular expression/],
   ])('bad kwargs %j: ConfigurationError on %s', (kwargs, key, message) => {
     let err: unknown;
     try {
@@ -538,6 +537,23 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
     expect(err).toBeInstanceOf(ConfigurationError);
     expect((err as ConfigurationError).setting).toBe(`AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`);
     expect(String(err)).toMatch(message);
+  });
+
+  // Issue 12: a bad pattern no longer fails construction; it fails the lookups of its kind (as Airflow).
+  it('a bad connections_lookup_pattern is a ConfigurationError naming it, at the first connection lookup', () => {
+    const b = fromAirflowKwargs({ token: 't', connections_lookup_pattern: '(?<' }, context());
+    let err: unknown;
+    try {
+      b.locate('connection', 'x');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as ConfigurationError).setting).toBe(
+      'AIRFLOW__SECRETS__BACKEND_KWARGS.connections_lookup_pattern',
+    );
+    expect(String(err)).toMatch(/regular expression/);
+    expect(b.locate('variable', 'x')).toEqual({ name: 'secret/variables/x' });
   });
 
   it("hvac's timeout kwarg (seconds) bounds each lookup", async () => {

@@ -63,6 +63,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     },
     options,
     'prefix',
+    options.logger,
   );
   const words = aliasTable(options.extraConnWords);
   const logger = options.logger ?? consoleLogger;

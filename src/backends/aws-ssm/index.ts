@@ -48,6 +48,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     },
     options,
     'prefix',
+    options.logger,
   );
   const logger = options.logger ?? consoleLogger;
   const aws = lazyAwsClient<Sdk>({

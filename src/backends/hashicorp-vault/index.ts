@@ -62,6 +62,7 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     },
     o,
     'path',
+    o.logger,
   );
   const mountPoint = o.mountPoint === undefined ? 'secret' : o.mountPoint;
   const v2 = (o.kvEngineVersion ?? 2) === 2;
