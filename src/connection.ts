@@ -494,8 +494,8 @@ export class Connection {
   /**
    * Airflow core's `Connection.from_json` (2.x / 3.0–3.1): keys are the constructor's parameters
    * (`conn_type`, `description`, `host`, `login`, `password`, `schema`, `port`, `extra`, `uri`); a
-   * truthy object `extra` is serialised, falsy ones dropped; `conn_type` normalised; a truthy
-   * `port` goes through Python `int()`. Errors never quote the input.
+   * truthy object `extra` is serialised, falsy ones dropped; `conn_type` normalised; a `port` other
+   * than null/`""` goes through Python `int()` (0 stays 0, as in the newest core). Errors never quote the input.
    */
   static fromJson(json: string, id?: string | null): Connection {
     const cid = id ?? null;
@@ -536,7 +536,8 @@ export class Connection {
     const type = v.get('conn_type');
     if (type !== undefined && pyTruthy(type)) fields.type = normalizeConnType(str('conn_type')!);
     const port = v.get('port');
-    if (port !== undefined && pyTruthy(port)) {
+    // Newest core's `_coerce_port`: only None and "" mean no port, so 0 stays 0 (older: `if port:`).
+    if (port !== undefined && port !== null && port !== '') {
       const p = pyInt(port);
       if (p === null) {
         throw new InvalidConnectionError(

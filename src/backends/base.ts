@@ -33,8 +33,8 @@ export function rawBackend(src: RawSecretSource): SecretsBackend {
     locate: (kind, id) => src.locate(kind, id),
     async getConnection(connId) {
       const raw = await read('connection', connId);
-      // Airflow: `if value:` — an empty value is "not found" for connections.
-      if (raw === null || raw.trim() === '') return null;
+      // Airflow: `if value:` — only an empty value is "not found"; blank text fails to deserialize.
+      if (raw === null || raw === '') return null;
       return parseConnection(src.name, connId, raw, secretNameOf(src.locate('connection', connId)));
     },
     getVariable: (key) => read('variable', key),
@@ -52,13 +52,22 @@ export function parseConnection(
   raw: string,
   secretName?: string,
 ): Connection {
+  const at = secretName ? ` at '${secretName}'` : '';
+  if (isBlank(raw)) {
+    // Airflow's `deserialize_connection` strips the value and then indexes it: an IndexError.
+    throw new MalformedSecretError(
+      backend,
+      `The value stored for connection '${connId}'${at} is blank (only whitespace)`,
+      { secretName },
+    );
+  }
   try {
     return deserializeConnection(connId, raw);
   } catch (e) {
     const why = isAirflowSecretsError(e) ? `: ${e.message}` : '';
     throw new MalformedSecretError(
       backend,
-      `The value stored for connection '${connId}'${secretName ? ` at '${secretName}'` : ''} is not a valid connection URI or JSON${why}`,
+      `The value stored for connection '${connId}'${at} is not a valid connection URI or JSON${why}`,
       { cause: safeCause(e), secretName },
     );
   }
@@ -107,6 +116,12 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
   'EPIPE',
 ]);
+
+/** Only whitespace as Python's `str.strip()` sees it (a non-empty value that strips to nothing). */
+const PY_BLANK = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
+export function isBlank(raw: string): boolean {
+  return PY_BLANK.test(raw);
+}
 
 function secretNameOf(l: Lookup): string | undefined {
   return 'name' in l ? l.name : undefined;

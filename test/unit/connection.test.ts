@@ -271,7 +271,7 @@ describe('Connection.fromJson', () => {
     ['"\u0665\u0664\u0663\u0662"', 5432],
     ['1.9', 1],
     ['true', 1],
-    ['0', null],
+    ['0', 0], // issue 12: the newest core keeps port 0 (older cores gave None)
     ['""', null],
     ['null', null],
   ])('coerces port %s with Python int() semantics → %s', (json, port) => {
