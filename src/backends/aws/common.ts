@@ -170,6 +170,7 @@ export function awsOptionsFromKwargs(
     if (params) out.assumeRoleParams = params;
     const sts = endpointFor('sts') ?? env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
     if (sts) out.stsEndpoint = sts;
+    else if (kwOptString(kw, 'endpoint_url')) warnStsEndpoint(context.logger, service.id);
   }
 
   const verify = kwVerify(kw);
@@ -182,6 +183,18 @@ export function awsOptionsFromKwargs(
     if (typeof connect === 'number' && connect > 0) out.connectTimeoutMs = connect * 1000;
   }
   return out;
+}
+
+/**
+ * With `role_arn`, Airflow's `endpoint_url` applies to the service client only, never to STS (so
+ * do we). Said once per backend: AssumeRole then goes to the real AWS STS, which surprises anyone
+ * pointing `endpoint_url` at LocalStack or a fake.
+ */
+function warnStsEndpoint(logger: Logger, service: string): void {
+  logger.warn(
+    `${service}: endpoint_url is set with role_arn, but STS has no endpoint of its own (service_config.sts.endpoint_url, AWS_ENDPOINT_URL_STS or AWS_ENDPOINT_URL): AssumeRole goes to the real AWS STS, as in Airflow`,
+    { setting: kwargSetting('endpoint_url') },
+  );
 }
 
 /**
@@ -336,7 +349,8 @@ export function batchGetMany(r: BatchReads): NonNullable<SecretsBackend['getMany
       try {
         return await r.batch(chunk, kind);
       } catch (e) {
-        if ((e as Error)?.name !== 'AccessDeniedException') throw mapAwsError(r.backend, chunk.join(', '), e);
+        const mapped = mapAwsError(r.backend, chunk.join(', '), e);
+        if (!batchDenied(e, mapped)) throw mapped;
         r.logger.debug(`${r.backend}: ${r.action} denied; reading one by one`, { backend: r.backend });
         denied = true;
       }
@@ -358,11 +372,23 @@ export function batchGetMany(r: BatchReads): NonNullable<SecretsBackend['getMany
         const id = idByName.get(name);
         if (id === undefined || value === null) continue;
         if (kind !== 'connection') result.set(id, value);
-        else if (value.trim()) result.set(id, parseConnection(r.backend, id, value, name));
+        else if (value !== '') result.set(id, parseConnection(r.backend, id, value, name));
       }
     }
     return result;
   };
+}
+
+/**
+ * Whether a failed batch call means "this identity may not use the batch action": AWS's
+ * `AccessDeniedException`, anything that maps to `AccessDeniedError`, or a bare HTTP 403 (as
+ * emulators and proxies answer).
+ */
+function batchDenied(e: unknown, mapped: Error): boolean {
+  const status = (e as { $metadata?: { httpStatusCode?: number } })?.$metadata?.httpStatusCode;
+  return (
+    (e as Error)?.name === 'AccessDeniedException' || mapped instanceof AccessDeniedError || status === 403
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
