@@ -53,10 +53,17 @@ export function isSecretsBackend(x: unknown): x is SecretsBackend {
   );
 }
 
-/** What `fromAirflowKwargs` gets besides the kwargs: the environment to read instead of process.env, and the logger. */
+/**
+ * What `fromAirflowKwargs` gets besides the kwargs: the environment to read instead of process.env,
+ * the logger, and Airflow 3.2's multi-team mode (`[core] multi_team`) with the team of the lookups.
+ */
 export interface AdapterContext {
   env: Record<string, string | undefined>;
   logger: Logger;
+  /** The team whose team-scoped secrets are read first (Airflow's `team_name`); only with `multiTeam`. */
+  team?: string | undefined;
+  /** Airflow's `[core] multi_team`. Absent or false: no team naming at all (nothing changes). */
+  multiTeam?: boolean | undefined;
 }
 
 /** The shape of every adapter module that can be named in `AIRFLOW__SECRETS__BACKEND`. */

@@ -10,9 +10,9 @@
 import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
 import { ConfigurationError, MalformedSecretError } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
-import { kindKwargs, kwargSetting, kwInt, kwOptString, kwVerify } from '../airflow-kwargs.js';
+import { kindKwargs, kwargSetting, kwInt, kwOptString, kwString, kwVerify } from '../airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
-import { type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
+import { buildPath, type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 import { authPath, canLoginAgain, checkAuth, login, type VaultAuthOptions } from './auth.js';
 import { createClient, DRIVER_NAME, mapVaultError, quote, status, type VaultClient } from './client.js';
 
@@ -22,12 +22,29 @@ export type { VaultClient } from './client.js';
 export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOptions {
   /** Vault address. Default `http://localhost:8200` (`fromAirflowKwargs` also reads `VAULT_ADDR`). */
   url?: string;
-  /** Path under the mount for connections; `null` disables, `''` = none. Default `connections`. */
-  connectionsPath?: string | null;
+  /**
+   * Path under the mount for connections, or a list of paths tried in order (provider PR #70006);
+   * `null` disables, `''` = none. Default `connections`.
+   */
+  connectionsPath?: string | readonly string[] | null;
   /** Default `variables`. */
-  variablesPath?: string | null;
+  variablesPath?: string | readonly string[] | null;
   /** Default `config`. */
-  configPath?: string | null;
+  configPath?: string | readonly string[] | null;
+  /**
+   * Multi-team only: read `<path>/<team>/<id>` before the team-agnostic path. Default `true`
+   * (Airflow's `use_team_secrets_path`).
+   */
+  useTeamSecretsPath?: boolean;
+  /**
+   * Multi-team only: the team-agnostic fallback is `<path>/<globalSecretsPath>/<id>` instead of
+   * `<path>/<id>` (Airflow's `global_secrets_path`, deprecated upstream in favour of path lists).
+   */
+  globalSecretsPath?: string | null;
+  /** The team of the lookups (Airflow 3.2 multi-team); used only when `multiTeam` is on. */
+  team?: string;
+  /** Airflow's `[core] multi_team`. Default `false`: no team paths at all. */
+  multiTeam?: boolean;
   /** KV mount. `null`/`''`: the id's first path segment is the mount. Default `secret`. */
   mountPoint?: string | null;
   /** KV engine version, 1 or 2. Default 2. */
@@ -52,45 +69,41 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     throw new ConfigurationError(setting, `${DRIVER_NAME}: kv_engine_version must be 1 or 2`);
   }
   checkAuth(o, Boolean(o.client));
-  const path = (p: string | null | undefined, dflt: string) =>
-    p === undefined ? dflt : p === null ? null : p.replace(/\/+$/, '');
-  const rules = kindRules(
-    {
-      connection: path(o.connectionsPath, 'connections'),
-      variable: path(o.variablesPath, 'variables'),
-      config: path(o.configPath, 'config'),
-    },
-    o,
-    'path',
-    o.logger,
-  );
-  const mountPoint = o.mountPoint === undefined ? 'secret' : o.mountPoint;
+  const layout = kvLayout(o);
   const v2 = (o.kvEngineVersion ?? 2) === 2;
   const logger = o.logger ?? consoleLogger;
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = vaultSession(o, timeoutMs, logger);
+  const readOne = async (t: KvTarget, kind: SecretKind): Promise<string | null> => {
+    const apiPath = [quote(t.mount), ...(v2 ? ['data'] : []), quote(t.rel)].join('/');
+    let body: any;
+    try {
+      body = await withDeadline(DRIVER_NAME, t.name, timeoutMs, () => session.read(t.name, apiPath));
+    } catch (e) {
+      if (status(e) === 404) {
+        logger.debug(`${DRIVER_NAME}: '${t.name}' not found`, { backend: DRIVER_NAME, secretName: t.name });
+        return null;
+      }
+      throw mapVaultError(t.name, e);
+    }
+    return kvValue(body, v2, kind, t.name, logger);
+  };
 
   return rawBackend({
     name: DRIVER_NAME,
     locate: (kind, id): Lookup => {
-      const w = kvPath(rules, mountPoint, kind, id);
-      return 'name' in w ? { name: w.name } : w;
+      const c = kvCandidates(layout, kind, id);
+      return Array.isArray(c) ? { name: c[0]!.name } : c;
     },
-    async fetch(name, kind, id) {
-      const w = kvPath(rules, mountPoint, kind, id);
-      if (!('name' in w)) return null;
-      const apiPath = [quote(w.mount), ...(v2 ? ['data'] : []), quote(w.rel)].join('/');
-      let body: any;
-      try {
-        body = await withDeadline(DRIVER_NAME, name, timeoutMs, () => session.read(name, apiPath));
-      } catch (e) {
-        if (status(e) === 404) {
-          logger.debug(`${DRIVER_NAME}: '${name}' not found`, { backend: DRIVER_NAME, secretName: name });
-          return null;
-        }
-        throw mapVaultError(name, e);
+    // Each candidate path in Airflow's order (team path, then the team-agnostic one, per base path).
+    async fetch(_name, kind, id) {
+      const c = kvCandidates(layout, kind, id);
+      if (!Array.isArray(c)) return null;
+      for (const t of c) {
+        const value = await readOne(t, kind);
+        if (value !== null) return value;
       }
-      return kvValue(body, v2, kind, name, logger);
+      return null;
     },
     close: () => session.close(),
   });
@@ -99,6 +112,7 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
 /** The kwargs `fromAirflowKwargs` reads. */
 const HANDLED = new Set([
   ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_path`, `${k}_lookup_pattern`]),
+  ...['use_team_secrets_path', 'global_secrets_path'],
   ...['url', 'auth_type', 'auth_mount_point', 'mount_point', 'kv_engine_version', 'namespace'],
   ...['token', 'token_path', 'role_id', 'secret_id', 'username', 'password'],
   ...['kubernetes_role', 'kubernetes_jwt_path', 'jwt_role', 'jwt_token', 'jwt_token_path'],
@@ -111,7 +125,7 @@ const HANDLED = new Set([
  * `[core] multi_team`). Any other key would go to `hvac.Client` (`proxies`, `session`, …): warned.
  */
 const NO_EFFECT = new Set([
-  ...['use_team_secrets_path', 'global_secrets_path', 'key_id', 'assume_role_kwargs', 'region'],
+  ...['key_id', 'assume_role_kwargs', 'region'],
   ...['gcp_key_path', 'gcp_keyfile_dict', 'gcp_scopes', 'azure_tenant_id', 'azure_resource'],
   ...['radius_host', 'radius_secret', 'radius_port'],
 ]);
@@ -136,7 +150,13 @@ const STRING_KWARGS: Record<string, keyof HashicorpVaultOptions> = {
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.hashicorp.secrets.vault.VaultBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
-  const opts: HashicorpVaultOptions = { ...kindKwargs(kw, 'path'), logger: context.logger };
+  const { connections_path, variables_path, config_path, ...rest } = kw;
+  const opts: HashicorpVaultOptions = {
+    ...kindKwargs(rest, 'path'),
+    ...pathKwargs(kw),
+    ...teamKwargs(kw, context),
+    logger: context.logger,
+  };
   for (const [key, opt] of Object.entries(STRING_KWARGS)) {
     const v = kwOptString(kw, key);
     if (v !== undefined) (opts as Record<string, unknown>)[opt] = v;
@@ -179,6 +199,51 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     opts.cert = cert as string | [string, string];
   }
   return hashicorpVault(opts);
+}
+
+/** `connections_path`, `variables_path`, `config_path`: a string, a list of strings (PR #70006) or null. */
+function pathKwargs(kw: Record<string, unknown>): Partial<HashicorpVaultOptions> {
+  const out: Partial<HashicorpVaultOptions> = {};
+  for (const [key, opt] of [
+    ['connections_path', 'connectionsPath'],
+    ['variables_path', 'variablesPath'],
+    ['config_path', 'configPath'],
+  ] as const) {
+    const v = kw[key];
+    if (v === undefined) continue;
+    if (v !== null && typeof v !== 'string' && !(Array.isArray(v) && v.every((p) => typeof p === 'string'))) {
+      throw new ConfigurationError(
+        kwargSetting(key),
+        `${kwargSetting(key)} must be a string, a list of strings or null`,
+      );
+    }
+    out[opt] = v as string | string[] | null;
+  }
+  return out;
+}
+
+/** `use_team_secrets_path`, `global_secrets_path`, and the team from the context (multi-team). */
+function teamKwargs(kw: Record<string, unknown>, context: AdapterContext): Partial<HashicorpVaultOptions> {
+  const out: Partial<HashicorpVaultOptions> = {};
+  const use = kw.use_team_secrets_path;
+  if (use !== undefined && use !== null) {
+    if (typeof use !== 'boolean') {
+      const setting = kwargSetting('use_team_secrets_path');
+      throw new ConfigurationError(setting, `${setting} must be true or false`);
+    }
+    out.useTeamSecretsPath = use;
+  }
+  const global = kwString(kw, 'global_secrets_path', true);
+  if (global !== undefined) out.globalSecretsPath = global;
+  if (global !== undefined && global !== null) {
+    context.logger.warn(
+      `${DRIVER_NAME}: global_secrets_path is deprecated in the hashicorp provider; list the paths in connections_path / variables_path instead`,
+      { backend: DRIVER_NAME },
+    );
+  }
+  if (context.multiTeam) out.multiTeam = true;
+  if (context.team !== undefined) out.team = context.team;
+  return out;
 }
 
 /**
@@ -229,28 +294,102 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
   };
 }
 
+/** Where a kind's secrets are, resolved once from the options (see {@link kvCandidates}). */
+interface KvLayout {
+  rules: KindRules;
+  /** Per kind: the base paths in order (stripped of trailing `/`), or `null` when disabled. */
+  paths: Record<SecretKind, readonly string[] | null>;
+  mountPoint: string | null;
+  /** The team whose paths come first; set only in multi-team mode with `use_team_secrets_path`. */
+  team: string | undefined;
+  /** `global_secrets_path` (stripped), in multi-team mode only. */
+  globalPath: string | null;
+}
+
+/** One KV read: the mount, the path under it, and the name we show (`<mount>/<path>`). */
+interface KvTarget {
+  name: string;
+  mount: string;
+  rel: string;
+}
+
+const DEFAULT_PATHS: Record<SecretKind, string> = {
+  connection: 'connections',
+  variable: 'variables',
+  config: 'config',
+};
+
+function kvLayout(o: HashicorpVaultOptions): KvLayout {
+  const norm = (p: string | readonly string[] | null | undefined, dflt: string) =>
+    p === undefined ? [dflt] : p === null ? null : (typeof p === 'string' ? [p] : p).map(rstripSlash);
+  const paths: KvLayout['paths'] = {
+    connection: norm(o.connectionsPath, DEFAULT_PATHS.connection),
+    variable: norm(o.variablesPath, DEFAULT_PATHS.variable),
+    config: norm(o.configPath, DEFAULT_PATHS.config),
+  };
+  const first = (k: SecretKind) => (paths[k] === null ? null : (paths[k]![0] ?? ''));
+  const rules = kindRules(
+    { connection: first('connection'), variable: first('variable'), config: first('config') },
+    o,
+    'path',
+    o.logger,
+  );
+  const multi = o.multiTeam === true;
+  return {
+    rules,
+    paths,
+    mountPoint: o.mountPoint === undefined ? 'secret' : o.mountPoint,
+    team: multi && o.useTeamSecretsPath !== false && o.team !== undefined ? o.team : undefined,
+    globalPath:
+      multi && o.globalSecretsPath !== undefined && o.globalSecretsPath !== null
+        ? rstripSlash(o.globalSecretsPath)
+        : null,
+  };
+}
+
 /**
- * Airflow's `_parse_path` + `build_path`: the mount, the path under it, and the name we show
- * (`<mount>/<path>/<id>`). With no mount point, the id's first segment is the mount.
+ * The KV reads for one lookup, in order, as the newest provider makes them: for each base path,
+ * the team path `<base>/<team>` first (multi-team), then `<base>/<global_secrets_path>` or `<base>`.
+ * Each goes through `VaultBackend._parse_path` (no mount point: the id's first segment is the
+ * mount, `""` when the id starts with `/`) and then `_VaultClient._parse_secret_path`, which with no
+ * mount point splits the whole path again: id `/lead` reads mount `connections`, path `lead`.
+ * Candidates that split into nothing are dropped (Airflow returns None without a call).
  */
-function kvPath(
-  rules: KindRules,
-  mountPoint: string | null,
-  kind: SecretKind,
-  id: string,
-): { skip: string } | { name: string; mount: string; rel: string } {
-  let target: { mount: string; rel: string } | undefined;
-  const l = locateWith(rules, kind, id, (base) => {
-    let [mount, key] = [mountPoint, id];
-    if (!mount) {
-      const at = id.indexOf('/');
-      if (at < 0) return { skip: 'no mount point in id (mount_point is null)' };
-      [mount, key] = [id.slice(0, at), id.slice(at + 1)];
-    }
-    target = { mount, rel: base === '' ? key : `${base}/${key}` };
-    return { name: `${mount}/${target.rel}` };
+function kvCandidates(layout: KvLayout, kind: SecretKind, id: string): { skip: string } | KvTarget[] {
+  const l = locateWith(layout.rules, kind, id, (base) => ({ name: base }));
+  if ('skip' in l) return l;
+  const bases: string[] = [];
+  for (const base of layout.paths[kind] ?? []) {
+    if (kind !== 'config' && layout.team !== undefined) bases.push(buildPath(base, layout.team));
+    bases.push(kind !== 'config' && layout.globalPath !== null ? buildPath(base, layout.globalPath) : base);
+  }
+  const out = bases.flatMap((base) => {
+    const t = kvTarget(layout.mountPoint, base, id);
+    return t ? [t] : [];
   });
-  return 'name' in l && target ? { name: l.name, ...target } : { skip: 'skip' in l ? l.skip : '' };
+  if (out.length) return out;
+  if (!layout.paths[kind]?.length) return { skip: `${layout.rules[kind].prefixKwarg} is an empty list` };
+  return { skip: 'no mount point in id (mount_point is null)' };
+}
+
+/** `_get_secret_with_base(base, id)` then the client's `_parse_secret_path`; null: no call. */
+function kvTarget(mountPoint: string | null, base: string, id: string): KvTarget | null {
+  let [mount, key]: [string, string] = ['', id];
+  if (!mountPoint) {
+    const at = id.indexOf('/');
+    if (at < 0) return null;
+    [mount, key] = [id.slice(0, at), id.slice(at + 1)];
+  }
+  const secretPath = base === '' ? key : buildPath(base, key);
+  const full = (mount ? `${mount}/` : '') + secretPath;
+  if (mountPoint) return { name: `${mountPoint}/${full}`, mount: mountPoint, rel: full };
+  const at = full.indexOf('/');
+  if (at < 0) return null; // hvac's InvalidPath: logged by Airflow, no call
+  return { name: full, mount: full.slice(0, at), rel: full.slice(at + 1) };
+}
+
+function rstripSlash(p: string): string {
+  return p.replace(/\/+$/, '');
 }
 
 /**
