@@ -17,6 +17,11 @@ export interface RawSecretSource {
   locate(kind: SecretKind, id: string): Lookup;
   /** Read the raw text stored at `secretName`; `null` when absent. Failures throw typed errors. */
   fetch(secretName: string, kind: SecretKind, id: string): Promise<string | null>;
+  /**
+   * Every name a lookup tries, in order, when there is more than one (Airflow 3.2's team-scoped
+   * name before the team-agnostic one); the first is `locate`'s. Absent: just `locate`'s name.
+   */
+  candidates?(kind: SecretKind, id: string): readonly string[];
   getMany?: SecretsBackend['getMany'];
   close?(): Promise<void>;
 }
@@ -26,7 +31,12 @@ export function rawBackend(src: RawSecretSource): SecretsBackend {
   const read = async (kind: SecretKind, id: string): Promise<string | null> => {
     const where = src.locate(kind, id);
     if (!('name' in where)) return null;
-    return src.fetch(where.name, kind, id);
+    if (!src.candidates) return src.fetch(where.name, kind, id);
+    for (const name of src.candidates(kind, id)) {
+      const value = await src.fetch(name, kind, id);
+      if (value !== null) return value;
+    }
+    return null;
   };
   const backend: SecretsBackend = {
     name: src.name,

@@ -2,6 +2,10 @@
  * Airflow's `EnvironmentVariablesBackend`: `AIRFLOW_CONN_<ID>` and `AIRFLOW_VAR_<KEY>`, with the id
  * upper-cased as Python's `str.upper()` does (no other change: `-`, `.` and `/` stay as they are).
  * A connection value is a URI, or JSON when its first non-blank character is `{`.
+ *
+ * Airflow 3.2 multi-team (only with `multiTeam`): a lookup for a team reads
+ * `AIRFLOW_CONN__<TEAM>___<ID>` first (when set and non-empty), then the team-agnostic name; an
+ * id shaped like a team namespace (`_<team>___<id>`) is refused for the team-agnostic name.
  */
 import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
 import { rawBackend } from './base.js';
@@ -11,26 +15,41 @@ const DRIVER_NAME = 'environment';
 export interface EnvironmentBackendOptions {
   /** The environment to read. Default `process.env`, read at each lookup (so later changes are seen). */
   env?: Record<string, string | undefined>;
+  /** The team of the lookups (Airflow 3.2 multi-team); used only with `multiTeam`. */
+  team?: string | undefined;
+  /** Airflow's `[core] multi_team`. Default `false`: team names are neither read nor refused. */
+  multiTeam?: boolean | undefined;
 }
 
 export function environmentVariables(options: EnvironmentBackendOptions = {}): SecretsBackend {
   const env = () => options.env ?? process.env;
+  const multi = options.multiTeam === true;
+  const team = multi && options.team ? options.team : undefined;
+  const names = (kind: SecretKind, id: string): string[] => [
+    ...(team ? [teamEnvVarName(kind, team, id)] : []),
+    ...(multi && namesATeamNamespace(id) ? [] : [envVarName(kind, id)]),
+  ];
   return rawBackend({
     name: DRIVER_NAME,
-    locate: (kind, id) =>
-      kind === 'config'
-        ? { skip: 'the environment backend holds no config secrets' }
-        : { name: envVarName(kind, id) },
-    async fetch(name) {
-      const v = env()[name];
-      return v === undefined ? null : v;
+    locate: (kind, id) => {
+      if (kind === 'config') return { skip: 'the environment backend holds no config secrets' };
+      const [first] = names(kind, id);
+      return first ? { name: first } : { skip: 'the id names a team namespace (_<team>___<id>)' };
+    },
+    async fetch(_name, kind, id) {
+      if (team) {
+        const v = env()[teamEnvVarName(kind, team, id)];
+        if (v) return v; // Airflow takes the team variable only when non-empty (`if team_var := …`)
+      }
+      if (multi && namesATeamNamespace(id)) return null;
+      return env()[envVarName(kind, id)] ?? null;
     },
   });
 }
 
 /** Airflow's `EnvironmentVariablesBackend` takes no kwargs. */
 export function fromAirflowKwargs(_kwargs: Record<string, unknown>, context: AdapterContext): SecretsBackend {
-  return environmentVariables({ env: context.env });
+  return environmentVariables({ env: context.env, team: context.team, multiTeam: context.multiTeam });
 }
 
 const PREFIX: Record<SecretKind, string> = {
@@ -42,6 +61,16 @@ const PREFIX: Record<SecretKind, string> = {
 /** The environment variable name Airflow reads for `id`. */
 export function envVarName(kind: SecretKind, id: string): string {
   return PREFIX[kind] + pythonUpper(id);
+}
+
+/** Airflow 3.2's team-scoped name: `AIRFLOW_CONN__<TEAM>___<ID>` (both upper-cased). */
+function teamEnvVarName(kind: SecretKind, team: string, id: string): string {
+  return `${PREFIX[kind]}_${pythonUpper(team)}___${pythonUpper(id)}`;
+}
+
+/** Airflow's `_names_a_team_namespace`: `re.fullmatch(r"_[a-zA-Z0-9-]{3,50}___.+", id)` (`.`: not `\n`). */
+function namesATeamNamespace(id: string): boolean {
+  return /^_[a-zA-Z0-9-]{3,50}___[^\n]+$/.test(id);
 }
 
 /** Python's `str.upper()`: like `toUpperCase()`, which already maps `ß` → `SS` and `ﬁ` → `FI` the same way. */

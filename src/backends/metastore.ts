@@ -46,6 +46,14 @@ export interface MetastoreOptions {
   urlSource?: string | undefined;
   /** Where `fernetKey` came from when that is not `AIRFLOW__CORE__FERNET_KEY` itself; errors say it. */
   fernetKeySource?: string | undefined;
+  /**
+   * Airflow's `[core] multi_team` (Airflow 3.2 schema, with the `team_name` column): rows of the
+   * lookup's `team` or of no team are read; without a team, only rows of no team. Default `false`:
+   * the column is not read at all.
+   */
+  multiTeam?: boolean | undefined;
+  /** The team of the lookups; used only with `multiTeam`. */
+  team?: string | undefined;
 }
 
 export interface MetastoreBackend extends SecretsBackend {
@@ -83,21 +91,43 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
       return { skip: 'the metadata database holds no config values' };
     },
     async getConnection(connId) {
-      const row = await db.use(
-        false,
+      const [query, params] = teamQuery(
+        options,
+        sql.getConnection,
+        sql.getConnectionForTeam,
+        sql.getConnectionNoTeam,
         connId,
-        async (d) => (await d.all(sql.getConnection, [connId]))[0] ?? null,
       );
+      const row = await db.use(false, connId, async (d) => (await d.all(query, params))[0] ?? null);
       return row ? store.connectionFromRow(ctx, connId, row) : null;
     },
     async getVariable(key) {
-      const row = await db.use(false, key, async (d) => (await d.all(sql.getVariable, [key]))[0] ?? null);
+      const [query, params] = teamQuery(
+        options,
+        sql.getVariable,
+        sql.getVariableForTeam,
+        sql.getVariableNoTeam,
+        key,
+      );
+      const row = await db.use(false, key, async (d) => (await d.all(query, params))[0] ?? null);
       return row ? store.variableFromRow(ctx, key, row) : null;
     },
     ...writes(db, sql, ctx, (kind, id) => options.onWrite?.(kind, id)),
     ensureSchema: db.ensureSchema,
     close: db.close,
   };
+}
+
+/** The lookup query and its parameters: the plain one, or Airflow 3.2's team filter in multi-team mode. */
+function teamQuery(
+  o: MetastoreOptions,
+  plain: string,
+  forTeam: string,
+  noTeam: string,
+  id: string,
+): [string, string[]] {
+  if (!o.multiTeam) return [plain, [id]];
+  return o.team ? [forTeam, [id, o.team]] : [noTeam, [id]];
 }
 
 /** One database behind a backend: the driver opened on first use, deadlines, typed errors, close. */
@@ -244,10 +274,14 @@ export function metastoreFromSettings(settings: {
   urlSetting?: string;
   urlSource?: string | undefined;
   fernetKeySource?: string | undefined;
+  multiTeam?: boolean | undefined;
+  team?: string | undefined;
 }): MetastoreBackend {
   const base = {
     fernetKey: settings.fernetKey ?? null,
     fernetKeySource: settings.fernetKeySource,
+    multiTeam: settings.multiTeam,
+    team: settings.team,
     ...(settings.logger ? { logger: settings.logger } : {}),
     ...(settings.onWrite ? { onWrite: settings.onWrite } : {}),
   };
@@ -289,5 +323,7 @@ export function fromAirflowKwargs(
         ? path.join(os.homedir(), home.slice(1))
         : home,
     logger: context.logger,
+    multiTeam: context.multiTeam,
+    team: context.team,
   });
 }

@@ -151,3 +151,57 @@ function pythonRegExp(pattern: string): RegExp {
     return new RegExp(`^(?:${js})`, 'i');
   }
 }
+
+/** Airflow 3.2 multi-team: what every provider adapter takes (set from `AdapterContext`). */
+export interface TeamOptions {
+  /** The team of the lookups (Airflow's `team_name`); used only with `multiTeam`. */
+  team?: string | undefined;
+  /** Airflow's `[core] multi_team`. Default `false`: no team-scoped names and no refusals. */
+  multiTeam?: boolean | undefined;
+}
+
+/** The team of a backend's lookups: set only in multi-team mode. */
+export function activeTeam(o: TeamOptions): string | undefined {
+  return o.multiTeam === true && o.team ? o.team : undefined;
+}
+
+/**
+ * `locate` and `candidates` for a provider with Airflow 3.2 team-scoped names: `plain` is the
+ * usual name (or a skip), `scoped` the team-scoped one tried first (none for config lookups, or
+ * when the adapter's rule gives none), and `refused` ids are skipped with Airflow's warning.
+ */
+export function teamNaming(args: {
+  backend: string;
+  logger: Logger | undefined;
+  plain: (kind: SecretKind, id: string) => Lookup;
+  scoped: (kind: 'connection' | 'variable', id: string) => string | null;
+  refused: (kind: 'connection' | 'variable', id: string) => boolean;
+  sep: string;
+}): {
+  locate: (kind: SecretKind, id: string) => Lookup;
+  candidates: (kind: SecretKind, id: string) => string[];
+} {
+  const names = (kind: SecretKind, id: string): Lookup | string[] => {
+    const plain = args.plain(kind, id);
+    if (!('name' in plain) || kind === 'config') return 'name' in plain ? [plain.name] : plain;
+    if (args.refused(kind, id)) {
+      args.logger?.warn(
+        `${args.backend}: ${kind} id '${id}' contains '${args.sep}', which separates the team name from the secret id in a team scoped secret name. Such an id is ambiguous and is not looked up.`,
+        { backend: args.backend },
+      );
+      return { skip: `the id contains '${args.sep}' (ambiguous in multi-team mode)` };
+    }
+    const scoped = args.scoped(kind, id);
+    return scoped === null ? [plain.name] : [scoped, plain.name];
+  };
+  return {
+    locate: (kind, id) => {
+      const n = names(kind, id);
+      return Array.isArray(n) ? { name: n[0]! } : n;
+    },
+    candidates: (kind, id) => {
+      const n = names(kind, id);
+      return Array.isArray(n) ? n : [];
+    },
+  };
+}

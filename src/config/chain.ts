@@ -41,6 +41,10 @@ export async function buildChain(
   const { metastoreFromSettings } = await import('../backends/metastore.js');
   const m = settings.metastore;
   const configured = m.sqlAlchemyConn.source !== DEFAULT_SOURCE;
+  // Airflow 3.2 multi-team: the team reaches the built-in backends only with `[core] multi_team`.
+  const team = settings.multiTeam.value
+    ? { multiTeam: true, ...(settings.team ? { team: settings.team.value } : {}) }
+    : {};
   const metastore = metastoreFromSettings({
     sqlAlchemyConn: configured ? m.sqlAlchemyConn.reveal() : undefined,
     urlSetting: m.sqlAlchemyConn.name,
@@ -50,11 +54,12 @@ export async function buildChain(
     airflowHome: settings.airflowHome.value,
     logger: ctx.logger,
     onWrite: ctx.onWrite,
+    ...team,
   });
   const byKind: Record<BackendKind, SecretsBackend | null> = {
     custom:
       customBackend && withOrigin(customBackend, settings.customBackend?.classPath.source ?? DEFAULT_CHAIN),
-    environment_variable: withOrigin(environmentVariables({ env: ctx.env }), DEFAULT_CHAIN),
+    environment_variable: withOrigin(environmentVariables({ env: ctx.env, ...team }), DEFAULT_CHAIN),
     metastore: withOrigin(metastore, configured ? m.sqlAlchemyConn.source : DEFAULT_CHAIN),
   };
   const backends = settings.backendsOrder.value.flatMap((kind) => byKind[kind] ?? []);

@@ -34,6 +34,11 @@ export interface FromEnvOptions extends Partial<Omit<ResolverOptions, 'backends'
   logger?: Logger;
   /** Read `$AIRFLOW_CONFIG` / `$AIRFLOW_HOME/airflow.cfg` for settings the environment does not set. Default true. */
   readAirflowCfg?: boolean;
+  /**
+   * Airflow 3.2 multi-team: the team whose team-scoped connections and variables are read first
+   * (as Airflow does for a task of that team). Used only when `[core] multi_team` is on.
+   */
+  team?: string;
 }
 
 /**
@@ -45,8 +50,8 @@ export async function resolverFromEnv(
   env: Env = process.env,
   options: FromEnvOptions = {},
 ): Promise<Resolver> {
-  const { logger = consoleLogger, readAirflowCfg, ...rest } = options;
-  const { settings, customBackend } = await readSettings(env, { logger, readAirflowCfg });
+  const { logger = consoleLogger, readAirflowCfg, team, ...rest } = options;
+  const { settings, customBackend } = await readSettings(env, { logger, readAirflowCfg, team });
   applyMaskerSettings(settings.masker);
   let resolver: Resolver | undefined;
   const backends = await buildChain(settings, customBackend, {

@@ -115,6 +115,10 @@ export interface Settings {
   readonly masker: MaskerSettings;
   readonly metastore: MetastoreSettings;
   readonly cache: CacheSettings;
+  /** Airflow 3.2's `[core] multi_team`, default false. */
+  readonly multiTeam: Setting<boolean>;
+  /** The team of the lookups (`resolverFromEnv(env, { team })`); null when none is given. */
+  readonly team: Setting<string> | null;
 }
 
 const KWARGS = 'AIRFLOW__SECRETS__BACKEND_KWARGS';
@@ -125,6 +129,7 @@ const SQL_ALCHEMY_CONN = 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN';
 const LEGACY_SQL_ALCHEMY_CONN = 'AIRFLOW__CORE__SQL_ALCHEMY_CONN';
 const FERNET_KEY = 'AIRFLOW__CORE__FERNET_KEY';
 const MIN_LENGTH = 'AIRFLOW__LOGGING__MIN_LENGTH_MASKED_SECRET';
+const MULTI_TEAM = 'AIRFLOW__CORE__MULTI_TEAM';
 
 /** Options Airflow marks sensitive: only these honour `_CMD` and `_SECRET`. */
 const SENSITIVE = new Set([SQL_ALCHEMY_CONN, LEGACY_SQL_ALCHEMY_CONN, FERNET_KEY, KWARGS]);
@@ -323,6 +328,27 @@ async function readMetastore(src: Source, secrets: SecretsBackend | null): Promi
   };
 }
 
+/**
+ * `[core] multi_team` (Airflow 3.2) and the team given by the caller. A team given while multi-team
+ * is off is kept in the settings but used nowhere (Airflow passes no team then).
+ */
+function readMultiTeam(
+  src: Source,
+  team: string | undefined,
+): { multiTeam: Setting<boolean>; team: Setting<string> | null } {
+  const raw = plain(src, MULTI_TEAM);
+  const multiTeam = raw
+    ? { ...raw, value: parseBool(raw) }
+    : { value: false, name: MULTI_TEAM, source: DEFAULT_SOURCE };
+  if (team !== undefined && (typeof team !== 'string' || team === '')) {
+    throw new ConfigurationError('team', 'team must be a non-empty string (the team of the lookups)');
+  }
+  return {
+    multiTeam,
+    team: team ? { value: team, name: 'team', source: 'resolverFromEnv({ team })' } : null,
+  };
+}
+
 /** Airflow's `getboolean`. */
 function parseBool(s: Setting<string>): boolean {
   const v = s.value.trim().toLowerCase();
@@ -358,6 +384,11 @@ export function readCache(read: (name: string) => Setting<string> | undefined): 
 export interface ReadSettingsOptions {
   /** Read `$AIRFLOW_CONFIG` / `$AIRFLOW_HOME/airflow.cfg` for settings the environment does not set. Default true. */
   readAirflowCfg?: boolean | undefined;
+  /**
+   * The team of the lookups (Airflow 3.2 multi-team: the team of the task's DAG bundle). Used only
+   * when `[core] multi_team` is on; Airflow has no process-wide setting for it.
+   */
+  team?: string | undefined;
   /** Receives the kwargs warnings; also the custom backend's logger. Default `consoleLogger`. */
   logger?: Logger | undefined;
 }
@@ -373,11 +404,13 @@ export async function readSettings(env: Env, options: ReadSettingsOptions = {}):
   const logger = options.logger ?? consoleLogger;
   const src = openSource(env, options.readAirflowCfg !== false);
   const customBackend = await readCustomBackend(src, logger);
+  const { multiTeam, team } = readMultiTeam(src, options.team);
+  const teamContext = multiTeam.value ? { multiTeam: true, ...(team ? { team: team.value } : {}) } : {};
   const backend = customBackend
     ? await buildBackend(
         customBackend.classPath.value,
         customBackend.kwargs.reveal(),
-        { env, logger },
+        { env, logger, ...teamContext },
         customBackend.classPath.source,
       )
     : null;
@@ -390,6 +423,8 @@ export async function readSettings(env: Env, options: ReadSettingsOptions = {}):
       masker: readMasker(src),
       metastore: await readMetastore(src, backend),
       cache: readCache((name) => plain(src, name)),
+      multiTeam,
+      team,
     };
     return { settings: deepFreeze(settings), customBackend: backend };
   } catch (e) {

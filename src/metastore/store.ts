@@ -62,6 +62,11 @@ export function sqlFor(dialect: Dialect) {
   return {
     getConnection: `SELECT ${CONNECTION_COLUMNS.map(q).join(', ')} FROM ${conn} WHERE ${q('conn_id')} = ? LIMIT 1`,
     getVariable: `SELECT ${VARIABLE_COLUMNS.map(q).join(', ')} FROM ${vari} WHERE ${q('key')} = ? LIMIT 1`,
+    // Airflow 3.2 multi-team: `team_name = :team OR team_name IS NULL`; with no team, `IS NULL`.
+    getConnectionForTeam: `SELECT ${CONNECTION_COLUMNS.map(q).join(', ')} FROM ${conn} WHERE ${q('conn_id')} = ? AND (${q('team_name')} = ? OR ${q('team_name')} IS NULL) LIMIT 1`,
+    getConnectionNoTeam: `SELECT ${CONNECTION_COLUMNS.map(q).join(', ')} FROM ${conn} WHERE ${q('conn_id')} = ? AND ${q('team_name')} IS NULL LIMIT 1`,
+    getVariableForTeam: `SELECT ${VARIABLE_COLUMNS.map(q).join(', ')} FROM ${vari} WHERE ${q('key')} = ? AND (${q('team_name')} = ? OR ${q('team_name')} IS NULL) LIMIT 1`,
+    getVariableNoTeam: `SELECT ${VARIABLE_COLUMNS.map(q).join(', ')} FROM ${vari} WHERE ${q('key')} = ? AND ${q('team_name')} IS NULL LIMIT 1`,
     connectionExists: `SELECT 1 AS ${q('found')} FROM ${conn} WHERE ${q('conn_id')} = ? LIMIT 1`,
     insertConnection: `INSERT INTO ${conn} (${q('conn_id')}, ${writeCols.map(q).join(', ')}) VALUES (?, ${writeCols.map(() => '?').join(', ')})`,
     updateConnection: `UPDATE ${conn} SET ${writeCols.map((c) => `${q(c)} = ?`).join(', ')} WHERE ${q('conn_id')} = ?`,

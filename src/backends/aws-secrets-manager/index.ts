@@ -14,20 +14,28 @@ import { kindKwargs, kwargSetting, kwObject, kwString } from '../airflow-kwargs.
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
-  batchGetMany,
+  batchOrNot,
   lazyAwsClient,
   logNotFound,
   mapAwsError,
   warnUnsupportedKwargs,
 } from '../aws/common.js';
 import { rawBackend } from '../base.js';
-import { buildPath, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
+import {
+  activeTeam,
+  buildPath,
+  kindRules,
+  type LookupPatternOptions,
+  locateWith,
+  type TeamOptions,
+  teamNaming,
+} from '../naming.js';
 
 const DRIVER_NAME = 'aws-secrets-manager';
 const SDK = '@aws-sdk/client-secrets-manager';
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 
-export interface AwsSecretsManagerOptions extends AwsCommonOptions, LookupPatternOptions {
+export interface AwsSecretsManagerOptions extends AwsCommonOptions, LookupPatternOptions, TeamOptions {
   /** Connections prefix; `null` disables connections. Default `airflow/connections`. */
   connectionsPrefix?: string | null;
   /** Variables prefix. Default `airflow/variables`. */
@@ -76,8 +84,19 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     roleSessionName: 'Airflow_SecretsManagerBackend__connection',
     create: (sdk, config) => new sdk.SecretsManagerClient(config),
   });
-  const locate = (kind: SecretKind, id: string) =>
-    locateWith(rules, kind, id, (p) => ({ name: p ? buildPath(p, id, sep) : id }));
+  const team = activeTeam(options);
+  // Airflow 3.2 multi-team: `<prefix><sep><team>--<id>` first (non-empty prefix), `--` ids refused.
+  const { locate, candidates } = teamNaming({
+    backend: DRIVER_NAME,
+    logger,
+    sep: TEAM_SEP,
+    plain: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: p ? buildPath(p, id, sep) : id })),
+    scoped: (kind, id) => {
+      const p = rules[kind].prefix;
+      return team && p ? buildPath(p, `${team}${TEAM_SEP}${id}`, sep) : null;
+    },
+    refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
+  });
   // Connections stored as JSON are standardised (aliases) before the usual deserialisation.
   const shape = (kind: SecretKind, name: string, value: string | undefined) =>
     value === undefined ? null : kind === 'connection' ? standardise(value, words, name) : value;
@@ -118,9 +137,11 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   return rawBackend({
     name: DRIVER_NAME,
     locate,
+    ...(team ? { candidates } : {}),
     fetch: (name, kind) => getOne(name, kind),
-    // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch).
-    getMany: batchGetMany({
+    // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch); one name per id, so
+    // not with a team (two names per id): the resolver then reads one by one.
+    ...batchOrNot(team, {
       backend: DRIVER_NAME,
       action: 'BatchGetSecretValue',
       size: 20,
@@ -133,6 +154,9 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   });
 }
 
+/** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */
+const TEAM_SEP = '--';
+
 /** The kwargs of `SecretsManagerBackend` itself (the AWS session kwargs come on top). */
 const SM_KWARGS = new Set([
   ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
@@ -144,6 +168,8 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
   const opts: AwsSecretsManagerOptions = {
     ...awsOptionsFromKwargs(kw, context, { id: 'secretsmanager', envSuffix: 'SECRETS_MANAGER' }),
     logger: context.logger,
+    team: context.team,
+    multiTeam: context.multiTeam,
   };
   warnUnsupportedKwargs(kw, SM_KWARGS, context.logger, DRIVER_NAME);
   Object.assign(opts, kindKwargs(kw, 'prefix'));

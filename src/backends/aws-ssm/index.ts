@@ -7,26 +7,34 @@
  * `../aws/common.ts`.
  */
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
+import type { AdapterContext, SecretsBackend } from '../../backend.js';
 import { consoleLogger } from '../../logger.js';
 import { kindKwargs } from '../airflow-kwargs.js';
 import {
   type AwsCommonOptions,
   awsOptionsFromKwargs,
-  batchGetMany,
+  batchOrNot,
   lazyAwsClient,
   logNotFound,
   mapAwsError,
   warnUnsupportedKwargs,
 } from '../aws/common.js';
 import { rawBackend } from '../base.js';
-import { buildPath, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
+import {
+  activeTeam,
+  buildPath,
+  kindRules,
+  type LookupPatternOptions,
+  locateWith,
+  type TeamOptions,
+  teamNaming,
+} from '../naming.js';
 
 const DRIVER_NAME = 'aws-ssm';
 const SDK = '@aws-sdk/client-ssm';
 type Sdk = typeof import('@aws-sdk/client-ssm');
 
-export interface AwsSsmOptions extends AwsCommonOptions, LookupPatternOptions {
+export interface AwsSsmOptions extends AwsCommonOptions, LookupPatternOptions, TeamOptions {
   /** Connections prefix; `null` disables connections. Default `/airflow/connections`. */
   connectionsPrefix?: string | null;
   /** Variables prefix. Default `/airflow/variables`. */
@@ -60,11 +68,20 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     roleSessionName: 'Airflow_SystemsManagerParameterStoreBackend__connection',
     create: (sdk, config) => new sdk.SSMClient(config),
   });
-  const locate = (kind: SecretKind, id: string) =>
-    locateWith(rules, kind, id, (p) => {
-      const name = buildPath(p, id);
-      return { name: name.startsWith('/') ? name : `/${name}` };
-    });
+  const slash = (name: string) => (name.startsWith('/') ? name : `/${name}`);
+  const team = activeTeam(options);
+  // Airflow 3.2 multi-team: `/<prefix>/<team>--<id>` first (non-empty prefix), `--` ids refused.
+  const { locate, candidates } = teamNaming({
+    backend: DRIVER_NAME,
+    logger,
+    sep: TEAM_SEP,
+    plain: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: slash(buildPath(p, id)) })),
+    scoped: (kind, id) => {
+      const p = rules[kind].prefix;
+      return team && p ? slash(buildPath(p, `${team}${TEAM_SEP}${id}`)) : null;
+    },
+    refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
+  });
 
   const getOne = async (name: string): Promise<string | null> => {
     try {
@@ -93,9 +110,10 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
   return rawBackend({
     name: DRIVER_NAME,
     locate,
+    ...(team ? { candidates } : {}),
     fetch: (name) => getOne(name),
-    // GetParameters, 10 names a call (used by the resolver's prefetch).
-    getMany: batchGetMany({
+    // GetParameters, 10 names a call (used by the resolver's prefetch); not with a team.
+    ...batchOrNot(team, {
       backend: DRIVER_NAME,
       action: 'GetParameters',
       size: 10,
@@ -107,6 +125,9 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     close: () => aws.close(),
   });
 }
+
+/** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */
+const TEAM_SEP = '--';
 
 /** The kwargs of `SystemsManagerParameterStoreBackend` itself (the AWS session kwargs come on top). */
 const SSM_KWARGS = new Set(
@@ -120,5 +141,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     ...awsOptionsFromKwargs(kw, context, { id: 'ssm', envSuffix: 'SSM' }),
     ...kindKwargs(kw, 'prefix'),
     logger: context.logger,
+    team: context.team,
+    multiTeam: context.multiTeam,
   });
 }

@@ -334,6 +334,14 @@ export interface BatchReads {
   one: (name: string, kind: SecretKind) => Promise<string | null>;
 }
 
+/** `{ getMany }` for an adapter, or nothing when a team is active (two names per id: single reads). */
+export function batchOrNot(
+  team: string | undefined,
+  r: BatchReads,
+): { getMany?: NonNullable<SecretsBackend['getMany']> } {
+  return team ? {} : { getMany: batchGetMany(r) };
+}
+
 /**
  * `getMany` for the AWS adapters (used by the resolver's prefetch): every id starts as not found;
  * the names of the ids that would be looked up go in chunks of `size` through the batch action

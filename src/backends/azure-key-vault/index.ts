@@ -18,11 +18,11 @@ import { consoleLogger, type Logger } from '../../logger.js';
 import { importOptional } from '../../optional-import.js';
 import { kwargSetting, kwOptString, kwString } from '../airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
-import { kindRules, locateWith } from '../naming.js';
+import { activeTeam, kindRules, locateWith, type TeamOptions, teamNaming } from '../naming.js';
 
 const DRIVER_NAME = 'azure-key-vault';
 
-export interface AzureKeyVaultOptions {
+export interface AzureKeyVaultOptions extends TeamOptions {
   /** The vault, e.g. `https://my-vault.vault.azure.net/` (Airflow `vault_url`). Required unless `client` is given. */
   vaultUrl?: string;
   /** Prefix of connection secrets; `null` disables connections. Default `airflow-connections`. */
@@ -89,7 +89,11 @@ export function fromAirflowKwargs(
   context: AdapterContext,
   overrides: Partial<AzureKeyVaultOptions> = {},
 ): SecretsBackend {
-  const opts: AzureKeyVaultOptions = { logger: context.logger };
+  const opts: AzureKeyVaultOptions = {
+    logger: context.logger,
+    team: context.team,
+    multiTeam: context.multiTeam,
+  };
   const known = new Set(Object.values(KWARG_OF));
   for (const k of Object.keys(kwargs)) {
     if (!known.has(k)) context.logger.warn(`${DRIVER_NAME}: ignoring unknown backend_kwargs key '${k}'`);
@@ -136,13 +140,26 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
     return client;
   };
 
+  // Airflow's override of build_path: every `_` in the whole name becomes `sep`.
+  const build = (p: string, id: string) => (p === '' ? id : `${p}${sep}${id}`).replaceAll('_', sep);
+  const team = activeTeam(options);
+  // Airflow 3.2 multi-team: `<prefix>-<team>--<id>` (with `_` → sep) first; without a team, an id
+  // that reads as a team-scoped one (`[^sep]+--.+` once normalised) is refused.
+  const teamShaped = new RegExp(`^[^${escapeRegExp(sep)}]+${TEAM_SEP}[^\n]+$`);
+  const { locate, candidates } = teamNaming({
+    backend: name,
+    logger,
+    sep: TEAM_SEP,
+    plain: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: build(p, id) })),
+    scoped: (kind, id) =>
+      team ? build(prefixes[kind]!, `${build('', team)}${TEAM_SEP}${id.replaceAll('_', sep)}`) : null,
+    refused: (_kind, id) => options.multiTeam === true && !team && teamShaped.test(id.replaceAll('_', sep)),
+  });
+
   return rawBackend({
     name,
-    // Airflow's override of build_path: every `_` in the whole name becomes `sep`.
-    locate: (kind, id) =>
-      locateWith(rules, kind, id, (p) => ({
-        name: (p === '' ? id : `${p}${sep}${id}`).replaceAll('_', sep),
-      })),
+    locate,
+    ...(team ? { candidates } : {}),
     fetch: (secretName) =>
       withDeadline(name, secretName, timeoutMs, async (abortSignal) => {
         const c = await connect();
@@ -277,6 +294,13 @@ function toBackendError(
     `${backend}: reading ${where} failed: ${describeError(e)}`,
     opts,
   );
+}
+
+/** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */
+const TEAM_SEP = '--';
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[\\^$.*+?()[\]{}|/-]/g, '\\$&');
 }
 
 /** Python's `str.rstrip(chars)` (Airflow strips `sep` off the prefixes): any trailing run of `chars`. */

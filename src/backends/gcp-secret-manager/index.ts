@@ -23,7 +23,7 @@ import {
 import { consoleLogger, type Logger } from '../../logger.js';
 import { kwargSetting, kwObject, kwOptString, kwString } from '../airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
-import { buildPath, kindRules, locateWith } from '../naming.js';
+import { activeTeam, buildPath, kindRules, locateWith, type TeamOptions, teamNaming } from '../naming.js';
 import {
   checkCredentials,
   type GcpCredentialOptions,
@@ -36,7 +36,7 @@ export type { GcpCredentialOptions, GcpSecretManagerClient } from './credentials
 const DRIVER_NAME = 'gcp-secret-manager';
 
 /** The options; those of the credentials, the project and the client are in {@link GcpCredentialOptions}. */
-export interface GcpSecretManagerOptions extends GcpCredentialOptions {
+export interface GcpSecretManagerOptions extends GcpCredentialOptions, TeamOptions {
   /** Prefix of connection secrets; `null` disables connections. Default `airflow-connections`. */
   connectionsPrefix?: string | null;
   /** Prefix of variable secrets; `null` disables variables. Default `airflow-variables`. */
@@ -86,7 +86,12 @@ export function fromAirflowKwargs(
   for (const k of Object.keys(kwargs)) {
     if (!known.has(k)) context.logger.warn(`${DRIVER_NAME}: ignoring unknown backend_kwargs key '${k}'`);
   }
-  const opts: GcpSecretManagerOptions = { env: context.env, logger: context.logger };
+  const opts: GcpSecretManagerOptions = {
+    env: context.env,
+    logger: context.logger,
+    team: context.team,
+    multiTeam: context.multiTeam,
+  };
   for (const k of ['connectionsPrefix', 'variablesPrefix', 'configPrefix'] as const) {
     const v = kwString(kwargs, KWARG_OF[k] as string, true);
     if (v !== undefined) opts[k] = v;
@@ -158,9 +163,21 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
     return opened;
   };
 
+  const team = activeTeam(options);
+  // Airflow 3.2 multi-team: `build_path(prefix, team, sep) + "--" + id` first; `--` ids refused.
+  const { locate, candidates } = teamNaming({
+    backend: name,
+    logger,
+    sep: TEAM_SEP,
+    plain: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: buildPath(p, id, sep) })),
+    scoped: (kind, id) => (team ? `${buildPath(prefixes[kind]!, team, sep)}${TEAM_SEP}${id}` : null),
+    refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
+  });
+
   return rawBackend({
     name,
-    locate: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: buildPath(p, id, sep) })),
+    locate,
+    ...(team ? { candidates } : {}),
     fetch: (secretName) =>
       withDeadline(name, secretName, timeoutMs, async (signal) => {
         const deadline = Date.now() + timeoutMs;
@@ -219,6 +236,8 @@ interface Reader {
   retryDelayMs: number;
 }
 
+/** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */
+const TEAM_SEP = '--';
 const PREFIX_RE = /^[a-zA-Z0-9\-_]*\n?$/; // Python `re.match(r"^[a-zA-Z0-9-_]*$")`: `$` also matches before a final newline
 /** gRPC status codes: NOT_FOUND is "not found"; RESOURCE_EXHAUSTED (8) and UNAVAILABLE (14) are retried. */
 const NOT_FOUND = 5;

@@ -51,6 +51,13 @@ export interface LocalFilesystemOptions {
   configsFilePath?: string | null | undefined;
   /** Where the group/world-readable warning goes. Default `consoleLogger`. */
   logger?: Logger;
+  /** The team of the lookups (Airflow 3.2 multi-team); used only with `multiTeam`. */
+  team?: string | undefined;
+  /**
+   * Airflow's `[core] multi_team`: a `<team>___<id>` key wins over `<id>` for that team, and an id
+   * containing `___` is refused (connections and variables). Default `false`.
+   */
+  multiTeam?: boolean | undefined;
 }
 
 /** The kwarg (and setting named in errors) of each kind's file. */
@@ -71,21 +78,45 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
     const path = files[kind];
     return path ? { path, ...(await readSecretFile(path, SETTING[kind], logger)) } : null;
   };
+  const multi = options.multiTeam === true;
+  const team = multi && options.team ? options.team : undefined;
+  /** The keys to try, in order: `<team>___<id>` first for a team; none for a refused id. */
+  const keys = (kind: SecretKind, id: string): string[] =>
+    kind === 'config'
+      ? [id]
+      : multi && id.includes(TEAM_SEP)
+        ? []
+        : team
+          ? [`${team}${TEAM_SEP}${id}`, id]
+          : [id];
+  const pick = <T>(found: Map<string, T>, kind: SecretKind, id: string): T | null => {
+    for (const k of keys(kind, id)) {
+      const v = found.get(k);
+      if (v !== undefined) return v;
+    }
+    return null;
+  };
   const value = async (kind: 'variable' | 'config', id: string) => {
+    if (!keys(kind, id).length) return null;
     const f = await read(kind);
     if (!f) return null;
     const load = kind === 'variable' ? loadVariables : loadConfigs;
-    return load(f.text, f.format, f.path).get(id) ?? null;
+    return pick(load(f.text, f.format, f.path), kind, id);
   };
   return {
     name: DRIVER_NAME,
     locate: (kind, id) => {
       const path = files[kind];
-      return path ? { name: `${path}#${id}` } : { skip: `${SETTING[kind]} not set` };
+      if (!path) return { skip: `${SETTING[kind]} not set` };
+      const [first] = keys(kind, id);
+      return first === undefined
+        ? { skip: `the id contains '${TEAM_SEP}' (multi-team)` }
+        : { name: `${path}#${first}` };
     },
     async getConnection(connId) {
+      if (!keys('connection', connId).length) return null;
       const f = await read('connection');
-      return f ? (loadConnections(f.text, f.format, f.path).get(connId) ?? null) : null;
+      return f ? pick(loadConnections(f.text, f.format, f.path), 'connection', connId) : null;
     },
     getVariable: (key) => value('variable', key),
     getConfig: (key) => value('config', key),
@@ -117,8 +148,13 @@ export function fromAirflowKwargs(kwargs: Record<string, unknown>, context: Adap
     variablesFilePath: path('variables_file_path'),
     configsFilePath: path('configs_file_path'),
     logger: context.logger,
+    team: context.team,
+    multiTeam: context.multiTeam,
   });
 }
+
+/** Between the team and the id in a team-scoped key (Airflow 3.2's `TEAM_SEP`). */
+const TEAM_SEP = '___';
 
 /** Airflow's text when a file's extension has no parser. */
 const UNSUPPORTED =
