@@ -1,11 +1,16 @@
 /**
  * A wire-level fake of HashiCorp Vault on 127.0.0.1 for the real node-vault client: KV v1 and v2
  * reads (404 `{"errors":[]}`, soft-deleted v2 versions), token checks (403 permission denied),
- * a sealed state (503), auth login endpoints (approle, userpass, ldap, kubernetes, jwt, github),
+ * a sealed state (503), auth login endpoints (approle, userpass, ldap, kubernetes, jwt, github, and
+ * aws / gcp / azure, each checked as Vault's auth method checks it: the aws method replays the
+ * signed STS GetCallerIdentity request, so the fake re-verifies its Signature V4; the gcp method
+ * verifies the service account's RS256 JWT and its claims; the azure method takes an Entra token),
+ * Google's OAuth token and IAM `signJwt` endpoints under `/google/` (for the gcp login),
  * token lookup-self, `X-Vault-Namespace` capture, fault injection, and optional TLS (with client
  * certificates) using throwaway certificates made with `openssl` at test time.
  */
 import { execFileSync } from 'node:child_process';
+import { createHash, createHmac, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -30,7 +35,27 @@ export interface VaultRequestRecord {
   clientCertCn: string | undefined;
 }
 
-export type AuthKind = 'approle' | 'userpass' | 'ldap' | 'kubernetes' | 'jwt' | 'github';
+export type AuthKind =
+  | 'approle'
+  | 'userpass'
+  | 'ldap'
+  | 'kubernetes'
+  | 'jwt'
+  | 'github'
+  | 'aws'
+  | 'gcp'
+  | 'azure';
+
+/** What the aws auth method decoded from a login (the replayed STS request). */
+export interface AwsLoginRecord {
+  role: unknown;
+  method: unknown;
+  url: string;
+  body: string;
+  headers: Record<string, string[]>;
+  /** Why the fake refused it, or null. */
+  refused: string | null;
+}
 
 export interface VaultFake {
   readonly url: string;
@@ -46,7 +71,17 @@ export interface VaultFake {
     users: Record<string, string>;
     jwt: { role: string; jwt: string };
     github: string;
+    /** aws: access key id → secret (and the session token it must come with); the role; the region. */
+    aws: { keys: Map<string, { secret: string; token?: string }>; role: string | null };
+    /** gcp: the service account whose key signs JWTs (the OAuth and IAM fakes use it), and the role. */
+    gcp: { email: string; project: string; role: string; privateKeyPem: string; keyId: string };
+    /** azure: the role, and the tokens that count as valid Entra ID tokens for the resource. */
+    azure: { role: string; tokens: Set<string> };
   };
+  /** Every aws login the fake decoded. */
+  readonly awsLogins: AwsLoginRecord[];
+  /** The `payload` of each IAM signJwt call (the JWT claims as text). */
+  readonly signJwtPayloads: string[];
   /** Paths (after `/v1/`, decoded) that answer 403 even with a valid token. */
   readonly denied: Set<string>;
   sealed: boolean;
@@ -158,17 +193,40 @@ export async function startVaultFake(
   const denied = new Set<string>();
   let faults: { fault: VaultFault; path?: string | undefined; left: number }[] = [];
   let issued = 0;
+  const gcpKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const credentials = {
     approle: { roleId: 'role-id-1', secretId: 'secret-id-1' },
     users: { alice: 'alice-password' } as Record<string, string>,
     jwt: { role: 'airflow', jwt: 'eyJ.fake.jwt' },
     github: 'gh-token-1',
+    aws: { keys: new Map<string, { secret: string; token?: string }>(), role: 'airflow' as string | null },
+    gcp: {
+      email: 'vault-auth@fake-project.iam.gserviceaccount.com',
+      project: 'fake-project',
+      role: 'airflow',
+      privateKeyPem: gcpKey.privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+      keyId: 'fake-key-1',
+    },
+    azure: { role: 'airflow', tokens: new Set<string>() },
   };
+  const awsLogins: AwsLoginRecord[] = [];
+  const signJwtPayloads: string[] = [];
+  const googleTokens = new Set<string>();
   const defaults = () => {
     mounts.clear();
     mounts.set('secret', { version: 2, secrets: new Map() });
     authMounts.clear();
-    for (const k of ['approle', 'userpass', 'ldap', 'kubernetes', 'jwt', 'github'] as const)
+    for (const k of [
+      'approle',
+      'userpass',
+      'ldap',
+      'kubernetes',
+      'jwt',
+      'github',
+      'aws',
+      'gcp',
+      'azure',
+    ] as const)
       authMounts.set(k, k);
   };
   defaults();
@@ -180,6 +238,7 @@ export async function startVaultFake(
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const url = new URL(req.url ?? '/', 'http://x');
+      if (url.pathname.startsWith('/google/')) return serveGoogle(req, res, url.pathname, chunks);
       const p = url.pathname
         .replace(/^\/v1\//, '')
         .split('/')
@@ -248,6 +307,13 @@ export async function startVaultFake(
       ok = b.role === credentials.jwt.role && b.jwt === credentials.jwt.jwt;
     } else if (kind === 'github') {
       ok = b.token === credentials.github;
+    } else if (kind === 'aws') {
+      ok = checkAwsLogin(b);
+    } else if (kind === 'gcp') {
+      ok = b.role === credentials.gcp.role && checkGcpJwt(b.jwt);
+    } else if (kind === 'azure') {
+      ok =
+        b.role === credentials.azure.role && typeof b.jwt === 'string' && credentials.azure.tokens.has(b.jwt);
     }
     if (!ok) {
       const why = kind === 'approle' ? 'invalid role or secret ID' : 'invalid credentials';
@@ -272,6 +338,97 @@ export async function startVaultFake(
         num_uses: 0,
       },
     });
+  };
+
+  /** Vault's aws auth method, iam flavour: decode the replayed request, check it, verify SigV4. */
+  const checkAwsLogin = (b: Record<string, unknown>): boolean => {
+    const dec = (v: unknown) => (typeof v === 'string' ? Buffer.from(v, 'base64').toString('utf8') : '');
+    let headers: Record<string, string[]> = {};
+    try {
+      headers = JSON.parse(dec(b.iam_request_headers)) as Record<string, string[]>;
+    } catch {
+      headers = {};
+    }
+    const rec: AwsLoginRecord = {
+      role: b.role,
+      method: b.iam_http_request_method,
+      url: dec(b.iam_request_url),
+      body: dec(b.iam_request_body),
+      headers,
+      refused: null,
+    };
+    awsLogins.push(rec);
+    rec.refused = awsRefusal(rec, credentials.aws);
+    return rec.refused === null && (credentials.aws.role === null || b.role === credentials.aws.role);
+  };
+
+  /** Vault's gcp auth method, iam flavour: an RS256 JWT of the known service account, aud vault/<role>. */
+  const checkGcpJwt = (jwt: unknown): boolean => {
+    if (typeof jwt !== 'string') return false;
+    const [h, p, sig] = jwt.split('.');
+    if (!h || !p || !sig) return false;
+    const v = createVerify('RSA-SHA256');
+    v.update(`${h}.${p}`);
+    if (!v.verify(gcpKey.publicKey, Buffer.from(sig, 'base64url'))) return false;
+    const header = JSON.parse(Buffer.from(h, 'base64url').toString()) as Record<string, unknown>;
+    const c = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    return (
+      header.kid === credentials.gcp.keyId &&
+      c.sub === credentials.gcp.email &&
+      c.aud === `vault/${credentials.gcp.role}` &&
+      typeof c.iat === 'number' &&
+      typeof c.exp === 'number' &&
+      c.exp - c.iat <= 900
+    );
+  };
+
+  const selfSignedOk = (jwt: string): boolean => {
+    const [h, p, sig] = jwt.split('.');
+    if (!h || !p || !sig) return false;
+    const v = createVerify('RSA-SHA256');
+    v.update(`${h}.${p}`);
+    if (!v.verify(gcpKey.publicKey, Buffer.from(sig, 'base64url'))) return false;
+    const c = JSON.parse(Buffer.from(p, 'base64url').toString()) as Record<string, unknown>;
+    return c.iss === credentials.gcp.email && c.sub === credentials.gcp.email;
+  };
+
+  /** Google's OAuth token endpoint (JWT bearer grant) and IAM `projects.serviceAccounts.signJwt`. */
+  const serveGoogle = (req: http.IncomingMessage, res: http.ServerResponse, p: string, chunks: Buffer[]) => {
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (p === '/google/token' && req.method === 'POST') {
+      const form = new URLSearchParams(text);
+      if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer') {
+        return send(res, 400, { error: 'unsupported_grant_type' });
+      }
+      const token = `ya29.fake-${googleTokens.size + 1}`;
+      googleTokens.add(token);
+      return send(res, 200, { access_token: token, expires_in: 3600, token_type: 'Bearer' });
+    }
+    const m = /^\/google\/iam\/v1\/projects\/([^/]+)\/serviceAccounts\/([^/:]+):signJwt$/.exec(p);
+    if (m && req.method === 'POST') {
+      const bearer = (header(req, 'authorization') ?? '').replace(/^Bearer /, '');
+      // An access token from /google/token, or a self-signed JWT of the service account (as Google accepts).
+      if (!googleTokens.has(bearer) && !selfSignedOk(bearer)) {
+        return send(res, 401, { error: { code: 401, status: 'UNAUTHENTICATED' } });
+      }
+      if (
+        decodeURIComponent(m[2]!) !== credentials.gcp.email ||
+        decodeURIComponent(m[1]!) !== credentials.gcp.project
+      ) {
+        return send(res, 403, { error: { code: 403, status: 'PERMISSION_DENIED' } });
+      }
+      const payload = String((JSON.parse(text) as { payload?: unknown }).payload ?? '');
+      signJwtPayloads.push(payload);
+      const head = Buffer.from(
+        JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: credentials.gcp.keyId }),
+      ).toString('base64url');
+      const body = Buffer.from(payload).toString('base64url');
+      const signer = createSign('RSA-SHA256');
+      signer.update(`${head}.${body}`);
+      const sig = signer.sign(credentials.gcp.privateKeyPem).toString('base64url');
+      return send(res, 200, { keyId: credentials.gcp.keyId, signedJwt: `${head}.${body}.${sig}` });
+    }
+    send(res, 404, { error: { code: 404 } });
   };
 
   const serveKv = (res: http.ServerResponse, p: string) => {
@@ -322,6 +479,8 @@ export async function startVaultFake(
     requests,
     authMounts,
     credentials,
+    awsLogins,
+    signJwtPayloads,
     denied,
     tls,
     get sealed() {
@@ -351,6 +510,8 @@ export async function startVaultFake(
       faults = [];
       state.sealed = false;
       issued = 0;
+      awsLogins.length = 0;
+      signJwtPayloads.length = 0;
       tokens.clear();
       tokens.add(rootToken);
     },
@@ -360,6 +521,52 @@ export async function startVaultFake(
       tls?.cleanup();
     },
   };
+}
+
+/**
+ * Why STS would refuse the request Vault replays (null: it verifies): POST GetCallerIdentity to
+ * sts.amazonaws.com, and an AWS Signature V4 (service sts) that verifies with the known secret.
+ */
+function awsRefusal(
+  r: AwsLoginRecord,
+  aws: { keys: Map<string, { secret: string; token?: string }> },
+): string | null {
+  if (r.method !== 'POST' || r.url !== 'https://sts.amazonaws.com/')
+    return 'not POST https://sts.amazonaws.com/';
+  if (r.body !== 'Action=GetCallerIdentity&Version=2011-06-15') return 'not GetCallerIdentity';
+  const h = new Map(Object.entries(r.headers).map(([k, v]) => [k.toLowerCase(), v[0] ?? '']));
+  const auth =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/sts\/aws4_request, SignedHeaders=([^,]+), Signature=([0-9a-f]{64})$/.exec(
+      h.get('authorization') ?? '',
+    );
+  if (!auth) return 'no Signature V4 authorization header';
+  const [, keyId, day, region, signedList, signature] = auth as unknown as string[];
+  const key = aws.keys.get(keyId!);
+  if (!key) return 'unknown access key';
+  if (key.token !== undefined && h.get('x-amz-security-token') !== key.token) return 'session token missing';
+  const signed = signedList!.split(';');
+  if (!signed.includes('host') || !signed.includes('x-amz-date') || h.get('host') !== 'sts.amazonaws.com') {
+    return 'host or date not signed';
+  }
+  const date = h.get('x-amz-date') ?? '';
+  const canonical = [
+    'POST',
+    '/',
+    '',
+    signed.map((k) => `${k}:${(h.get(k) ?? '').trim()}\n`).join(''),
+    signed.join(';'),
+    createHash('sha256').update(r.body).digest('hex'),
+  ].join('\n');
+  const scope = `${day}/${region}/sts/aws4_request`;
+  const toSign = ['AWS4-HMAC-SHA256', date, scope, createHash('sha256').update(canonical).digest('hex')].join(
+    '\n',
+  );
+  let k: Buffer = Buffer.from(`AWS4${key.secret}`);
+  for (const part of [day!, region!, 'sts', 'aws4_request'])
+    k = createHmac('sha256', k).update(part).digest();
+  return createHmac('sha256', k).update(toSign).digest('hex') === signature
+    ? null
+    : 'signature does not match';
 }
 
 function header(req: http.IncomingMessage, name: string): string | undefined {

@@ -513,10 +513,11 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
   });
 
   it.each([
+    // Issue 12: gcp, aws_iam and azure are supported now; radius stays refused.
     [
-      { auth_type: 'gcp', token: 't' },
+      { auth_type: 'radius', token: 't' },
       'auth_type',
-      /supported: token, approle, userpass, ldap, kubernetes, jwt, github/,
+      /supported: token, approle, userpass, ldap, kubernetes, jwt, github, aws_iam, gcp, azure/,
     ],
     [{ auth_type: 'kerberos', token: 't' }, 'auth_type', /not a Vault auth type/],
     [{ kv_engine_version: 3, token: 't' }, 'kv_engine_version', /1 or 2/],

@@ -6,11 +6,28 @@
 import { AccessDeniedError, ConfigurationError, safeCause } from '../../errors.js';
 import { kwargSetting } from '../airflow-kwargs.js';
 import { DRIVER_NAME, mapVaultError, readSettingFile, status, type VaultClient } from './client.js';
+import {
+  awsIamCredentials,
+  awsIamLoginBody,
+  azureToken,
+  gcpSignedJwt,
+  type VaultCloudAuthOptions,
+} from './cloud-auth.js';
 
-export type VaultAuthType = 'token' | 'approle' | 'userpass' | 'ldap' | 'kubernetes' | 'jwt' | 'github';
+export type VaultAuthType =
+  | 'token'
+  | 'approle'
+  | 'userpass'
+  | 'ldap'
+  | 'kubernetes'
+  | 'jwt'
+  | 'github'
+  | 'aws_iam'
+  | 'gcp'
+  | 'azure';
 
 /** The login settings of {@link HashicorpVaultOptions} (`./index.ts`); each is Airflow's kwarg in camelCase. */
-export interface VaultAuthOptions {
+export interface VaultAuthOptions extends VaultCloudAuthOptions {
   /** Default `token`. */
   authType?: VaultAuthType;
   /** Mount path of the auth method. Default: the auth type's name. */
@@ -39,9 +56,16 @@ const SUPPORTED: readonly VaultAuthType[] = [
   'kubernetes',
   'jwt',
   'github',
+  'aws_iam',
+  'gcp',
+  'azure',
 ];
-/** Auth types Airflow's provider has and this library refuses (named as such in the error). */
-const AIRFLOW_ONLY = ['aws_iam', 'azure', 'gcp', 'radius'];
+/**
+ * Auth types Airflow's provider has and this library refuses: `radius` (Airflow's `_auth_radius`
+ * calls hvac's `radius.configure`, which rewrites the auth method's configuration and logs nobody
+ * in, and there is no maintained RADIUS client for Node).
+ */
+const AIRFLOW_ONLY = ['radius'];
 const DEFAULT_K8S_JWT = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /**
@@ -64,6 +88,11 @@ export function checkAuth(o: VaultAuthOptions, clientGiven: boolean): void {
   if (type === 'kubernetes') need(o.kubernetesRole, 'kubernetes_role', `'kubernetes_role'`);
   if (type === 'jwt') need(o.jwtRole, 'jwt_role', `'jwt_role'`);
   if (type === 'jwt') need(o.jwtToken || o.jwtTokenPath, 'jwt_token', `'jwt_token' or 'jwt_token_path'`);
+  if (type === 'gcp') need(o.gcpScopes, 'gcp_scopes', `'gcp_scopes'`);
+  if (type === 'gcp') need(o.roleId, 'role_id', `'role_id'`);
+  if (type === 'azure') need(o.azureResource, 'azure_resource', `'azure_resource'`);
+  if (type === 'azure') need(o.azureTenantId, 'azure_tenant_id', `'azure_tenant_id'`);
+  if (type === 'azure') need(o.roleId, 'role_id', `'role_id' (the Vault role of the azure login)`);
 }
 
 /** Whether logging in again can give a new token (anything but a token given as a value). */
@@ -77,8 +106,13 @@ export function authPath(o: VaultAuthOptions): string {
 }
 
 /** Log in with the configured auth method; node-vault stores the returned token on the client. */
-export async function login(c: VaultClient, o: VaultAuthOptions): Promise<void> {
+export async function login(
+  c: VaultClient,
+  o: VaultAuthOptions,
+  env: Record<string, string | undefined> = {},
+): Promise<void> {
   const type = o.authType ?? 'token';
+  if (type === 'aws_iam' || type === 'gcp' || type === 'azure') return cloudLogin(c, o, type, env);
   // Always name the mount: node-vault's kubernetes path template is empty without one.
   const mount = { mount_point: o.authMountPoint ?? type };
   const secret = (value: string | undefined, file: string | undefined, setting: string) =>
@@ -119,6 +153,46 @@ export async function login(c: VaultClient, o: VaultAuthOptions): Promise<void> 
   if (typeof res?.auth?.client_token !== 'string') {
     throw new AccessDeniedError(DRIVER_NAME, `${DRIVER_NAME}: Vault ${type} login returned no token`);
   }
+}
+
+/**
+ * `aws_iam`, `gcp`, `azure`: the body from `./cloud-auth.ts`, sent as `POST auth/<mount>/login`
+ * (mount default `aws`, `gcp`, `azure`, as hvac's), and the token it returns set on the client.
+ */
+async function cloudLogin(
+  c: VaultClient,
+  o: VaultAuthOptions,
+  type: 'aws_iam' | 'gcp' | 'azure',
+  env: Record<string, string | undefined>,
+): Promise<void> {
+  const mount = o.authMountPoint ?? (type === 'aws_iam' ? 'aws' : type);
+  const where = `auth/${mount}/login`;
+  let body: Record<string, string>;
+  if (type === 'aws_iam') {
+    const { creds, region } = await awsIamCredentials(o, env);
+    body = await awsIamLoginBody(creds, region, o.roleId);
+  } else if (type === 'gcp') {
+    body = { role: o.roleId ?? '', jwt: await gcpSignedJwt(o) };
+  } else {
+    body = { role: o.roleId ?? '', jwt: await azureToken(o) };
+  }
+  let res: any;
+  try {
+    res = await c.write(where, body);
+  } catch (e) {
+    if (status(e) === 400) {
+      throw new AccessDeniedError(DRIVER_NAME, `${DRIVER_NAME}: Vault ${type} login was refused (HTTP 400)`, {
+        cause: safeCause(e),
+        secretName: where,
+      });
+    }
+    throw mapVaultError(where, e);
+  }
+  const token = res?.auth?.client_token;
+  if (typeof token !== 'string') {
+    throw new AccessDeniedError(DRIVER_NAME, `${DRIVER_NAME}: Vault ${type} login returned no token`);
+  }
+  c.token = token;
 }
 
 function fail(key: string, msg: string): never {

@@ -10,7 +10,15 @@
 import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
 import { ConfigurationError, MalformedSecretError } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
-import { kindKwargs, kwargSetting, kwInt, kwOptString, kwString, kwVerify } from '../airflow-kwargs.js';
+import {
+  kindKwargs,
+  kwargSetting,
+  kwInt,
+  kwObject,
+  kwOptString,
+  kwString,
+  kwVerify,
+} from '../airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
 import { buildPath, type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 import { authPath, canLoginAgain, checkAuth, login, type VaultAuthOptions } from './auth.js';
@@ -60,6 +68,8 @@ export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOp
   logger?: Logger;
   /** A ready node-vault client, used as is (no login). */
   client?: VaultClient;
+  /** The environment the aws_iam login reads credentials and the region from. Default `process.env`. */
+  env?: Record<string, string | undefined>;
 }
 
 export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBackend {
@@ -115,20 +125,17 @@ const HANDLED = new Set([
   ...['use_team_secrets_path', 'global_secrets_path'],
   ...['url', 'auth_type', 'auth_mount_point', 'mount_point', 'kv_engine_version', 'namespace'],
   ...['token', 'token_path', 'role_id', 'secret_id', 'username', 'password'],
+  ...['key_id', 'region', 'assume_role_kwargs', 'gcp_key_path', 'gcp_keyfile_dict', 'gcp_scopes'],
+  ...['azure_tenant_id', 'azure_resource'],
   ...['kubernetes_role', 'kubernetes_jwt_path', 'jwt_role', 'jwt_token', 'jwt_token_path'],
   ...['verify', 'cert', 'timeout'],
 ]);
 
 /**
- * VaultBackend parameters that change nothing here: those of the auth types refused by `checkAuth`
- * (aws_iam, azure, gcp, radius) and the multi-team paths (Airflow uses them only with
- * `[core] multi_team`). Any other key would go to `hvac.Client` (`proxies`, `session`, …): warned.
+ * VaultBackend parameters that change nothing here: those of the radius auth type, refused by
+ * `checkAuth`. Any other key would go to `hvac.Client` (`proxies`, `session`, …): warned.
  */
-const NO_EFFECT = new Set([
-  ...['key_id', 'assume_role_kwargs', 'region'],
-  ...['gcp_key_path', 'gcp_keyfile_dict', 'gcp_scopes', 'azure_tenant_id', 'azure_resource'],
-  ...['radius_host', 'radius_secret', 'radius_port'],
-]);
+const NO_EFFECT = new Set(['radius_host', 'radius_secret', 'radius_port']);
 /** String kwargs read as they are: kwarg → option. */
 const STRING_KWARGS: Record<string, keyof HashicorpVaultOptions> = {
   url: 'url',
@@ -146,6 +153,12 @@ const STRING_KWARGS: Record<string, keyof HashicorpVaultOptions> = {
   jwt_token: 'jwtToken',
   jwt_token_path: 'jwtTokenPath',
   namespace: 'namespace',
+  key_id: 'keyId',
+  region: 'region',
+  gcp_key_path: 'gcpKeyPath',
+  gcp_scopes: 'gcpScopes',
+  azure_tenant_id: 'azureTenantId',
+  azure_resource: 'azureResource',
 };
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.hashicorp.secrets.vault.VaultBackend`. */
@@ -170,6 +183,11 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
       );
     }
   }
+  const assume = kwObject(kw, 'assume_role_kwargs');
+  if (assume) opts.assumeRoleKwargs = assume;
+  const keyfile = kwObject(kw, 'gcp_keyfile_dict');
+  if (keyfile) opts.gcpKeyfileDict = keyfile;
+  opts.env = context.env;
   if (opts.url === undefined && context.env.VAULT_ADDR) opts.url = context.env.VAULT_ADDR;
   if (opts.token === undefined && context.env.VAULT_TOKEN) opts.token = context.env.VAULT_TOKEN;
   if ('mount_point' in kw) opts.mountPoint = kwOptString(kw, 'mount_point') ?? null;
@@ -259,7 +277,7 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
     if (o.client) return o.client;
     const c = await createClient(o, timeoutMs);
     // Its own deadline, so a hung login fails this client (and the next lookup starts afresh).
-    await withDeadline(DRIVER_NAME, authPath(o), timeoutMs, () => login(c, o));
+    await withDeadline(DRIVER_NAME, authPath(o), timeoutMs, () => login(c, o, o.env ?? process.env));
     return c;
   };
   const getClient = () =>
@@ -275,7 +293,7 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
     } catch (e) {
       if (status(e) !== 403 || !canRelogin) throw e;
       if (c.token === used) {
-        relogin ??= login(c, o).finally(() => {
+        relogin ??= login(c, o, o.env ?? process.env).finally(() => {
           relogin = undefined;
         });
         await relogin;
