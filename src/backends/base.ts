@@ -9,6 +9,7 @@
 import type { Lookup, SecretKind, SecretsBackend } from '../backend.js';
 import { type Connection, deserializeConnection } from '../connection.js';
 import { BackendTimeoutError, isAirflowSecretsError, MalformedSecretError, safeCause } from '../errors.js';
+import { pyJsonLoads } from '../pyjson.js';
 
 /** A source that stores each secret as one string at a name (most cloud providers). */
 export interface RawSecretSource {
@@ -72,9 +73,10 @@ export function parseConnection(
     );
   }
   try {
+    requireTypeOrUri(raw);
     return deserializeConnection(connId, raw);
   } catch (e) {
-    const why = isAirflowSecretsError(e) ? `: ${e.message}` : '';
+    const why = isAirflowSecretsError(e) || e instanceof ConnectionShapeError ? `: ${e.message}` : '';
     throw new MalformedSecretError(
       backend,
       `The value stored for connection '${connId}'${at} is not a valid connection URI or JSON${why}`,
@@ -126,6 +128,31 @@ export const NETWORK_ERROR_CODES: ReadonlySet<string> = new Set([
   'ENETUNREACH',
   'EPIPE',
 ]);
+
+/**
+ * Newest Airflow (the shared `BaseSecretsBackend._deserialize_connection_value`): a JSON value must
+ * carry a non-blank string `conn_type` or `uri`; older versions accepted any JSON object.
+ */
+function requireTypeOrUri(raw: string): void {
+  const text = raw.replace(PY_EDGE_SPACE, '');
+  if (!text.startsWith('{')) return;
+  let v: unknown;
+  try {
+    v = pyJsonLoads(text);
+  } catch {
+    return; // deserializeConnection reports the parse error in its own words
+  }
+  if (!(v instanceof Map)) return;
+  const ok = (x: unknown) => typeof x === 'string' && !isBlank(x) && x !== '';
+  if (!ok(v.get('conn_type')) && !ok(v.get('uri'))) {
+    throw new ConnectionShapeError("Connection secret JSON must include a non-empty 'conn_type' or 'uri'.");
+  }
+}
+
+class ConnectionShapeError extends Error {}
+
+const PY_EDGE_SPACE =
+  /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+|[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/g;
 
 /** Only whitespace as Python's `str.strip()` sees it (a non-empty value that strips to nothing). */
 const PY_BLANK = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;

@@ -55,6 +55,27 @@ describe('AIRFLOW_CONN_X set to whitespace only', () => {
   });
 });
 
+describe('a JSON connection secret needs a non-empty conn_type or uri (newest BaseSecretsBackend)', () => {
+  it.each([
+    '{"host": "h"}',
+    '{"conn_type": " ", "host": "h"}',
+    '{"conn_type": null, "uri": ""}',
+    ' {"port": 5} ',
+  ])('%s is a malformed secret', async (value) => {
+    const err = await rejection(environmentVariables({ env: { AIRFLOW_CONN_X: value } }).getConnection('x'));
+    expect(err).toBeInstanceOf(MalformedSecretError);
+    expect(err.message).toContain("must include a non-empty 'conn_type' or 'uri'");
+  });
+  it.each([
+    ['{"conn_type": "http", "host": "h"}', 'h'],
+    ['{"uri": "http://u@h2"}', 'h2'],
+  ])('%s is read', async (value, host) => {
+    expect((await environmentVariables({ env: { AIRFLOW_CONN_X: value } }).getConnection('x'))?.host).toBe(
+      host,
+    );
+  });
+});
+
 describe('from_json port 0 (newest core: 0, older: None)', () => {
   it('keeps port 0', () => {
     expect(Connection.fromJson('{"conn_type": "http", "port": 0}').port).toBe(0);
