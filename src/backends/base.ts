@@ -29,24 +29,25 @@ export interface RawSecretSource {
 
 /** Turns a raw-string source into a backend: locate → fetch → (connections) deserialize. */
 export function rawBackend(src: RawSecretSource): SecretsBackend {
-  const read = async (kind: SecretKind, id: string): Promise<string | null> => {
+  /** The value and the name it was found at (`null`: not found at any name tried). */
+  const find = async (kind: SecretKind, id: string): Promise<{ value: string; at: string } | null> => {
     const where = src.locate(kind, id);
     if (!('name' in where)) return null;
-    if (!src.candidates) return src.fetch(where.name, kind, id);
-    for (const name of src.candidates(kind, id)) {
-      const value = await src.fetch(name, kind, id);
-      if (value !== null) return value;
+    for (const at of src.candidates ? src.candidates(kind, id) : [where.name]) {
+      const value = await src.fetch(at, kind, id);
+      if (value !== null) return { value, at };
     }
     return null;
   };
+  const read = async (kind: SecretKind, id: string) => (await find(kind, id))?.value ?? null;
   const backend: SecretsBackend = {
     name: src.name,
     locate: (kind, id) => src.locate(kind, id),
     async getConnection(connId) {
-      const raw = await read('connection', connId);
+      const found = await find('connection', connId);
       // Airflow: `if value:` — only an empty value is "not found"; blank text fails to deserialize.
-      if (raw === null || raw === '') return null;
-      return parseConnection(src.name, connId, raw, secretNameOf(src.locate('connection', connId)));
+      if (found === null || found.value === '') return null;
+      return parseConnection(src.name, connId, found.value, found.at);
     },
     getVariable: (key) => read('variable', key),
     getConfig: (key) => read('config', key),
@@ -158,8 +159,4 @@ const PY_EDGE_SPACE =
 const PY_BLANK = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
 export function isBlank(raw: string): boolean {
   return PY_BLANK.test(raw);
-}
-
-function secretNameOf(l: Lookup): string | undefined {
-  return 'name' in l ? l.name : undefined;
 }

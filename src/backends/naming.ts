@@ -139,6 +139,13 @@ export function compileLookupPattern(
 }
 
 /**
+ * Which translator {@link pythonRegExp} uses: `interim` (below) until `src/pyre` is wired in, then
+ * `pyre`. The CPython vectors test (test/integration/lookup-patterns.test.ts) runs every vector
+ * once this says `pyre`.
+ */
+export const LOOKUP_PATTERN_TRANSLATOR: 'interim' | 'pyre' = 'interim';
+
+/**
  * Python `re.compile(pattern, re.IGNORECASE)` as a JS RegExp anchored at the start. Only
  * `(?P<name>…)` / `(?P=name)` are translated here; the full translator is `src/pyre` (wired in
  * once it lands). Throws when the pattern has no JavaScript form.
