@@ -37,8 +37,83 @@ export interface SecretsBackend {
    * (`null` = not found). Values are `Connection`s for kind `connection`, strings otherwise.
    */
   getMany?(kind: SecretKind, ids: readonly string[]): Promise<Map<string, Connection | string | null>>;
+  /**
+   * Optional: the names this backend holds for one kind, each with the id a lookup would find it
+   * by (recovered by the backend's own naming rule), never a value. Paginated under the hood and
+   * bounded by `limit` (default {@link DEFAULT_LIST_LIMIT}); `truncated` says more were there.
+   */
+  list?(kind: SecretKind, options?: ListOptions): Promise<ListResult>;
+  /**
+   * Optional: write one connection or variable where this backend's own reader (and Airflow's
+   * provider) finds it, in a form that reads back to the same value. An existing secret is
+   * replaced only with `overwrite: true`; otherwise it is a `SecretExistsError`.
+   */
+  put?(kind: SecretKind, id: string, value: Connection | string, options?: PutOptions): Promise<PutResult>;
+  /**
+   * Optional, pure: the exact secret name `put` would write for `id`, or why it refuses the id (a
+   * name the service does not allow, or one Airflow's provider would read differently). Absent:
+   * `locate` says it.
+   */
+  locateWrite?(kind: SecretKind, id: string): Lookup;
+  /**
+   * Optional: remove the secret a lookup of `id` would read; `true` when there was one. (The
+   * memory backend of the testing kit answers synchronously.)
+   */
+  delete?(kind: SecretKind, id: string): Promise<boolean> | boolean;
   /** Release clients, pools and sockets. Idempotent. */
   close?(): Promise<void>;
+}
+
+/** How many names `list` returns at most, unless told otherwise. */
+export const DEFAULT_LIST_LIMIT = 10_000;
+
+export interface ListOptions {
+  /** Most names to return. Default {@link DEFAULT_LIST_LIMIT}. */
+  limit?: number;
+  /** Stops the listing (between pages at least) when it fires. */
+  signal?: AbortSignal;
+}
+
+/** One name a backend holds. */
+export interface ListedName {
+  /** The id a lookup finds this name by; `null` when no id maps to it (`note` says why). */
+  id: string | null;
+  /** The exact secret name, as `locate` gives it. */
+  secretName: string;
+  /** Why no id maps to it, or what is ambiguous about it. */
+  note?: string;
+}
+
+export interface ListResult {
+  /** In the order the service answered (or sorted, for local sources). */
+  entries: ListedName[];
+  /** More names were there than `limit`. */
+  truncated: boolean;
+}
+
+/** How `put` writes. Each backend refuses (with a `ConfigurationError`) an option it cannot honour. */
+export interface PutOptions {
+  /** Connections: `uri` (default) or `json`, where the provider reads JSON. */
+  format?: 'uri' | 'json';
+  /** Replace an existing secret. Default `false`. */
+  overwrite?: boolean;
+  /** KMS key: Secrets Manager `KmsKeyId`, SSM `KeyId`. Default: the service's. */
+  kmsKeyId?: string;
+  /** Tags (Secrets Manager, SSM, Azure) or labels (Google) set when a secret is created. */
+  tags?: Readonly<Record<string, string>>;
+  /** SSM: the parameter type. Default `SecureString`. */
+  parameterType?: 'SecureString' | 'String';
+  /** SSM: the parameter tier. Default: the service's (`Standard`). */
+  tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering';
+  /** Google: user-managed replication in these locations. Default: automatic replication. */
+  replicaLocations?: readonly string[];
+}
+
+export interface PutResult {
+  /** The exact secret name written. */
+  secretName: string;
+  /** Whether the secret was new, or an existing one was replaced. */
+  action: 'created' | 'updated';
 }
 
 /** Type guard for objects that look like a backend. */

@@ -128,6 +128,19 @@ export class MalformedSecretError extends BackendError {
   }
 }
 
+/** `put` without `overwrite` found a secret already at the name it would write. */
+export class SecretExistsError extends AirflowSecretsError {
+  override name = 'SecretExistsError' as const;
+  readonly backend: string;
+  /** The exact secret name that exists. */
+  readonly secretName: string;
+  constructor(backend: string, secretName: string, options?: { cause?: unknown }) {
+    super(`${backend}: '${secretName}' already exists (pass overwrite to replace it)`, options);
+    this.backend = backend;
+    this.secretName = secretName;
+  }
+}
+
 /** An SDK or driver that an adapter needs is not installed. */
 export class MissingDependencyError extends ConfigurationError {
   override name = 'MissingDependencyError' as const;
@@ -155,6 +168,7 @@ const NAMES = new Set([
   'BackendUnavailableError',
   'MalformedSecretError',
   'MissingDependencyError',
+  'SecretExistsError',
   'SecretFileError',
 ]);
 
