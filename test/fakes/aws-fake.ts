@@ -46,6 +46,17 @@ export interface AwsRequestRecord {
 export interface SsmParameter {
   value: string;
   type?: 'String' | 'SecureString' | 'StringList';
+  /** As PutParameter set them. */
+  keyId?: string;
+  tier?: string;
+  tags?: Record<string, string>;
+  version?: number;
+}
+
+/** What CreateSecret set besides the value. */
+export interface SecretMeta {
+  kmsKeyId?: string;
+  tags?: Record<string, string>;
 }
 
 export interface AwsFake {
@@ -54,6 +65,10 @@ export interface AwsFake {
   readonly secrets: Map<string, string | Uint8Array>;
   /** Secret ids the caller may not read: GetSecretValue is denied, a batch lists them in `Errors`. */
   readonly deniedSecrets: Set<string>;
+  /** KMS key and tags CreateSecret was given, per secret. */
+  readonly secretMeta: Map<string, SecretMeta>;
+  /** Secrets DeleteSecret scheduled for deletion (hidden from reads and listings). */
+  readonly deletedSecrets: Set<string>;
   /** SSM: parameter name (with its leading `/`) → value. */
   readonly parameters: Map<string, SsmParameter>;
   readonly requests: AwsRequestRecord[];
@@ -84,6 +99,8 @@ const NOT_FOUND_SM = {
 export async function startAwsFake(options: { tls?: { key: string; cert: string } } = {}): Promise<AwsFake> {
   const secrets = new Map<string, string | Uint8Array>();
   const deniedSecrets = new Set<string>();
+  const secretMeta = new Map<string, SecretMeta>();
+  const deletedSecrets = new Set<string>();
   const parameters = new Map<string, SsmParameter>();
   const requests: AwsRequestRecord[] = [];
   let rules: FaultRule[] = [];
@@ -135,7 +152,8 @@ export async function startAwsFake(options: { tls?: { key: string; cert: string 
       const fault = takeFault(target, name);
       if (fault) return sendFault(res, fault, isQuery);
       if (isQuery) return serveSts(res, target, body, assumedCredentials);
-      serveJson(res, target, body, secrets, parameters, deniedSecrets);
+      if (serveWrites(res, target, body, { secrets, secretMeta, deletedSecrets, parameters })) return;
+      serveJson(res, target, body, secrets, parameters, deniedSecrets, deletedSecrets);
     });
   };
 
@@ -149,6 +167,8 @@ export async function startAwsFake(options: { tls?: { key: string; cert: string 
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,
     secrets,
     deniedSecrets,
+    secretMeta,
+    deletedSecrets,
     parameters,
     requests,
     assumedCredentials,
@@ -162,6 +182,8 @@ export async function startAwsFake(options: { tls?: { key: string; cert: string 
     reset() {
       secrets.clear();
       deniedSecrets.clear();
+      secretMeta.clear();
+      deletedSecrets.clear();
       parameters.clear();
       requests.length = 0;
       rules = [];
@@ -246,7 +268,7 @@ function ssmEntry(name: string, p: SsmParameter): Record<string, unknown> {
     Name: name,
     Type: p.type ?? 'SecureString',
     Value: p.value,
-    Version: 1,
+    Version: p.version ?? 1,
     LastModifiedDate: 1_700_000_000,
     ARN: `arn:aws:ssm:us-east-1:123456789012:parameter${name.startsWith('/') ? '' : '/'}${name}`,
     DataType: 'text',
@@ -260,12 +282,14 @@ function serveJson(
   secrets: Map<string, string | Uint8Array>,
   parameters: Map<string, SsmParameter>,
   denied: Set<string>,
+  deleted: Set<string>,
 ) {
   const deniedBody = { __type: 'AccessDeniedException', Message: 'not authorized to perform GetSecretValue' };
   switch (target) {
     case 'secretsmanager.GetSecretValue': {
       const id = String(body.SecretId);
       if (denied.has(id)) return sendJson(res, 400, deniedBody);
+      if (deleted.has(id)) return sendJson(res, 400, MARKED_FOR_DELETION);
       const v = secrets.get(id);
       return v === undefined ? sendJson(res, 400, NOT_FOUND_SM) : sendJson(res, 200, smEntry(id, v));
     }
@@ -372,4 +396,129 @@ export function zeroDelayRetry(maxAttempts: number) {
     },
     recordSuccess: () => {},
   };
+}
+
+const MARKED_FOR_DELETION = {
+  __type: 'InvalidRequestException',
+  Message: "You can't perform this operation on the secret because it was marked for deletion.",
+};
+
+interface WriteState {
+  secrets: Map<string, string | Uint8Array>;
+  secretMeta: Map<string, SecretMeta>;
+  deletedSecrets: Set<string>;
+  parameters: Map<string, SsmParameter>;
+}
+
+/**
+ * ListSecrets (the `name` filter: a case-sensitive prefix match; pages of `MaxResults`, default
+ * 100), CreateSecret, PutSecretValue, DeleteSecret (a recovery window: the secret is then hidden),
+ * PutParameter (Overwrite; Tags refused together with Overwrite, as the service does) and
+ * DeleteParameter. `false`: not one of these targets.
+ */
+function serveWrites(
+  res: http.ServerResponse,
+  target: string,
+  body: Record<string, unknown>,
+  st: WriteState,
+): boolean {
+  const name = String(body.SecretId ?? body.Name ?? '');
+  const tagsOf = (t: unknown) =>
+    Array.isArray(t)
+      ? Object.fromEntries((t as { Key: string; Value: string }[]).map((x) => [x.Key, x.Value]))
+      : undefined;
+  const notFoundSsm = { __type: 'ParameterNotFound', message: `Parameter ${name} not found.` };
+  switch (target) {
+    case 'secretsmanager.ListSecrets': {
+      const filters = (body.Filters ?? []) as { Key: string; Values: string[] }[];
+      const prefixes = filters.filter((f) => f.Key === 'name').flatMap((f) => f.Values);
+      const all = [...st.secrets.keys()].filter(
+        (n) => !st.deletedSecrets.has(n) && (prefixes.length === 0 || prefixes.some((p) => n.startsWith(p))),
+      );
+      const max = typeof body.MaxResults === 'number' ? body.MaxResults : 100;
+      if (max < 1 || max > 100) {
+        sendJson(res, 400, { __type: 'InvalidParameterException', Message: 'MaxResults must be 1 to 100' });
+        return true;
+      }
+      const start = typeof body.NextToken === 'string' ? Number(body.NextToken) : 0;
+      const page = all.slice(start, start + max);
+      const next = start + max < all.length ? String(start + max) : undefined;
+      sendJson(res, 200, {
+        SecretList: page.map((n) => ({ ARN: smEntry(n, '').ARN, Name: n, Tags: [] })),
+        ...(next ? { NextToken: next } : {}),
+      });
+      return true;
+    }
+    case 'secretsmanager.CreateSecret': {
+      if (st.deletedSecrets.has(name)) {
+        sendJson(res, 400, {
+          __type: 'InvalidRequestException',
+          Message:
+            "You can't create this secret because a secret with this name is already scheduled for deletion.",
+        });
+      } else if (st.secrets.has(name)) {
+        sendJson(res, 400, {
+          __type: 'ResourceExistsException',
+          Message: `The operation failed because the secret ${name} already exists.`,
+        });
+      } else {
+        st.secrets.set(name, String(body.SecretString ?? ''));
+        const meta: SecretMeta = {};
+        if (typeof body.KmsKeyId === 'string') meta.kmsKeyId = body.KmsKeyId;
+        const tags = tagsOf(body.Tags);
+        if (tags) meta.tags = tags;
+        st.secretMeta.set(name, meta);
+        sendJson(res, 200, { ARN: smEntry(name, '').ARN, Name: name, VersionId: 'v1' });
+      }
+      return true;
+    }
+    case 'secretsmanager.PutSecretValue': {
+      if (st.deletedSecrets.has(name)) sendJson(res, 400, MARKED_FOR_DELETION);
+      else if (!st.secrets.has(name)) sendJson(res, 400, NOT_FOUND_SM);
+      else {
+        st.secrets.set(name, String(body.SecretString ?? ''));
+        sendJson(res, 200, { ARN: smEntry(name, '').ARN, Name: name, VersionId: 'v2' });
+      }
+      return true;
+    }
+    case 'secretsmanager.DeleteSecret': {
+      if (!st.secrets.has(name) || st.deletedSecrets.has(name)) sendJson(res, 400, NOT_FOUND_SM);
+      else {
+        st.deletedSecrets.add(name);
+        sendJson(res, 200, { ARN: smEntry(name, '').ARN, Name: name, DeletionDate: 1_700_000_000 });
+      }
+      return true;
+    }
+    case 'AmazonSSM.PutParameter': {
+      const prev = st.parameters.get(name);
+      if (prev && body.Overwrite !== true) {
+        sendJson(res, 400, { __type: 'ParameterAlreadyExists', message: 'The parameter already exists.' });
+      } else if (body.Overwrite === true && body.Tags !== undefined) {
+        sendJson(res, 400, {
+          __type: 'ValidationException',
+          message: "Invalid request: tags and overwrite can't be used together.",
+        });
+      } else {
+        const p: SsmParameter = {
+          value: String(body.Value ?? ''),
+          type: (body.Type as SsmParameter['type']) ?? prev?.type ?? 'String',
+          version: (prev?.version ?? 0) + 1,
+        };
+        if (typeof body.KeyId === 'string') p.keyId = body.KeyId;
+        if (typeof body.Tier === 'string') p.tier = body.Tier;
+        const tags = tagsOf(body.Tags) ?? prev?.tags;
+        if (tags) p.tags = tags;
+        st.parameters.set(name, p);
+        sendJson(res, 200, { Version: p.version, Tier: p.tier ?? 'Standard' });
+      }
+      return true;
+    }
+    case 'AmazonSSM.DeleteParameter': {
+      if (!st.parameters.delete(name)) sendJson(res, 400, notFoundSsm);
+      else sendJson(res, 200, {});
+      return true;
+    }
+    default:
+      return false;
+  }
 }

@@ -30,6 +30,7 @@ import {
   type TeamOptions,
   teamNaming,
 } from '../naming.js';
+import { secretsManagerWrites } from './write.js';
 
 const DRIVER_NAME = 'aws-secrets-manager';
 const SDK = '@aws-sdk/client-secrets-manager';
@@ -134,7 +135,14 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     return found;
   };
 
-  return rawBackend({
+  const writes = secretsManagerWrites({
+    backend: DRIVER_NAME,
+    send: (name, make) => aws.send(name, make),
+    locate,
+    prefix: (kind) => rules[kind].prefix,
+    sep,
+  });
+  const backend = rawBackend({
     name: DRIVER_NAME,
     locate,
     ...(team ? { candidates } : {}),
@@ -152,6 +160,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     }),
     close: () => aws.close(),
   });
+  return { ...backend, ...writes };
 }
 
 /** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */

@@ -29,6 +29,7 @@ import {
   type TeamOptions,
   teamNaming,
 } from '../naming.js';
+import { parameterStoreWrites } from './write.js';
 
 const DRIVER_NAME = 'aws-ssm';
 const SDK = '@aws-sdk/client-ssm';
@@ -107,7 +108,13 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     );
   };
 
-  return rawBackend({
+  const writes = parameterStoreWrites({
+    backend: DRIVER_NAME,
+    send: (name, make) => aws.send(name, make),
+    locate,
+    prefix: (kind) => rules[kind].prefix,
+  });
+  const backend = rawBackend({
     name: DRIVER_NAME,
     locate,
     ...(team ? { candidates } : {}),
@@ -124,6 +131,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     }),
     close: () => aws.close(),
   });
+  return { ...backend, ...writes };
 }
 
 /** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */

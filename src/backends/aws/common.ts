@@ -408,8 +408,11 @@ export function logNotFound(logger: Logger, backend: string, secretName: string,
   return null;
 }
 
-/** Map an SDK (or credential-provider) error onto a typed error. Never quotes a value. */
-export function mapAwsError(backend: string, secretName: string, e: unknown): Error {
+/**
+ * Map an SDK (or credential-provider) error onto a typed error. Never quotes a value. `verb` says
+ * what was being done (`reading` by default; `writing`, `listing`, `deleting` for the others).
+ */
+export function mapAwsError(backend: string, secretName: string, e: unknown, verb = 'reading'): Error {
   if (e instanceof BackendError || e instanceof ConfigurationError) return e;
   const err = e as {
     name?: string;
@@ -423,10 +426,10 @@ export function mapAwsError(backend: string, secretName: string, e: unknown): Er
   const opts = { cause: safeCause(e), secretName };
   const at = `'${secretName}'`;
   if (THROTTLING.has(name) || status === 429) {
-    return new ThrottledError(backend, `${backend}: throttled reading ${at} (${what})`, opts);
+    return new ThrottledError(backend, `${backend}: throttled ${verb} ${at} (${what})`, opts);
   }
   if (DENIED.has(name) || status === 403) {
-    return new AccessDeniedError(backend, `${backend}: access denied reading ${at} (${what})`, opts);
+    return new AccessDeniedError(backend, `${backend}: access denied ${verb} ${at} (${what})`, opts);
   }
   if (name === 'TimeoutError' || err?.code === 'ETIMEDOUT') {
     return new BackendTimeoutError(backend, `${backend}: no answer for ${at} in time (${what})`, opts);
@@ -436,7 +439,7 @@ export function mapAwsError(backend: string, secretName: string, e: unknown): Er
     return new BackendError(backend, 'failed', `${backend}: TLS failed for ${at} (${what}); ${hint}`, opts);
   }
   if (NETWORK_ERROR_CODES.has(err?.code ?? '') || (status !== undefined && status >= 500)) {
-    return new BackendUnavailableError(backend, `${backend}: unavailable reading ${at} (${what})`, opts);
+    return new BackendUnavailableError(backend, `${backend}: unavailable ${verb} ${at} (${what})`, opts);
   }
   if (name === 'SyntaxError') {
     return new BackendError(
@@ -460,7 +463,7 @@ export function mapAwsError(backend: string, secretName: string, e: unknown): Er
       opts,
     );
   }
-  return new BackendError(backend, 'failed', `${backend}: reading ${at} failed (${what})`, opts);
+  return new BackendError(backend, 'failed', `${backend}: ${verb} ${at} failed (${what})`, opts);
 }
 
 const THROTTLING = new Set([

@@ -1,0 +1,127 @@
+/**
+ * Listing and writing for the Secrets Manager adapter: `ListSecrets` filtered by the kind's
+ * prefix (the `name` filter is a case-sensitive prefix match; names are checked here again), and
+ * `CreateSecret` / `PutSecretValue` with a plaintext `SecretString` (optional `KmsKeyId` and tags
+ * on creation), `DeleteSecret` with the service's recovery window. Names are those `locate` gives.
+ */
+import type { Lookup, SecretKind, SecretsBackend } from '../../backend.js';
+import { BackendError, SecretExistsError, safeCause } from '../../errors.js';
+import { mapAwsError } from '../aws/common.js';
+import {
+  checkPutOptions,
+  emptyList,
+  encodeValue,
+  listedName,
+  locateWriteWith,
+  pagedList,
+  refusedId,
+} from '../list-write.js';
+
+type Sdk = typeof import('@aws-sdk/client-secrets-manager');
+
+/** What the adapter hands over: its client, naming and prefixes. */
+export interface SecretsManagerStore {
+  backend: string;
+  send<T>(secretName: string, make: (sdk: Sdk) => unknown): Promise<T>;
+  locate(kind: SecretKind, id: string): Lookup;
+  /** The kind's prefix as `locate` uses it (already stripped of `sep`); `null` = disabled. */
+  prefix(kind: SecretKind): string | null;
+  sep: string;
+}
+
+/** The characters Secrets Manager allows in a secret name, and its length limit. */
+const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
+/** What the `name` filter value may hold (the API's pattern; a leading `!` would negate it). */
+const FILTER_VALUE = /^[a-zA-Z0-9 :_@/+=.-]{1,512}$/;
+
+export function secretsManagerWrites(
+  s: SecretsManagerStore,
+): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
+  const locateWrite = (kind: SecretKind, id: string) =>
+    locateWriteWith(s.locate, kind, id, (name) =>
+      NAME.test(name) ? null : 'Secrets Manager names allow only A-Z a-z 0-9 / _ + = . @ - (1 to 512)',
+    );
+  const exists = (e: unknown) => (e as Error)?.name === 'ResourceExistsException';
+  return {
+    locateWrite,
+    async list(kind, options) {
+      const p = s.prefix(kind);
+      if (p === null) return emptyList();
+      const head = p ? `${p}${s.sep}` : '';
+      const filters = FILTER_VALUE.test(head) ? [{ Key: 'name' as const, Values: [head] }] : undefined;
+      type Out = { SecretList?: { Name?: string }[]; NextToken?: string };
+      return pagedList(
+        options,
+        async (token, room) => {
+          const out = await s
+            .send<Out>(
+              head || '(all secrets)',
+              (sdk) =>
+                new sdk.ListSecretsCommand({
+                  MaxResults: Math.min(100, Math.max(1, room + 1)),
+                  ...(filters ? { Filters: filters } : {}),
+                  ...(token ? { NextToken: token } : {}),
+                }),
+            )
+            .catch((e: unknown) => {
+              throw mapAwsError(s.backend, head || '(all secrets)', e, 'listing');
+            });
+          return { names: (out.SecretList ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
+        },
+        (name) => (name.startsWith(head) ? listedName(s.locate, kind, name, name.slice(head.length)) : null),
+      );
+    },
+    async put(kind, id, value, options = {}) {
+      checkPutOptions(s.backend, options, ['kmsKeyId', 'tags']);
+      const where = locateWrite(kind, id);
+      if (!('name' in where)) throw refusedId(s.backend, kind, id, where.skip);
+      const name = where.name;
+      const text = encodeValue(kind, id, value, options.format);
+      const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+      try {
+        await s.send(
+          name,
+          (sdk) =>
+            new sdk.CreateSecretCommand({
+              Name: name,
+              SecretString: text,
+              ...(options.kmsKeyId ? { KmsKeyId: options.kmsKeyId } : {}),
+              ...(tags.length ? { Tags: tags } : {}),
+            }),
+        );
+        return { secretName: name, action: 'created' };
+      } catch (e) {
+        if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(s.backend, name, e);
+        if (!exists(e)) throw mapAwsError(s.backend, name, e, 'writing');
+        if (!options.overwrite) throw new SecretExistsError(s.backend, name);
+      }
+      try {
+        await s.send(name, (sdk) => new sdk.PutSecretValueCommand({ SecretId: name, SecretString: text }));
+        return { secretName: name, action: 'updated' };
+      } catch (e) {
+        throw mapAwsError(s.backend, name, e, 'writing');
+      }
+    },
+    async delete(kind, id) {
+      const where = s.locate(kind, id);
+      if (!('name' in where)) return false;
+      try {
+        await s.send(where.name, (sdk) => new sdk.DeleteSecretCommand({ SecretId: where.name }));
+        return true;
+      } catch (e) {
+        if ((e as Error)?.name === 'ResourceNotFoundException') return false;
+        throw mapAwsError(s.backend, where.name, e, 'deleting');
+      }
+    },
+  };
+}
+
+/** CreateSecret's InvalidRequestException: most often a secret of that name in its recovery window. */
+function scheduledForDeletion(backend: string, name: string, e: unknown): BackendError {
+  return new BackendError(
+    backend,
+    'failed',
+    `${backend}: the service refused to create '${name}' (InvalidRequestException); a secret of that name may be scheduled for deletion: restore it (RestoreSecret) or wait until it is gone`,
+    { cause: safeCause(e), secretName: name },
+  );
+}

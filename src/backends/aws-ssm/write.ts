@@ -1,0 +1,123 @@
+/**
+ * Listing and writing for the SSM Parameter Store adapter: `GetParametersByPath` (recursive, no
+ * decryption: only the names are kept) under the kind's prefix, `PutParameter` (`SecureString` by
+ * default, overwriting only when asked; tier and KMS key options; tags only on creation, as the
+ * service allows) and `DeleteParameter`. Names are those `locate` gives.
+ */
+import type { Lookup, SecretKind, SecretsBackend } from '../../backend.js';
+import { ConfigurationError, SecretExistsError } from '../../errors.js';
+import { mapAwsError } from '../aws/common.js';
+import {
+  checkPutOptions,
+  emptyList,
+  encodeValue,
+  listedName,
+  locateWriteWith,
+  pagedList,
+  refusedId,
+} from '../list-write.js';
+
+type Sdk = typeof import('@aws-sdk/client-ssm');
+
+/** What the adapter hands over: its client, naming and prefixes. */
+export interface ParameterStore {
+  backend: string;
+  send<T>(name: string, make: (sdk: Sdk) => unknown): Promise<T>;
+  locate(kind: SecretKind, id: string): Lookup;
+  /** The kind's prefix as `locate` uses it (trailing `/` stripped); `null` = disabled. */
+  prefix(kind: SecretKind): string | null;
+}
+
+/** The characters a parameter name may hold, and its length limit (path included). */
+const NAME = /^[a-zA-Z0-9_./-]{1,1011}$/;
+
+export function parameterStoreWrites(
+  s: ParameterStore,
+): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
+  const locateWrite = (kind: SecretKind, id: string) =>
+    locateWriteWith(s.locate, kind, id, (name) =>
+      NAME.test(name) ? null : 'parameter names allow only a-z A-Z 0-9 _ . - / (1 to 1011)',
+    );
+  return {
+    locateWrite,
+    async list(kind, options) {
+      const p = s.prefix(kind);
+      if (p === null) return emptyList();
+      // The names `locate` builds: `/<prefix>/<id>`, a leading `/` added when missing.
+      const head = p === '' ? '/' : `${p.startsWith('/') ? p : `/${p}`}/`;
+      const path = head === '/' ? '/' : head.slice(0, -1);
+      type Out = { Parameters?: { Name?: string }[]; NextToken?: string };
+      return pagedList(
+        options,
+        async (token) => {
+          const out = await s
+            .send<Out>(
+              path,
+              (sdk) =>
+                new sdk.GetParametersByPathCommand({
+                  Path: path,
+                  Recursive: true,
+                  WithDecryption: false,
+                  MaxResults: 10,
+                  ...(token ? { NextToken: token } : {}),
+                }),
+            )
+            .catch((e: unknown) => {
+              throw mapAwsError(s.backend, path, e, 'listing');
+            });
+          return { names: (out.Parameters ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
+        },
+        (name) => (name.startsWith(head) ? listedName(s.locate, kind, name, name.slice(head.length)) : null),
+      );
+    },
+    async put(kind, id, value, options = {}) {
+      checkPutOptions(s.backend, options, ['kmsKeyId', 'tags', 'tier', 'parameterType']);
+      const where = locateWrite(kind, id);
+      if (!('name' in where)) throw refusedId(s.backend, kind, id, where.skip);
+      const name = where.name;
+      const type = options.parameterType ?? 'SecureString';
+      if (options.kmsKeyId && type !== 'SecureString') {
+        throw new ConfigurationError(
+          'kmsKeyId',
+          `${s.backend}: kmsKeyId applies to SecureString parameters only`,
+        );
+      }
+      const input = {
+        Name: name,
+        Value: encodeValue(kind, id, value, options.format),
+        Type: type,
+        ...(options.kmsKeyId ? { KeyId: options.kmsKeyId } : {}),
+        ...(options.tier ? { Tier: options.tier } : {}),
+      };
+      const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+      try {
+        await s.send(
+          name,
+          (sdk) => new sdk.PutParameterCommand({ ...input, ...(tags.length ? { Tags: tags } : {}) }),
+        );
+        return { secretName: name, action: 'created' };
+      } catch (e) {
+        if ((e as Error)?.name !== 'ParameterAlreadyExists') throw mapAwsError(s.backend, name, e, 'writing');
+        if (!options.overwrite) throw new SecretExistsError(s.backend, name);
+      }
+      try {
+        // The service takes no tags with Overwrite: the existing parameter keeps its own.
+        await s.send(name, (sdk) => new sdk.PutParameterCommand({ ...input, Overwrite: true }));
+        return { secretName: name, action: 'updated' };
+      } catch (e) {
+        throw mapAwsError(s.backend, name, e, 'writing');
+      }
+    },
+    async delete(kind, id) {
+      const where = s.locate(kind, id);
+      if (!('name' in where)) return false;
+      try {
+        await s.send(where.name, (sdk) => new sdk.DeleteParameterCommand({ Name: where.name }));
+        return true;
+      } catch (e) {
+        if ((e as Error)?.name === 'ParameterNotFound') return false;
+        throw mapAwsError(s.backend, where.name, e, 'deleting');
+      }
+    },
+  };
+}
