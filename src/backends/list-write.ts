@@ -67,7 +67,8 @@ export async function pagedList(
 /**
  * An entry for `secretName`, whose id by the backend's naming rule is `id` (`null`: the name maps
  * back to no id, `why` says so). The id is kept only when a lookup of it asks this backend for
- * exactly this name; otherwise the entry says what a lookup of that id does instead.
+ * exactly this name (`locate`'s, or one of `names` for a backend that tries several); otherwise the
+ * entry says what a lookup of that id does instead.
  */
 export function listedName(
   locate: (kind: SecretKind, id: string) => Lookup,
@@ -75,11 +76,13 @@ export function listedName(
   secretName: string,
   id: string | null,
   why = 'the name maps back to no id',
+  names?: (kind: SecretKind, id: string) => readonly string[],
 ): ListedName {
   if (id === null || id === '') return { id: null, secretName, note: why };
   const l = locate(kind, id);
   if (!('name' in l)) return { id: null, secretName, note: `a lookup of '${id}' is skipped (${l.skip})` };
-  if (l.name !== secretName) {
+  // A backend that reads several names per id (multi-team: the team's first) holds the id at any of them.
+  if (l.name !== secretName && !names?.(kind, id).includes(secretName)) {
     return { id: null, secretName, note: `a lookup of '${id}' asks for '${l.name}' instead` };
   }
   return { id, secretName };

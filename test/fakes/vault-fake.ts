@@ -6,6 +6,13 @@
  * signed STS GetCallerIdentity request, so the fake re-verifies its Signature V4; the gcp method
  * verifies the service account's RS256 JWT and its claims; the azure method takes an Entra token),
  * Google's OAuth token and IAM `signJwt` endpoints under `/google/` (for the gcp login),
+  };
+
+ * reads (404 `{"errors":[]}`, soft-deleted v2 versions), the `LIST` verb (node's HTTP parser has no
+ * such method: a small front on the listening socket turns it into `LINK` before the parser sees
+ * it; `GET ?list=true` works too), KV writes (check-and-set on v2), metadata reads and deletes,
+ * token checks (403 permission denied),
+ * a sealed state (503), auth login endpoints (approle, userpass, ldap, kubernetes, jwt, github),
  * token lookup-self, `X-Vault-Namespace` capture, fault injection, and optional TLS (with client
  * certificates) using throwaway certificates made with `openssl` at test time.
  */
@@ -13,11 +20,11 @@ import { execFileSync } from 'node:child_process';
 import { createHash, createHmac, createSign, createVerify, generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
+import tlsModule from 'node:tls';
 
 export type VaultFault =
   | { kind: 'hang' }
@@ -88,6 +95,8 @@ export interface VaultFake {
   /** TLS material (when started with `tls`). */
   readonly tls: TestCerts | undefined;
   mount(name: string, version: 1 | 2): void;
+  /** The data of a secret's latest version (undefined when absent or deleted). */
+  get(mount: string, secretPath: string): Record<string, unknown> | undefined;
   /** Store a secret; `deleted: true` makes a soft-deleted latest version (KV v2). */
   put(
     mount: string,
@@ -251,13 +260,18 @@ export async function startVaultFake(
         body = undefined;
       }
       const peer = (req.socket as TLSSocket).getPeerCertificate?.();
+      const listParam = url.searchParams.get('list');
+      const isList =
+        req.method === 'LINK' || (req.method === 'GET' && (listParam === 'true' || listParam === '1'));
       const rec: VaultRequestRecord = {
-        method: req.method ?? 'GET',
+        method: req.method === 'LINK' ? 'LIST' : (req.method ?? 'GET'),
         path: p,
         token: header(req, 'x-vault-token'),
         namespace: header(req, 'x-vault-namespace'),
         body,
-        clientCertCn: peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined,
+        clientCertCn:
+          header(req, CN_HEADER) ??
+          (peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined),
       };
       requests.push(rec);
       const rule = faults.find((r) => r.left > 0 && (!r.path || r.path === p));
@@ -285,6 +299,9 @@ export async function startVaultFake(
         return send(res, 200, envelope({ id: rec.token, ttl: 3600, policies: ['default'], renewable: true }));
       }
       if (denied.has(p)) return send(res, 403, { errors: ['1 error occurred:\n\t* permission denied\n\n'] });
+      if (isList) return serveList(res, p);
+      if (req.method === 'POST' || req.method === 'PUT') return serveWrite(res, p, body ?? {});
+      if (req.method === 'DELETE') return serveDelete(res, p);
       serveKv(res, p);
     });
   };
@@ -431,6 +448,75 @@ export async function startVaultFake(
     send(res, 404, { error: { code: 404 } });
   };
 
+  /** The mount a path is under, and the rest split off (for v2, the `data`/`metadata` area first). */
+  const mountOf = (p: string) => {
+    const segs = p.split('/');
+    for (let i = segs.length - 1; i >= 1; i--) {
+      const m = mounts.get(segs.slice(0, i).join('/'));
+      if (m) return { m, rest: segs.slice(i) };
+    }
+    return undefined;
+  };
+  const serveList = (res: http.ServerResponse, p: string) => {
+    const found = mountOf(p.replace(/\/$/, '')) ?? mountOf(p);
+    if (!found) return send(res, 404, { errors: [] });
+    let rest = found.rest.filter((x, i, a) => x !== '' || i < a.length - 1);
+    if (found.m.version === 2) {
+      if (rest[0] !== 'metadata') return send(res, 405, { errors: ['unsupported operation'] });
+      rest = rest.slice(1);
+    }
+    const dir = rest.filter(Boolean).join('/');
+    const head = dir ? `${dir}/` : '';
+    const keys = new Set<string>();
+    for (const key of found.m.secrets.keys()) {
+      if (!key.startsWith(head)) continue;
+      const tail = key.slice(head.length);
+      keys.add(tail.includes('/') ? `${tail.split('/')[0]}/` : tail);
+    }
+    if (keys.size === 0) return send(res, 404, { errors: [] });
+    send(res, 200, envelope({ keys: [...keys].sort() }));
+  };
+  const serveWrite = (res: http.ServerResponse, p: string, b: Record<string, unknown>) => {
+    const found = mountOf(p);
+    if (!found) return send(res, 404, { errors: [`no handler for route "${p}". route entry not found.`] });
+    const { m } = found;
+    if (m.version === 1) {
+      const prev = m.secrets.get(found.rest.join('/'));
+      m.secrets.set(found.rest.join('/'), { data: b, deleted: false, version: (prev?.version ?? 0) + 1 });
+      res.writeHead(204);
+      return res.end();
+    }
+    if (found.rest[0] !== 'data') return send(res, 405, { errors: ['unsupported operation'] });
+    const key = found.rest.slice(1).join('/');
+    const prev = m.secrets.get(key);
+    const cas = (b.options as { cas?: unknown } | undefined)?.cas;
+    if (typeof cas === 'number' && cas !== (prev?.version ?? 0)) {
+      return send(res, 400, { errors: ['check-and-set parameter did not match the current version'] });
+    }
+    const data = b.data;
+    if (typeof data !== 'object' || data === null) return send(res, 400, { errors: ['no data provided'] });
+    const version = (prev?.version ?? 0) + 1;
+    m.secrets.set(key, { data: data as Record<string, unknown>, deleted: false, version });
+    send(
+      res,
+      200,
+      envelope({ created_time: '2024-01-01T00:00:00Z', deletion_time: '', destroyed: false, version }),
+    );
+  };
+  const serveDelete = (res: http.ServerResponse, p: string) => {
+    const found = mountOf(p);
+    if (!found) return send(res, 404, { errors: [] });
+    const { m } = found;
+    if (m.version === 1) m.secrets.delete(found.rest.join('/'));
+    else if (found.rest[0] === 'metadata') m.secrets.delete(found.rest.slice(1).join('/'));
+    else if (found.rest[0] === 'data') {
+      const s = m.secrets.get(found.rest.slice(1).join('/'));
+      if (s) s.deleted = true;
+    }
+    res.writeHead(204);
+    res.end();
+  };
+
   const serveKv = (res: http.ServerResponse, p: string) => {
     const segs = p.split('/');
     for (let i = segs.length - 1; i >= 1; i--) {
@@ -438,6 +524,11 @@ export async function startVaultFake(
       if (!m) continue;
       let rest = segs.slice(i);
       if (m.version === 2) {
+        if (rest[0] === 'metadata') {
+          const meta = m.secrets.get(rest.slice(1).join('/'));
+          if (!meta) return send(res, 404, { errors: [] });
+          return send(res, 200, envelope({ current_version: meta.version, versions: {} }));
+        }
         if (rest[0] !== 'data') return send(res, 404, { errors: [] });
         rest = rest.slice(1);
       }
@@ -457,20 +548,13 @@ export async function startVaultFake(
     send(res, 404, { errors: [`no handler for route "${p}". route entry not found.`] });
   };
 
-  const server = tls
-    ? https.createServer(
-        {
-          key: tls.serverKey,
-          cert: tls.serverCert,
-          ca: tls.caPem,
-          requestCert: options.requireClientCert === true,
-          rejectUnauthorized: options.requireClientCert === true,
-        },
-        handler,
-      )
-    : http.createServer(handler);
+  // The HTTP server listens on a port of its own; clients connect to the front, which terminates
+  // TLS (when on), passes the client certificate's CN on, and turns `LIST` into `LINK`.
+  const server = http.createServer(handler);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  const front = startFront((server.address() as AddressInfo).port, tls, options.requireClientCert === true);
+  await new Promise<void>((resolve) => front.server.listen(0, '127.0.0.1', resolve));
+  const { port } = front.server.address() as AddressInfo;
 
   return {
     url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
@@ -491,6 +575,10 @@ export async function startVaultFake(
     },
     mount(name, version) {
       mounts.set(name, { version, secrets: new Map() });
+    },
+    get(mount, secretPath) {
+      const st = mounts.get(mount)?.secrets.get(secretPath);
+      return st && !st.deleted ? st.data : undefined;
     },
     put(mount, secretPath, data, opts = {}) {
       const m = mounts.get(mount);
@@ -516,8 +604,10 @@ export async function startVaultFake(
       tokens.add(rootToken);
     },
     async close() {
+      front.close();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await new Promise<void>((resolve) => front.server.close(() => resolve()));
       tls?.cleanup();
     },
   };
@@ -591,4 +681,96 @@ function send(res: http.ServerResponse, status: number, body: unknown) {
   const text = JSON.stringify(body);
   res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
   res.end(text);
+}
+
+/** The header the front adds with the CN of the client certificate (TLS with client certificates). */
+const CN_HEADER = 'x-fake-client-cert-cn';
+
+/**
+ * The socket clients connect to: each connection is piped to the HTTP server's own port, request
+ * by request (headers are read whole, bodies passed on by their content-length), with `LIST`
+ * request lines turned into `LINK` (a method node's parser knows) and, under TLS, the client
+ * certificate's CN added as a header.
+ */
+function startFront(innerPort: number, tls: TestCerts | undefined, requireClientCert: boolean) {
+  const sockets = new Set<net.Socket>();
+  const onConnection = (client: net.Socket) => {
+    const upstream = net.connect(innerPort, '127.0.0.1');
+    sockets.add(client);
+    sockets.add(upstream);
+    const peer = tls ? (client as tlsModule.TLSSocket).getPeerCertificate?.() : undefined;
+    const cn = peer && typeof peer.subject?.CN === 'string' ? peer.subject.CN : undefined;
+    const rewrite = requestRewriter(cn === undefined ? undefined : `${CN_HEADER}: ${cn}`);
+    client.on('data', (chunk: Buffer) => upstream.write(rewrite(chunk)));
+    upstream.pipe(client);
+    client.on('end', () => upstream.end());
+    for (const [a, b] of [
+      [client, upstream],
+      [upstream, client],
+    ] as const) {
+      a.on('error', () => b.destroy());
+      a.on('close', () => {
+        sockets.delete(a);
+        b.destroy();
+      });
+    }
+  };
+  const server = tls
+    ? tlsModule.createServer(
+        {
+          key: tls.serverKey,
+          cert: tls.serverCert,
+          ca: tls.caPem,
+          requestCert: requireClientCert,
+          rejectUnauthorized: requireClientCert,
+        },
+        onConnection,
+      )
+    : net.createServer(onConnection);
+  return {
+    server,
+    close() {
+      for (const s of sockets) s.destroy();
+    },
+  };
+}
+
+/** A stateful rewrite of one connection's request bytes (see {@link startFront}). */
+function requestRewriter(extraHeader: string | undefined): (chunk: Buffer) => Buffer {
+  let pending = Buffer.alloc(0);
+  let bodyLeft = 0;
+  let passThrough = false;
+  return (chunk) => {
+    if (passThrough) return chunk;
+    const out: Buffer[] = [];
+    let data = Buffer.concat([pending, chunk]);
+    pending = Buffer.alloc(0);
+    while (data.length > 0) {
+      if (bodyLeft > 0) {
+        const n = Math.min(bodyLeft, data.length);
+        out.push(data.subarray(0, n));
+        bodyLeft -= n;
+        data = data.subarray(n);
+        continue;
+      }
+      const end = data.indexOf('\r\n\r\n');
+      if (end < 0) {
+        pending = data;
+        break;
+      }
+      let head = data.subarray(0, end + 4).toString('latin1');
+      data = data.subarray(end + 4);
+      if (head.startsWith('LIST ')) head = `LINK ${head.slice(5)}`;
+      const length = /\r\ncontent-length:[ \t]*(\d+)/i.exec(head);
+      bodyLeft = length ? Number(length[1]) : 0;
+      if (extraHeader) head = head.replace('\r\n', `\r\n${extraHeader}\r\n`);
+      out.push(Buffer.from(head, 'latin1'));
+      if (/\r\ntransfer-encoding:[ \t]*chunked/i.test(head)) {
+        passThrough = true; // not sent by node-vault; the rest of the connection goes as it is
+        out.push(data);
+        break;
+      }
+    }
+    return Buffer.concat(out);
+  };
 }

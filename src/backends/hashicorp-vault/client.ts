@@ -24,6 +24,7 @@ export const DRIVER_NAME = 'hashicorp-vault';
 export interface VaultClient {
   token: string;
   read(path: string): Promise<any>;
+  /** Also used: `write` (KV writes, logins), `list` (the `LIST` verb, as hvac sends it), `delete`. */
   [login: string]: any;
 }
 
@@ -49,7 +50,8 @@ export async function createClient(o: VaultClientSettings, timeoutMs: number): P
     apiVersion: 'v1',
     endpoint: o.url ?? 'http://localhost:8200',
     requestOptions,
-    noCustomHTTPVerbs: true,
+    // node-vault's debug log (DEBUG=node-vault) prints request bodies: KV writes and login secrets.
+    debug: () => {},
   }) as VaultClient;
   // node-vault falls back to process.env (VAULT_TOKEN, VAULT_NAMESPACE): only our settings count.
   c.token = '';
@@ -85,7 +87,8 @@ export function status(e: unknown): number | undefined {
   return typeof s === 'number' ? s : undefined;
 }
 
-export function mapVaultError(name: string, e: unknown): Error {
+/** A node-vault or axios error → a typed error; `verb` says what was being done (default `reading`). */
+export function mapVaultError(name: string, e: unknown, verb = 'reading'): Error {
   if (e instanceof BackendError || e instanceof ConfigurationError) return e;
   const opts = { cause: safeCause(e), secretName: name };
   const code = (e as { code?: string })?.code ?? '';
@@ -93,7 +96,7 @@ export function mapVaultError(name: string, e: unknown): Error {
   if (s !== undefined) {
     const errors = (e as { response: { body?: { errors?: unknown } } }).response.body?.errors;
     const said = Array.isArray(errors) && typeof errors[0] === 'string' ? `: ${vaultSays(errors[0])}` : '';
-    const msg = `${DRIVER_NAME}: HTTP ${s} reading '${name}'${said}`;
+    const msg = `${DRIVER_NAME}: HTTP ${s} ${verb} '${name}'${said}`;
     if (s === 403) return new AccessDeniedError(DRIVER_NAME, msg, opts);
     if (s === 429) return new ThrottledError(DRIVER_NAME, msg, opts);
     if (s >= 500 || s === 412) return new BackendUnavailableError(DRIVER_NAME, msg, opts);
@@ -121,7 +124,7 @@ export function mapVaultError(name: string, e: unknown): Error {
   return new BackendError(
     DRIVER_NAME,
     'failed',
-    `${DRIVER_NAME}: reading '${name}' failed (${describeError(e)})`,
+    `${DRIVER_NAME}: ${verb} '${name}' failed (${describeError(e)})`,
     opts,
   );
 }

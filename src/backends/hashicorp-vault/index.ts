@@ -23,6 +23,7 @@ import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
 import { buildPath, type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 import { authPath, canLoginAgain, checkAuth, login, type VaultAuthOptions } from './auth.js';
 import { createClient, DRIVER_NAME, mapVaultError, quote, status, type VaultClient } from './client.js';
+import { vaultWrites } from './write.js';
 
 export type { VaultAuthOptions, VaultAuthType } from './auth.js';
 export type { VaultClient } from './client.js';
@@ -99,12 +100,21 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     return kvValue(body, v2, kind, t.name, logger);
   };
 
-  return rawBackend({
+  const locate = (kind: SecretKind, id: string): Lookup => {
+    const c = kvCandidates(layout, kind, id);
+    return Array.isArray(c) ? { name: c[0]!.name } : c;
+  };
+  const writes = vaultWrites({
+    call: (name, fn) => withDeadline(DRIVER_NAME, name, timeoutMs, () => session.call(name, fn)),
+    locate,
+    targets: (kind, id) => kvCandidates(layout, kind, id),
+    folders: (kind) => (layout.paths[kind] === null ? null : kvBases(layout, kind)),
+    mountPoint: layout.mountPoint,
+    v2,
+  });
+  const backend = rawBackend({
     name: DRIVER_NAME,
-    locate: (kind, id): Lookup => {
-      const c = kvCandidates(layout, kind, id);
-      return Array.isArray(c) ? { name: c[0]!.name } : c;
-    },
+    locate,
     // Each candidate path in Airflow's order (team path, then the team-agnostic one, per base path).
     async fetch(_name, kind, id) {
       const c = kvCandidates(layout, kind, id);
@@ -117,6 +127,7 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     },
     close: () => session.close(),
   });
+  return { ...backend, ...writes };
 }
 
 /** The kwargs `fromAirflowKwargs` reads. */
@@ -285,11 +296,11 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
       client = undefined;
       throw e;
     }));
-  const read = async (name: string, apiPath: string): Promise<any> => {
+  const call = async <T>(name: string, fn: (c: VaultClient) => Promise<T>): Promise<T> => {
     const c = await getClient();
     const used = c.token;
     try {
-      return await c.read(apiPath);
+      return await fn(c);
     } catch (e) {
       if (status(e) !== 403 || !canRelogin) throw e;
       if (c.token === used) {
@@ -301,11 +312,12 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
       logger.debug(`${DRIVER_NAME}: 403 for '${name}', retried once after a fresh login`, {
         backend: DRIVER_NAME,
       });
-      return c.read(apiPath);
+      return fn(c);
     }
   };
   return {
-    read,
+    read: (name: string, apiPath: string): Promise<any> => call(name, (c) => c.read(apiPath)),
+    call,
     async close(): Promise<void> {
       client = undefined;
     },
@@ -376,18 +388,23 @@ function kvLayout(o: HashicorpVaultOptions): KvLayout {
 function kvCandidates(layout: KvLayout, kind: SecretKind, id: string): { skip: string } | KvTarget[] {
   const l = locateWith(layout.rules, kind, id, (base) => ({ name: base }));
   if ('skip' in l) return l;
-  const bases: string[] = [];
-  for (const base of layout.paths[kind] ?? []) {
-    if (kind !== 'config' && layout.team !== undefined) bases.push(buildPath(base, layout.team));
-    bases.push(kind !== 'config' && layout.globalPath !== null ? buildPath(base, layout.globalPath) : base);
-  }
-  const out = bases.flatMap((base) => {
+  const out = kvBases(layout, kind).flatMap((base) => {
     const t = kvTarget(layout.mountPoint, base, id);
     return t ? [t] : [];
   });
   if (out.length) return out;
   if (!layout.paths[kind]?.length) return { skip: `${layout.rules[kind].prefixKwarg} is an empty list` };
   return { skip: 'no mount point in id (mount_point is null)' };
+}
+
+/** The base paths a lookup of this kind reads under, in order (the team path first in multi-team mode). */
+function kvBases(layout: KvLayout, kind: SecretKind): string[] {
+  const bases: string[] = [];
+  for (const base of layout.paths[kind] ?? []) {
+    if (kind !== 'config' && layout.team !== undefined) bases.push(buildPath(base, layout.team));
+    bases.push(kind !== 'config' && layout.globalPath !== null ? buildPath(base, layout.globalPath) : base);
+  }
+  return bases;
 }
 
 /** `_get_secret_with_base(base, id)` then the client's `_parse_secret_path`; null: no call. */
