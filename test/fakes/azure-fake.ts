@@ -63,10 +63,19 @@ export interface KeyVaultRequest {
 export interface KeyVaultFake {
   readonly url: string;
   readonly requests: KeyVaultRequest[];
+  /** The secrets the vault holds (name → latest value). */
+  readonly secrets: Map<string, string>;
+  /** Tags set with a secret. */
+  readonly tags: Map<string, Record<string, string>>;
+  /** Names deleted and still recoverable (a set of one of them is a 409). */
+  readonly deleted: Set<string>;
+  /** Each list page asked for. */
+  readonly listRequests: { maxresults: number; skiptoken: number }[];
   /** Tokens the vault accepts (Entra-issued ones are added by `startEntraFake`'s `onToken`). */
   readonly tokens: Set<string>;
   set(name: string, value: string): void;
-  fault(name: string, fault: KeyVaultFault, times?: number): void;
+  /** Answer the next `times` requests for `name` (or `*`) with `fault`; only those of `method` when given. */
+  fault(name: string, fault: KeyVaultFault, times?: number, method?: string): void;
   close(): Promise<void>;
 }
 
@@ -82,17 +91,22 @@ export async function startKeyVaultFake(options: {
   secrets?: Record<string, string>;
 }): Promise<KeyVaultFake> {
   const secrets = new Map(Object.entries(options.secrets ?? {}));
-  const faults = new Map<string, { fault: KeyVaultFault; times: number }[]>();
+  const tagsOf = new Map<string, Record<string, string>>();
+  const deletedNames = new Set<string>();
+  const listRequests: { maxresults: number; skiptoken: number }[] = [];
+  const faults = new Map<string, { fault: KeyVaultFault; times: number; method?: string }[]>();
   const requests: KeyVaultRequest[] = [];
   const tokens = new Set<string>();
   let url = '';
 
-  const takeFault = (name: string): KeyVaultFault | undefined => {
+  const takeFault = (name: string, method?: string): KeyVaultFault | undefined => {
     for (const key of [name, '*']) {
-      const head = faults.get(key)?.[0];
+      const queue = faults.get(key) ?? [];
+      const i = queue.findIndex((f) => f.method === undefined || f.method === method);
+      const head = queue[i];
       if (!head) continue;
       head.times -= 1;
-      if (head.times <= 0) faults.get(key)?.shift();
+      if (head.times <= 0) queue.splice(i, 1);
       return head.fault;
     }
     return undefined;
@@ -103,12 +117,21 @@ export async function startKeyVaultFake(options: {
   };
 
   const server = https.createServer({ key: options.tls.key, cert: options.tls.cert }, (req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => handle(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+  const handle = (
+    req: import('node:http').IncomingMessage,
+    res: import('node:http').ServerResponse,
+    text: string,
+  ) => {
     const u = new URL(req.url ?? '/', url);
     const m = /^\/secrets\/([^/]+)\/([^/]*)$/.exec(u.pathname);
     const auth = req.headers.authorization ?? '';
     const authorized = auth.startsWith('Bearer ') && tokens.has(auth.slice(7));
-    const name = m ? decodeURIComponent(m[1] ?? '') : '';
-    req.resume();
+    const other = /^\/(?:deleted)?secrets(?:\/([^/]+))?$/.exec(u.pathname);
+    const name = m ? decodeURIComponent(m[1] ?? '') : other?.[1] ? decodeURIComponent(other[1]) : '';
     requests.push({
       method: req.method ?? '',
       path: u.pathname,
@@ -128,6 +151,16 @@ export async function startKeyVaultFake(options: {
       );
       return;
     }
+    if (other && u.searchParams.get('api-version')) {
+      const fault = name ? takeFault(name, req.method) : takeFault('*list*', req.method);
+      if (fault === 'hang') return;
+      if (fault && fault !== 'malformed') {
+        const [status, code, message] = ERRORS[fault];
+        json(res, status, { error: { code, message } }, fault === 'throttled' ? { 'retry-after': '0' } : {});
+        return;
+      }
+      if (serveWrites(res, req.method ?? '', u, name, text)) return;
+    }
     if (req.method !== 'GET' || !m || !u.searchParams.get('api-version')) {
       json(res, 400, { error: { code: 'BadParameter', message: 'The request URI is not valid.' } });
       return;
@@ -138,7 +171,7 @@ export async function startKeyVaultFake(options: {
       });
       return;
     }
-    const fault = takeFault(name);
+    const fault = takeFault(name, req.method);
     if (fault === 'hang') return; // never answer
     if (fault === 'malformed') {
       res.writeHead(200, { 'content-type': 'application/json' });
@@ -160,31 +193,127 @@ export async function startKeyVaultFake(options: {
       });
       return;
     }
-    json(res, 200, {
-      value,
-      id: `${url}/secrets/${name}/0123456789abcdef0123456789abcdef`,
-      contentType: 'text/plain',
-      attributes: {
-        enabled: true,
-        created: 1700000000,
-        updated: 1700000001,
-        recoveryLevel: 'Recoverable+Purgeable',
-        recoverableDays: 90,
-      },
-      tags: {},
-    });
+    json(res, 200, bundle(name, value));
+  };
+  const bundle = (name: string, value?: string) => ({
+    ...(value === undefined ? {} : { value }),
+    id: `${url}/secrets/${name}/0123456789abcdef0123456789abcdef`,
+    contentType: 'text/plain',
+    attributes: {
+      enabled: true,
+      created: 1700000000,
+      updated: 1700000001,
+      recoveryLevel: 'Recoverable+Purgeable',
+      recoverableDays: 90,
+    },
+    tags: tagsOf.get(name) ?? {},
   });
+  const notFound = (res: import('node:http').ServerResponse, name: string) =>
+    json(res, 404, {
+      error: {
+        code: 'SecretNotFound',
+        message: `A secret with (name/id) ${name} was not found in this key vault.`,
+      },
+    });
+  /** List (pages of `maxresults`, default 25, by `nextLink`), set, delete (soft), deleted-secret read. */
+  const serveWrites = (
+    res: import('node:http').ServerResponse,
+    method: string,
+    u: URL,
+    name: string,
+    text: string,
+  ): boolean => {
+    const deleted = u.pathname.startsWith('/deletedsecrets');
+    if (method === 'GET' && !name && !deleted) {
+      const max = Number(u.searchParams.get('maxresults') ?? 25);
+      const start = Number(u.searchParams.get('$skiptoken') ?? 0);
+      const names = [...secrets.keys()].sort();
+      const page = names.slice(start, start + max);
+      const next = start + max < names.length;
+      const nextLink = `${url}/secrets?api-version=${u.searchParams.get('api-version')}&$skiptoken=${start + max}&maxresults=${max}`;
+      listRequests.push({ maxresults: max, skiptoken: start });
+      json(res, 200, {
+        value: page.map((n) => ({
+          id: `${url}/secrets/${n}`,
+          attributes: bundle(n).attributes,
+          tags: tagsOf.get(n) ?? {},
+        })),
+        nextLink: next ? nextLink : null,
+      });
+      return true;
+    }
+    if (method === 'PUT' && name && !deleted) {
+      if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) {
+        json(res, 400, {
+          error: { code: 'BadParameter', message: 'The request URI contains an invalid name.' },
+        });
+        return true;
+      }
+      if (deletedNames.has(name)) {
+        json(res, 409, {
+          error: {
+            code: 'Conflict',
+            message: `Secret ${name} is currently in a deleted but recoverable state.`,
+          },
+        });
+        return true;
+      }
+      let body: { value?: unknown; tags?: Record<string, string> };
+      try {
+        body = JSON.parse(text) as typeof body;
+      } catch {
+        body = {};
+      }
+      if (typeof body.value !== 'string') {
+        json(res, 400, { error: { code: 'BadParameter', message: 'Property value is required.' } });
+        return true;
+      }
+      secrets.set(name, body.value);
+      if (body.tags) tagsOf.set(name, body.tags);
+      json(res, 200, bundle(name, body.value));
+      return true;
+    }
+    if (method === 'DELETE' && name && !deleted) {
+      if (!secrets.has(name)) notFound(res, name);
+      else {
+        secrets.delete(name);
+        deletedNames.add(name);
+        json(res, 200, {
+          ...bundle(name),
+          recoveryId: `${url}/deletedsecrets/${name}`,
+          deletedDate: 1700000002,
+          scheduledPurgeDate: 1707776002,
+        });
+      }
+      return true;
+    }
+    if (method === 'GET' && name && deleted) {
+      if (!deletedNames.has(name)) notFound(res, name);
+      else
+        json(res, 200, {
+          ...bundle(name),
+          recoveryId: `${url}/deletedsecrets/${name}`,
+          deletedDate: 1700000002,
+        });
+      return true;
+    }
+    return false;
+  };
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   return {
     url,
     requests,
+    secrets,
+    tags: tagsOf,
+    deleted: deletedNames,
+    listRequests,
     tokens,
     set: (name, value) => void secrets.set(name, value),
-    fault(name, fault, times = 1) {
+    fault(name, fault, times = 1, method) {
       const queue = faults.get(name) ?? [];
-      queue.push({ fault, times });
+      queue.push({ fault, times, ...(method ? { method } : {}) });
       faults.set(name, queue);
     },
     async close() {

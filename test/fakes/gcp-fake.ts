@@ -33,11 +33,30 @@ export interface GcpFakeRequest {
   peer: string;
 }
 
+/** A call of one of the other methods (ListSecrets, CreateSecret, AddSecretVersion, DeleteSecret). */
+export interface GcpFakeCall {
+  method: string;
+  request: Record<string, unknown>;
+}
+
+/** A secret resource (it may have no version yet). */
+export interface GcpFakeSecret {
+  labels: Record<string, string>;
+  /** `automatic`, or the locations of user-managed replication. */
+  replication: 'automatic' | string[];
+}
+
 export interface GcpFake {
   readonly port: number;
   readonly project: string;
   /** Every AccessSecretVersion call, in order. */
   readonly requests: GcpFakeRequest[];
+  /** Every call of the other methods, in order. */
+  readonly calls: GcpFakeCall[];
+  /** The secret resources by id (`set` makes one too). */
+  readonly resources: Map<string, GcpFakeSecret>;
+  /** The latest version's bytes of a secret, if it has one. */
+  value(secretId: string): string | undefined;
   /** Store (or replace) a secret's latest version. */
   set(secretId: string, value: string | Buffer): void;
   delete(secretId: string): void;
@@ -96,6 +115,10 @@ export async function startGcpFake(
   );
   const faults = new Map<string, { fault: GcpFault; times: number }[]>();
   const requests: GcpFakeRequest[] = [];
+  const calls: GcpFakeCall[] = [];
+  const resources = new Map<string, GcpFakeSecret>(
+    [...secrets.keys()].map((k) => [k, { labels: {}, replication: 'automatic' as const }]),
+  );
   const hanging = new Set<grpc.ServerUnaryCall<unknown, unknown>>();
   let version = 0;
 
@@ -112,7 +135,16 @@ export async function startGcpFake(
   };
 
   const server = new grpc.Server();
+  const others = otherMethods({
+    project,
+    secrets,
+    resources,
+    calls,
+    takeFault,
+    nextVersion: () => ++version,
+  });
   server.addService(loadService(), {
+    ...others,
     accessSecretVersion(
       call: grpc.ServerUnaryCall<{ name?: string }, unknown>,
       callback: grpc.sendUnaryData<unknown>,
@@ -173,8 +205,17 @@ export async function startGcpFake(
     port,
     project,
     requests,
-    set: (id, value) => void secrets.set(id, typeof value === 'string' ? Buffer.from(value, 'utf8') : value),
-    delete: (id) => void secrets.delete(id),
+    calls,
+    resources,
+    value: (id) => secrets.get(id)?.toString('utf8'),
+    set(id, value) {
+      secrets.set(id, typeof value === 'string' ? Buffer.from(value, 'utf8') : value);
+      if (!resources.has(id)) resources.set(id, { labels: {}, replication: 'automatic' });
+    },
+    delete(id) {
+      secrets.delete(id);
+      resources.delete(id);
+    },
     fault(id, fault, times = 1) {
       const queue = faults.get(id) ?? [];
       queue.push({ fault, times });
@@ -183,6 +224,95 @@ export async function startGcpFake(
     async close() {
       hanging.clear();
       server.forceShutdown();
+    },
+  };
+}
+
+type Reply = grpc.sendUnaryData<unknown>;
+type Call = grpc.ServerUnaryCall<Record<string, unknown>, unknown>;
+
+/**
+ * ListSecrets (the `name:` filter as a substring match, pages of `pageSize`, default 25),
+ * CreateSecret (ALREADY_EXISTS, the id rule, a replication required), AddSecretVersion (NOT_FOUND
+ * without the secret) and DeleteSecret. Faults queued for an id (or `*`) apply to these too.
+ */
+function otherMethods(st: {
+  project: string;
+  secrets: Map<string, Buffer>;
+  resources: Map<string, GcpFakeSecret>;
+  calls: GcpFakeCall[];
+  takeFault: (id: string) => GcpFault | undefined;
+  nextVersion: () => number;
+}) {
+  const secretPath = (id: string) => `projects/${st.project}/secrets/${id}`;
+  const fail = (cb: Reply, fault: GcpFault | undefined, what: string): boolean => {
+    if (!fault || fault === 'hang' || fault === 'malformed') return fault === 'hang';
+    const [code, text] = FAULT_STATUS[fault];
+    cb({ code, details: text.replace('%s', what) });
+    return true;
+  };
+  const record = (method: string, call: Call) => st.calls.push({ method, request: { ...call.request } });
+  const idOf = (name: unknown) => /^projects\/[^/]+\/secrets\/([^/]+)$/.exec(String(name ?? ''))?.[1];
+  return {
+    listSecrets(call: Call, cb: Reply) {
+      record('ListSecrets', call);
+      if (fail(cb, st.takeFault('*list*'), String(call.request.parent))) return;
+      const filter = /^name:(.*)$/.exec(String(call.request.filter ?? ''))?.[1];
+      const all = [...st.resources.keys()].filter((id) => filter === undefined || id.includes(filter)).sort();
+      const size = Number(call.request.pageSize) || 25;
+      const start = Number(call.request.pageToken || 0);
+      const page = all.slice(start, start + size);
+      cb(null, {
+        secrets: page.map((id) => ({ name: secretPath(id), labels: st.resources.get(id)?.labels ?? {} })),
+        nextPageToken: start + size < all.length ? String(start + size) : '',
+        totalSize: all.length,
+      });
+    },
+    createSecret(call: Call, cb: Reply) {
+      record('CreateSecret', call);
+      const id = String(call.request.secretId ?? '');
+      if (fail(cb, st.takeFault(id), id)) return;
+      const secret = (call.request.secret ?? {}) as {
+        labels?: Record<string, string>;
+        replication?: Record<string, any>;
+      };
+      if (!SECRET_ID.test(id) || !secret.replication) {
+        cb({ code: grpc.status.INVALID_ARGUMENT, details: 'Invalid resource field value in the request.' });
+        return;
+      }
+      if (st.resources.has(id)) {
+        cb({ code: grpc.status.ALREADY_EXISTS, details: `Secret [${secretPath(id)}] already exists.` });
+        return;
+      }
+      const managed = secret.replication.userManaged as { replicas?: { location: string }[] } | undefined;
+      st.resources.set(id, {
+        labels: { ...(secret.labels ?? {}) },
+        replication: managed ? (managed.replicas ?? []).map((r) => r.location) : 'automatic',
+      });
+      cb(null, { name: secretPath(id), replication: secret.replication, labels: secret.labels ?? {} });
+    },
+    addSecretVersion(call: Call, cb: Reply) {
+      record('AddSecretVersion', call);
+      const id = idOf(call.request.parent);
+      if (fail(cb, st.takeFault(id ?? ''), String(call.request.parent))) return;
+      if (!id || !st.resources.has(id)) {
+        cb({ code: grpc.status.NOT_FOUND, details: `Secret [${String(call.request.parent)}] not found.` });
+        return;
+      }
+      const data = (call.request.payload as { data?: Buffer } | undefined)?.data;
+      st.secrets.set(id, Buffer.from(data ?? Buffer.alloc(0)));
+      cb(null, { name: `${secretPath(id)}/versions/${st.nextVersion()}`, state: 'ENABLED' });
+    },
+    deleteSecret(call: Call, cb: Reply) {
+      record('DeleteSecret', call);
+      const id = idOf(call.request.name);
+      if (fail(cb, st.takeFault(id ?? ''), String(call.request.name))) return;
+      if (!id || !st.resources.delete(id)) {
+        cb({ code: grpc.status.NOT_FOUND, details: `Secret [${String(call.request.name)}] not found.` });
+        return;
+      }
+      st.secrets.delete(id);
+      cb(null, {});
     },
   };
 }

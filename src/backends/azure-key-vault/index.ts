@@ -19,6 +19,7 @@ import { importOptional } from '../../optional-import.js';
 import { kwargSetting, kwOptString, kwString } from '../airflow-kwargs.js';
 import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
 import { activeTeam, kindRules, locateWith, type TeamOptions, teamNaming } from '../naming.js';
+import { type AzureWriteClient, azureWrites } from './write.js';
 
 const DRIVER_NAME = 'azure-key-vault';
 
@@ -57,10 +58,8 @@ export interface AzureKeyVaultOptions extends TeamOptions {
   name?: string;
 }
 
-/** The part of `SecretClient` this adapter uses. */
-export interface AzureSecretClient {
-  getSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<{ value?: string | undefined }>;
-}
+/** The part of `SecretClient` this adapter uses (lookups need only `getSecret`). */
+export type AzureSecretClient = AzureWriteClient;
 
 export function azureKeyVault(options: AzureKeyVaultOptions): SecretsBackend {
   return create(options, (o) => `${DRIVER_NAME}.${o}`);
@@ -156,7 +155,18 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
     refused: (_kind, id) => options.multiTeam === true && !team && teamShaped.test(id.replaceAll('_', sep)),
   });
 
-  return rawBackend({
+  const writes = azureWrites({
+    backend: name,
+    connect,
+    bounded: (secretName, fn) => withDeadline(name, secretName, timeoutMs, fn),
+    mapError: (secretName, e, verb) => toBackendError(name, secretName, vaultUrl, e, verb),
+    locate,
+    candidates,
+    head: (kind) => (prefixes[kind] === null ? null : build(prefixes[kind], '')),
+    ...(team ? { teamHead: `${build('', team)}${TEAM_SEP}` } : {}),
+    sep,
+  });
+  const backend = rawBackend({
     name,
     locate,
     ...(team ? { candidates } : {}),
@@ -177,6 +187,7 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
       client = undefined;
     },
   });
+  return { ...backend, ...writes };
 }
 
 type Sdk = { SecretClient: new (url: string, credential: object, options: object) => AzureSecretClient };
@@ -246,37 +257,57 @@ const AUTH_ERRORS = new Set([
   'CredentialUnavailableError',
 ]);
 
-/** `null` means not found (404 / `ResourceNotFoundError`, as Airflow); anything else is a typed failure. */
+/** What the identity needs for each kind of call (Azure RBAC role, or access-policy permission). */
+const NEEDS: Record<string, string> = {
+  reading: "the 'Key Vault Secrets User' role or a 'get' secret access policy",
+  writing: "the 'Key Vault Secrets Officer' role or a 'set' secret access policy",
+  listing: "the 'Key Vault Secrets User' role or a 'list' secret access policy",
+  deleting: "the 'Key Vault Secrets Officer' role or a 'delete' secret access policy",
+};
+
+/**
+ * `null` means not found (404 / `ResourceNotFoundError`, as Airflow); anything else is a typed
+ * failure. `verb` says what was being done (`reading` for lookups).
+ */
 function toBackendError(
   backend: string,
   secretName: string,
   vaultUrl: string,
   e: unknown,
+  verb = 'reading',
 ): BackendError | null {
   const { name, statusCode, code } = (e ?? {}) as { name?: string; statusCode?: number; code?: string };
   const opts = { cause: e, secretName };
   const where = `secret '${secretName}' in ${vaultUrl || 'the vault'}`;
   if (statusCode === 404) return null;
   if (name === 'AbortError')
-    return new BackendTimeoutError(backend, `${backend}: aborted reading ${where}`, opts);
+    return new BackendTimeoutError(backend, `${backend}: aborted ${verb} ${where}`, opts);
   if (statusCode === 401 || statusCode === 403) {
     return new AccessDeniedError(
       backend,
-      `${backend}: access denied (${statusCode}${code ? ` ${code}` : ''}) to ${where}; the identity needs the 'Key Vault Secrets User' role or a 'get' secret access policy`,
+      `${backend}: access denied (${statusCode}${code ? ` ${code}` : ''}) ${verb} ${where}; the identity needs ${NEEDS[verb] ?? NEEDS.reading}`,
       opts,
     );
   }
   if (name && AUTH_ERRORS.has(name)) {
     return new AccessDeniedError(
       backend,
-      `${backend}: could not get a token (${name}) to read ${where}; check tenant_id/client_id/client_secret or the managed identity`,
+      `${backend}: could not get a token (${name}) ${verb} ${where}; check tenant_id/client_id/client_secret or the managed identity`,
       opts,
     );
   }
   if (statusCode === 429)
-    return new ThrottledError(backend, `${backend}: throttled (429) reading ${where}`, opts);
+    return new ThrottledError(backend, `${backend}: throttled (429) ${verb} ${where}`, opts);
   if (statusCode === 408 || statusCode === 504) {
-    return new BackendTimeoutError(backend, `${backend}: timed out (${statusCode}) reading ${where}`, opts);
+    return new BackendTimeoutError(backend, `${backend}: timed out (${statusCode}) ${verb} ${where}`, opts);
+  }
+  if (statusCode === 409) {
+    return new BackendError(
+      backend,
+      'failed',
+      `${backend}: conflict (409) ${verb} ${where}; a deleted secret of this name may still be recoverable: recover or purge it first`,
+      opts,
+    );
   }
   if (
     (statusCode !== undefined && statusCode >= 500) ||
@@ -284,14 +315,14 @@ function toBackendError(
   ) {
     return new BackendUnavailableError(
       backend,
-      `${backend}: vault unavailable (${statusCode ?? code ?? 'network error'}) reading ${where}`,
+      `${backend}: vault unavailable (${statusCode ?? code ?? 'network error'}) ${verb} ${where}`,
       opts,
     );
   }
   return new BackendError(
     backend,
     'failed',
-    `${backend}: reading ${where} failed: ${describeError(e)}`,
+    `${backend}: ${verb} ${where} failed: ${describeError(e)}`,
     opts,
   );
 }

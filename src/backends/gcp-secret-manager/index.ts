@@ -30,6 +30,7 @@ import {
   type GcpSecretManagerClient,
   openClient,
 } from './credentials.js';
+import { gcpWrites } from './write.js';
 
 export type { GcpCredentialOptions, GcpSecretManagerClient } from './credentials.js';
 
@@ -174,7 +175,16 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
     refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
   });
 
-  return rawBackend({
+  const writes = gcpWrites({
+    backend: name,
+    connect,
+    bounded: (secretName, fn) => withDeadline(name, secretName, timeoutMs, () => fn(timeoutMs)),
+    locate,
+    candidates,
+    head: (kind) => (prefixes[kind] === null ? null : buildPath(prefixes[kind], '', sep)),
+    ...(team ? { teamHead: `${team}${TEAM_SEP}` } : {}),
+  });
+  const backend = rawBackend({
     name,
     locate,
     ...(team ? { candidates } : {}),
@@ -191,6 +201,7 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
       await c?.close?.();
     },
   });
+  return { ...backend, ...writes };
 }
 
 /**
