@@ -7,8 +7,17 @@
  * `AIRFLOW_CONN__<TEAM>___<ID>` first (when set and non-empty), then the team-agnostic name; an
  * id shaped like a team namespace (`_<team>___<id>`) is refused for the team-agnostic name.
  */
-import type { AdapterContext, SecretKind, SecretsBackend } from '../backend.js';
+import type {
+  AdapterContext,
+  ListedName,
+  ListOptions,
+  ListResult,
+  Lookup,
+  SecretKind,
+  SecretsBackend,
+} from '../backend.js';
 import { rawBackend } from './base.js';
+import { emptyList, listedName, listLimit } from './list-write.js';
 
 const DRIVER_NAME = 'environment';
 
@@ -29,13 +38,14 @@ export function environmentVariables(options: EnvironmentBackendOptions = {}): S
     ...(team ? [teamEnvVarName(kind, team, id)] : []),
     ...(multi && namesATeamNamespace(id) ? [] : [envVarName(kind, id)]),
   ];
-  return rawBackend({
+  const locate = (kind: SecretKind, id: string): Lookup => {
+    if (kind === 'config') return { skip: 'the environment backend holds no config secrets' };
+    const [first] = names(kind, id);
+    return first ? { name: first } : { skip: 'the id names a team namespace (_<team>___<id>)' };
+  };
+  const backend = rawBackend({
     name: DRIVER_NAME,
-    locate: (kind, id) => {
-      if (kind === 'config') return { skip: 'the environment backend holds no config secrets' };
-      const [first] = names(kind, id);
-      return first ? { name: first } : { skip: 'the id names a team namespace (_<team>___<id>)' };
-    },
+    locate,
     async fetch(_name, kind, id) {
       if (team) {
         const v = env()[teamEnvVarName(kind, team, id)];
@@ -45,6 +55,43 @@ export function environmentVariables(options: EnvironmentBackendOptions = {}): S
       return env()[envVarName(kind, id)] ?? null;
     },
   });
+  const teamHead = team ? `_${pythonUpper(team)}___` : undefined;
+  return {
+    ...backend,
+    list: async (kind, o) =>
+      listEnv(env(), kind, o, (name, rest) => {
+        const scoped = teamHead !== undefined && rest.startsWith(teamHead);
+        const id = (scoped ? rest.slice(teamHead.length) : rest).toLowerCase();
+        return listedName(locate, kind, name, id, '', (k, i) => (k === 'config' ? [] : names(k, i)));
+      }),
+  };
+}
+
+/**
+ * The `AIRFLOW_CONN_*` / `AIRFLOW_VAR_*` variables, sorted. A lookup upper-cases the id, so the id
+ * listed is the name's rest in lower case (any casing finds it); a connection variable set to an
+ * empty value is listed with no id (Airflow reads it as not found; a blank one is an error, and listed).
+ */
+function listEnv(
+  env: Record<string, string | undefined>,
+  kind: SecretKind,
+  options: ListOptions | undefined,
+  entry: (name: string, rest: string) => ListedName,
+): ListResult {
+  const limit = listLimit(options);
+  if (kind === 'config') return emptyList();
+  const prefix = PREFIX[kind];
+  const found = Object.keys(env)
+    .filter((k) => k.startsWith(prefix) && k.length > prefix.length && env[k] !== undefined)
+    .sort();
+  const entries = found
+    .slice(0, limit)
+    .map((name) =>
+      kind === 'connection' && env[name] === ''
+        ? { id: null, secretName: name, note: 'empty value: Airflow reads it as not found' }
+        : entry(name, name.slice(prefix.length)),
+    );
+  return { entries, truncated: found.length > limit };
 }
 
 /** Airflow's `EnvironmentVariablesBackend` takes no kwargs. */

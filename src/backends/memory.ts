@@ -4,9 +4,19 @@
  * Every lookup returns a new `Connection`, so a caller that mutates one cannot change later answers.
  * Seed it from Airflow-format fixture files with `fromFixtures` in `airflow-secrets/testing`.
  */
-import type { Lookup, SecretKind, SecretsBackend } from '../backend.js';
+import type {
+  ListOptions,
+  ListResult,
+  Lookup,
+  PutOptions,
+  PutResult,
+  SecretKind,
+  SecretsBackend,
+} from '../backend.js';
 import { Connection, type ConnectionFields } from '../connection.js';
+import { ConfigurationError, SecretExistsError } from '../errors.js';
 import { parseConnection } from './base.js';
+import { checkPutOptions, listLimit } from './list-write.js';
 
 const DRIVER_NAME = 'memory';
 
@@ -25,6 +35,10 @@ export interface MemoryBackendOptions {
 
 export interface MemoryBackend extends SecretsBackend {
   getConfig(key: string): Promise<string | null>;
+  /** Every id held for the kind, sorted (the name is the id). */
+  list(kind: SecretKind, options?: ListOptions): Promise<ListResult>;
+  /** Store a value (a connection as given; `format` does not apply); an existing id needs `overwrite`. */
+  put(kind: SecretKind, id: string, value: Connection | string, options?: PutOptions): Promise<PutResult>;
   getMany(kind: SecretKind, ids: readonly string[]): Promise<Map<string, Connection | string | null>>;
   setConnection(id: string, value: MemoryConnectionValue): void;
   setVariable(key: string, value: string): void;
@@ -67,6 +81,24 @@ export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
     setConnection: (id, value) => void stores.connection.set(id, value),
     setVariable: (key, value) => void stores.variable.set(key, value),
     setConfig: (key, value) => void stores.config.set(key, value),
+    async list(kind, opts) {
+      const limit = listLimit(opts);
+      const ids = [...stores[kind].keys()].sort();
+      return {
+        entries: ids.slice(0, limit).map((id) => ({ id, secretName: id })),
+        truncated: ids.length > limit,
+      };
+    },
+    async put(kind, id, value, opts = {}) {
+      checkPutOptions(name, opts, []);
+      const existed = stores[kind].has(id);
+      if (existed && !opts.overwrite) throw new SecretExistsError(name, id);
+      if (kind === 'connection') stores.connection.set(id, typeof value === 'string' ? value : value.clone());
+      else if (typeof value !== 'string')
+        throw new ConfigurationError('value', `put: a ${kind} value must be a string`);
+      else stores[kind].set(id, value);
+      return { secretName: id, action: existed ? 'updated' : 'created' };
+    },
     delete: (kind, id) => stores[kind].delete(id),
     clear() {
       for (const s of Object.values(stores)) s.clear();

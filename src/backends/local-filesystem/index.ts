@@ -19,6 +19,7 @@ import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.j
 import { BackendError, ConfigurationError, describeError, safeCause } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { kwargSetting } from '../airflow-kwargs.js';
+import { checkPutOptions, emptyList, listLimit, refusedId } from '../list-write.js';
 import {
   loadConfigs,
   loadConnections,
@@ -27,6 +28,7 @@ import {
   type SecretFileFormat,
   secretFileFormat,
 } from './parse.js';
+import { editSecretFile, fileLocateWrite } from './write.js';
 
 export {
   type AirflowFileErrorKind,
@@ -120,6 +122,30 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
     },
     getVariable: (key) => value('variable', key),
     getConfig: (key) => value('config', key),
+    async list(kind, options) {
+      const limit = listLimit(options);
+      const f = await read(kind);
+      if (!f) return emptyList();
+      const load =
+        kind === 'connection' ? loadConnections : kind === 'variable' ? loadVariables : loadConfigs;
+      const ids = [...load(f.text, f.format, f.path).keys()];
+      const entries = ids.slice(0, limit).map((id) => ({ id, secretName: `${f.path}#${id}` }));
+      return { entries, truncated: ids.length > limit };
+    },
+    locateWrite: (kind, id) => fileLocateWrite(files[kind], SETTING[kind], id),
+    async put(kind, id, v, options = {}) {
+      checkPutOptions(DRIVER_NAME, options, []);
+      const path = files[kind];
+      if (!path) throw new ConfigurationError(SETTING[kind], `${DRIVER_NAME}: ${SETTING[kind]} is not set`);
+      const where = fileLocateWrite(path, SETTING[kind], id);
+      if (!('name' in where)) throw refusedId(DRIVER_NAME, kind, id, where.skip);
+      const { existed } = await editSecretFile(path, kind, id, v, options);
+      return { secretName: where.name, action: existed ? 'updated' : 'created' };
+    },
+    async delete(kind, id) {
+      const path = files[kind];
+      return path ? (await editSecretFile(path, kind, id, null)).existed : false;
+    },
     async close() {},
   };
 }
