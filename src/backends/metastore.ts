@@ -7,12 +7,13 @@ import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../backend.js';
-import type { Connection } from '../connection.js';
+import { type Connection, deserializeConnection } from '../connection.js';
 import {
   BackendTimeoutError,
   BackendUnavailableError,
   ConfigurationError,
   describeError,
+  SecretExistsError,
 } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { classifyDriverError, openDriver, type SqlDriver } from '../metastore/drivers.js';
@@ -20,6 +21,7 @@ import { FERNET_KEY_SETTING, fernetFromSetting, type MultiFernet } from '../meta
 import * as store from '../metastore/store.js';
 import { type DatabaseUrl, parseSqlAlchemyUrl, SQL_ALCHEMY_CONN_SETTING } from '../metastore/url.js';
 import { DEFAULT_TIMEOUT_MS, withDeadline } from './base.js';
+import { checkPutOptions, emptyList, encodeValue, listLimit, refusedId } from './list-write.js';
 
 export { ConnectionExistsError } from '../metastore/store.js';
 
@@ -83,7 +85,7 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
   };
   const db = database(url, options, ctx);
   const sql = store.sqlFor(url.dialect);
-  return {
+  const backend: MetastoreBackend = {
     name: DRIVER_NAME,
     locate(kind: SecretKind, id: string): Lookup {
       if (kind === 'connection') return { name: `connection.conn_id=${id}` };
@@ -115,6 +117,67 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
     ...writes(db, sql, ctx, (kind, id) => options.onWrite?.(kind, id)),
     ensureSchema: db.ensureSchema,
     close: db.close,
+  };
+  return { ...backend, ...listAndPut(backend, db, sql) };
+}
+
+/** Airflow's rule for a conn_id (`sanitize_conn_id`), and the columns' length. */
+const CONN_ID = /^[\p{L}\p{N}_#!()\-.:/\\]{1,250}$/u;
+
+/** `list` (sorted ids), and `put`/`delete` over the writes (`SecretExistsError` for an existing id). */
+function listAndPut(
+  b: MetastoreBackend,
+  db: Database,
+  sql: ReturnType<typeof store.sqlFor>,
+): Pick<MetastoreBackend, 'list' | 'put' | 'delete' | 'locateWrite'> {
+  const exists = async (kind: SecretKind, id: string) =>
+    (
+      (await db.use(false, id, (d) =>
+        d.all(kind === 'connection' ? sql.connectionExists : sql.getVariable, [id]),
+      )) ?? []
+    ).length > 0;
+  const locateWrite = (kind: SecretKind, id: string): Lookup => {
+    const l = b.locate(kind, id);
+    if (!('name' in l)) return l;
+    if (kind === 'connection' && !CONN_ID.test(id))
+      return { skip: "Airflow's conn_id allows only letters, digits and _ # ! ( ) - . : /  (1 to 250)" };
+    if (id.length > 250) return { skip: 'the key column holds at most 250 characters' };
+    return l;
+  };
+  return {
+    locateWrite,
+    async list(kind, options) {
+      const limit = listLimit(options);
+      if (kind === 'config') return emptyList();
+      const rows = await db.use(false, '(list)', (d) =>
+        d.all((kind === 'connection' ? sql.listConnections : sql.listVariables)(limit + 1), []),
+      );
+      const ids = (rows ?? []).map((r) => String(r.id));
+      return {
+        entries: ids
+          .slice(0, limit)
+          .map((id) => ({ id, secretName: (b.locate(kind, id) as { name: string }).name })),
+        truncated: ids.length > limit,
+      };
+    },
+    async put(kind, id, value, options = {}) {
+      checkPutOptions(DRIVER_NAME, options, []);
+      const where = locateWrite(kind, id);
+      if (!('name' in where)) throw refusedId(DRIVER_NAME, kind, id, where.skip);
+      const existed = await exists(kind, id);
+      if (existed && !options.overwrite) throw new SecretExistsError(DRIVER_NAME, where.name);
+      if (kind === 'variable') await b.setVariable(id, encodeValue(kind, id, value, 'uri'));
+      else {
+        const c = typeof value === 'string' ? deserializeConnection(id, value) : value.clone();
+        c.id = id;
+        await b.setConnection(c, { overwrite: true });
+      }
+      return { secretName: where.name, action: existed ? 'updated' : 'created' };
+    },
+    async delete(kind, id) {
+      if (kind === 'connection') return b.deleteConnection(id);
+      return kind === 'variable' ? b.deleteVariable(id) : false;
+    },
   };
 }
 

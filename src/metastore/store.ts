@@ -73,6 +73,11 @@ export function sqlFor(dialect: Dialect) {
     deleteConnection: `DELETE FROM ${conn} WHERE ${q('conn_id')} = ?`,
     upsertVariable: upsertVar,
     deleteVariable: `DELETE FROM ${vari} WHERE ${q('key')} = ?`,
+    /** The ids, sorted, at most `n` of them (a whole number, checked by the caller; mysql2 takes no LIMIT parameter). */
+    listConnections: (n: number) =>
+      `SELECT ${q('conn_id')} AS ${q('id')} FROM ${conn} ORDER BY ${q('conn_id')} LIMIT ${Math.trunc(n)}`,
+    listVariables: (n: number) =>
+      `SELECT ${q('key')} AS ${q('id')} FROM ${vari} ORDER BY ${q('key')} LIMIT ${Math.trunc(n)}`,
   };
 }
 

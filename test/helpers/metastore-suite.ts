@@ -9,7 +9,12 @@ import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { type MetastoreBackend, type MetastoreOptions, metastore } from '../../src/backends/metastore.js';
 import { Connection, deserializeConnection } from '../../src/connection.js';
-import { BackendError, InvalidConnectionError, MalformedSecretError } from '../../src/errors.js';
+import {
+  BackendError,
+  InvalidConnectionError,
+  MalformedSecretError,
+  SecretExistsError,
+} from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import { Fernet } from '../../src/metastore/fernet.js';
 import { ConnectionExistsError } from '../../src/metastore/store.js';
@@ -433,6 +438,46 @@ export function runMetastoreSuite(target: TargetName): void {
           Array.from({ length: 40 }, (_, i) => (i % 2 ? b.getVariable('var_new') : b.getVariable('var_old'))),
         );
         expect(values).toEqual(values.map((_, i) => (i % 2 ? 'current value' : 'rotated value')));
+      });
+    });
+
+    describe('lists and puts', () => {
+      it('lists ids sorted, bounded, never a value; rows Airflow wrote included', async () => {
+        await seedPythonRows();
+        const b = open();
+        const conns = await b.list!('connection');
+        const ids = py.rows.connection.map((r) => String(r.conn_id));
+        expect(conns.truncated).toBe(false);
+        expect(new Set(conns.entries.map((e) => e.id))).toEqual(new Set(ids));
+        expect(conns.entries[0]).toEqual({
+          id: conns.entries[0]!.id,
+          secretName: `connection.conn_id=${conns.entries[0]!.id}`,
+        });
+        const one = await b.list!('connection', { limit: 1 });
+        expect(one.entries).toHaveLength(1);
+        expect(one.truncated).toBe(ids.length > 1);
+        expect((await b.list!('variable')).entries.map((e) => e.id).sort()).toEqual(
+          py.rows.variable.map((r) => String(r.key)).sort(),
+        );
+        expect((await b.list!('config')).entries).toEqual([]);
+      });
+
+      it('puts through the writes (encrypted), refusing an existing id without overwrite', async () => {
+        const b = open();
+        const c = new Connection({ type: 'postgres', host: 'h', password: 'pw', extra: { a: 1 } });
+        expect(await b.put!('connection', 'put_db', c)).toEqual({
+          secretName: 'connection.conn_id=put_db',
+          action: 'created',
+        });
+        expect((await b.getConnection('put_db'))!.password).toBe('pw');
+        const [row] = await db.raw.all(rowSql(db, 'connection', 'put_db'), ['put_db']);
+        expect(row!.password).not.toBe('pw');
+        await expect(b.put!('connection', 'put_db', c)).rejects.toBeInstanceOf(SecretExistsError);
+        expect((await b.put!('variable', 'put_v', 'x')).action).toBe('created');
+        expect((await b.put!('variable', 'put_v', 'y', { overwrite: true })).action).toBe('updated');
+        expect(await b.getVariable('put_v')).toBe('y');
+        expect(await b.delete!('variable', 'put_v')).toBe(true);
+        expect(b.locateWrite!('connection', 'not valid')).toHaveProperty('skip');
       });
     });
 
