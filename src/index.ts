@@ -1,4 +1,14 @@
-export type { AdapterContext, Lookup, SecretKind, SecretsBackend } from './backend.js';
+export type {
+  AdapterContext,
+  ListedName,
+  ListOptions,
+  ListResult,
+  Lookup,
+  PutOptions,
+  PutResult,
+  SecretKind,
+  SecretsBackend,
+} from './backend.js';
 export { isSecretsBackend } from './backend.js';
 export {
   backendFromClassPath,
@@ -18,6 +28,20 @@ export {
   setDefaultResolver,
 } from './default.js';
 export * from './errors.js';
+export {
+  type Inventory,
+  type InventoryBackend,
+  type InventoryEntry,
+  type InventoryOptions,
+  type MigrateKind,
+  type MigrateOptions,
+  type MigrateReport,
+  type MigrateResult,
+  migrate,
+  type PlanAction,
+  type PlanEntry,
+  type WriteResult,
+} from './inventory/index.js';
 export { consoleLogger, type Logger, silentLogger } from './logger.js';
 export {
   configureMasker,

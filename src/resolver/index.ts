@@ -17,6 +17,7 @@ import {
   safeCause,
   VariableNotFoundError,
 } from '../errors.js';
+import { listChain } from '../inventory/list.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
 import { LookupCache } from './cache.js';
@@ -165,6 +166,7 @@ export function createResolver(options: ResolverOptions): Resolver {
       checkId('id', id);
       return explain(chain, layer, kind, id, Boolean(opts?.fresh));
     },
+    list: (kind, opts) => listChain(backends, kind, opts),
     prefetch: createPrefetch(chain, layer, concurrency),
     clearCache: layer.clear,
     invalidate: layer.invalidate,

@@ -4,6 +4,7 @@
  */
 import type { SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
+import type { Inventory, InventoryOptions } from '../inventory/list.js';
 import type { Logger } from '../logger.js';
 import type { CacheOptions } from './cache.js';
 
@@ -76,6 +77,11 @@ export interface Resolver {
   getVariableOrThrow(key: string): Promise<string>;
   /** Airflow's `get_config` through the backends that hold config secrets. */
   getConfig(key: string): Promise<string | null>;
+  /**
+   * What every backend holds for one kind (through each backend's `list`), and for every id the
+   * backend that serves it and those where it is shadowed. Never a value; the cache is not used.
+   */
+  list(kind: SecretKind, options?: InventoryOptions): Promise<Inventory>;
   /** Where the answer comes from: one step per backend, never a value. `fresh: true` bypasses the cache. */
   explain(kind: SecretKind, id: string, options?: { fresh?: boolean }): Promise<Explanation>;
   /**

@@ -59,6 +59,11 @@ const LAYER_RULES: readonly LayerRule[] = [
     allowed: PYTHON_LEAF,
   },
   {
+    rule: 'src/inventory knows only the backend contract: no adapter, configuration, CLI or testing kit',
+    from: /^src\/inventory\//,
+    forbidden: /^src\/(?:backends|config|cli|testing|resolver)\//,
+  },
+  {
     rule: 'the metastore imports no backend',
     from: /^src\/metastore\//,
     forbidden: /^src\/backends\//,
