@@ -32,13 +32,23 @@ Commands:
   connections delete <conn_id>
   variables set <key> <value> [--description D]
   variables delete <key>                           (add/set/delete write to the metadata database)
+  connections list | variables list [--json] [--source NAME]
+                                                   every id the chain holds: the backend that serves it
+                                                   and those where it is shadowed (no values)
+  migrate --from SOURCE --to TARGET [--dry-run] [--only ID,...] [--kind connections|variables]
+          [--format uri|json] [--overwrite] [--json] [--kms-key-id K] [--tag KEY=VALUE]...
+          [--parameter-type SecureString|String] [--tier T] [--replica-locations L1,L2]
+                                                   plan, write and read back; SOURCE: metastore,
+                                                   environment, file:PATH, backend; TARGET: backend,
+                                                   file:PATH, metastore
 
 Options:
   --env-file PATH   read KEY=VALUE lines (an Astro-style .env) over the environment
   --strict          a failing backend fails the lookup (default: log it and ask the next backend)
   -h, --help        show this help
 
-Exit codes: 0 found or done, 1 not found, 2 usage or configuration error.`;
+Exit codes: 0 found or done, 1 not found (migrate: conflicts left), 2 usage or configuration error,
+3 a backend failed (list, migrate).`;
 
 class UsageError extends Error {}
 
@@ -183,6 +193,10 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
         );
         return x.found ? 0 : 1;
       });
+    }
+    if (((group === 'connections' || group === 'variables') && action === 'list') || group === 'migrate') {
+      const { inventoryCommand } = await import('./inventory-commands.js');
+      return await inventoryCommand(group, group === 'migrate' ? args.slice(1) : rest, io);
     }
     if (
       (group === 'connections' && (action === 'add' || action === 'delete')) ||

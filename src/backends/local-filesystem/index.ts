@@ -15,11 +15,11 @@
  * - a secrets file readable by group or others gets a warning (once per file per process).
  */
 import { open } from 'node:fs/promises';
-import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
+import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
 import { BackendError, ConfigurationError, describeError, safeCause } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { kwargSetting } from '../airflow-kwargs.js';
-import { checkPutOptions, emptyList, listLimit, refusedId } from '../list-write.js';
+import { checkPutOptions, emptyList, listedName, listLimit, refusedId } from '../list-write.js';
 import {
   loadConfigs,
   loadConnections,
@@ -60,6 +60,11 @@ export interface LocalFilesystemOptions {
    * containing `___` is refused (connections and variables). Default `false`.
    */
   multiTeam?: boolean | undefined;
+  /**
+   * A file that does not exist: `'error'` (default, as Airflow) or `'empty'` (it holds nothing; a
+   * `put` creates it), for a file that a migration is about to create.
+   */
+  missingFiles?: 'error' | 'empty';
 }
 
 /** The kwarg (and setting named in errors) of each kind's file. */
@@ -78,7 +83,9 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
   };
   const read = async (kind: SecretKind) => {
     const path = files[kind];
-    return path ? { path, ...(await readSecretFile(path, SETTING[kind], logger)) } : null;
+    if (!path) return null;
+    const f = await readSecretFile(path, SETTING[kind], logger, options.missingFiles === 'empty');
+    return f ? { path, ...f } : null;
   };
   const multi = options.multiTeam === true;
   const team = multi && options.team ? options.team : undefined;
@@ -105,16 +112,17 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
     const load = kind === 'variable' ? loadVariables : loadConfigs;
     return pick(load(f.text, f.format, f.path), kind, id);
   };
+  const locate = (kind: SecretKind, id: string): Lookup => {
+    const path = files[kind];
+    if (!path) return { skip: `${SETTING[kind]} not set` };
+    const [first] = keys(kind, id);
+    return first === undefined
+      ? { skip: `the id contains '${TEAM_SEP}' (multi-team)` }
+      : { name: `${path}#${first}` };
+  };
   return {
     name: DRIVER_NAME,
-    locate: (kind, id) => {
-      const path = files[kind];
-      if (!path) return { skip: `${SETTING[kind]} not set` };
-      const [first] = keys(kind, id);
-      return first === undefined
-        ? { skip: `the id contains '${TEAM_SEP}' (multi-team)` }
-        : { name: `${path}#${first}` };
-    },
+    locate,
     async getConnection(connId) {
       if (!keys('connection', connId).length) return null;
       const f = await read('connection');
@@ -128,30 +136,47 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
       if (!f) return emptyList();
       const load =
         kind === 'connection' ? loadConnections : kind === 'variable' ? loadVariables : loadConfigs;
-      const ids = [...load(f.text, f.format, f.path).keys()];
-      const entries = ids.slice(0, limit).map((id) => ({ id, secretName: `${f.path}#${id}` }));
-      return { entries, truncated: ids.length > limit };
+      const found = [...load(f.text, f.format, f.path).keys()];
+      const names = (k: SecretKind, id: string) => keys(k, id).map((x) => `${f.path}#${x}`);
+      const teamHead = team === undefined ? undefined : `${team}${TEAM_SEP}`;
+      const entries = found.slice(0, limit).map((key) => {
+        const id =
+          teamHead && kind !== 'config' && key.startsWith(teamHead) ? key.slice(teamHead.length) : key;
+        return listedName(locate, kind, `${f.path}#${key}`, id, undefined, names);
+      });
+      return { entries, truncated: found.length > limit };
     },
-    locateWrite: (kind, id) => fileLocateWrite(files[kind], SETTING[kind], id),
+    // Writes go to the key a lookup reads first (with a team in multi-team mode: `<team>___<id>`).
+    locateWrite: (kind, id) => {
+      const key = keys(kind, id)[0];
+      return key === undefined ? locate(kind, id) : fileLocateWrite(files[kind], SETTING[kind], key);
+    },
     async put(kind, id, v, options = {}) {
       checkPutOptions(DRIVER_NAME, options, []);
       const path = files[kind];
       if (!path) throw new ConfigurationError(SETTING[kind], `${DRIVER_NAME}: ${SETTING[kind]} is not set`);
-      const where = fileLocateWrite(path, SETTING[kind], id);
-      if (!('name' in where)) throw refusedId(DRIVER_NAME, kind, id, where.skip);
-      const { existed } = await editSecretFile(path, kind, id, v, options);
+      const key = keys(kind, id)[0];
+      const where = key === undefined ? locate(kind, id) : fileLocateWrite(path, SETTING[kind], key);
+      if (!('name' in where) || key === undefined)
+        throw refusedId(DRIVER_NAME, kind, id, 'skip' in where ? where.skip : '');
+      const { existed } = await editSecretFile(path, kind, key, v, options);
       return { secretName: where.name, action: existed ? 'updated' : 'created' };
     },
     async delete(kind, id) {
       const path = files[kind];
-      return path ? (await editSecretFile(path, kind, id, null)).existed : false;
+      const key = keys(kind, id)[0];
+      return path && key !== undefined ? (await editSecretFile(path, kind, key, null)).existed : false;
     },
     async close() {},
   };
 }
 
 /** Airflow's `LocalFilesystemBackend(**backend_kwargs)`: only its three kwargs, each a string or null. */
-export function fromAirflowKwargs(kwargs: Record<string, unknown>, context: AdapterContext): SecretsBackend {
+export function fromAirflowKwargs(
+  kwargs: Record<string, unknown>,
+  context: AdapterContext,
+  overrides: Partial<LocalFilesystemOptions> = {},
+): SecretsBackend {
   const path = (key: string): string | null => {
     const v = kwargs[key];
     if (v === undefined || v === null) return null;
@@ -176,6 +201,7 @@ export function fromAirflowKwargs(kwargs: Record<string, unknown>, context: Adap
     logger: context.logger,
     team: context.team,
     multiTeam: context.multiTeam,
+    ...overrides,
   });
 }
 
@@ -195,7 +221,8 @@ async function readSecretFile(
   path: string,
   setting: string,
   logger: Logger,
-): Promise<{ text: string; format: SecretFileFormat }> {
+  missingIsEmpty = false,
+): Promise<{ text: string; format: SecretFileFormat } | null> {
   const format = secretFileFormat(path);
   if (!format) throw new ConfigurationError(setting, UNSUPPORTED);
   let bytes: Buffer;
@@ -217,6 +244,7 @@ async function readSecretFile(
     }
   } catch (e) {
     const code = (e as { code?: unknown }).code;
+    if (code === 'ENOENT' && missingIsEmpty) return null;
     const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${describeError(e)})`;
     throw new BackendError(DRIVER_NAME, 'failed', `${DRIVER_NAME}: the file "${path}" (${setting}) ${why}`, {
       cause: safeCause(e),
