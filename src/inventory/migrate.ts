@@ -14,6 +14,7 @@ import type { Connection } from '../connection.js';
 import {
   type BackendErrorReason,
   ConfigurationError,
+  InvalidConnectionError,
   isAirflowSecretsError,
   isBackendError,
   SecretExistsError,
@@ -67,8 +68,11 @@ export interface WriteResult {
   kind: MigrateKind;
   id: string;
   secretName: string;
-  /** `created`/`updated`: written and read back equal. `skipped`: not attempted after a failure. */
-  outcome: 'created' | 'updated' | 'failed' | 'mismatch' | 'conflict' | 'skipped';
+  /**
+   * `created`/`updated`: written and read back equal. `refused`: the target cannot hold this id or
+   * value (nothing written). `skipped`: not attempted after a failure.
+   */
+  outcome: 'created' | 'updated' | 'refused' | 'failed' | 'mismatch' | 'conflict' | 'skipped';
   message?: string;
 }
 
@@ -315,8 +319,10 @@ async function writeAll(
         continue;
       }
       const message = isAirflowSecretsError(e) ? e.message : `${(e as Error)?.name ?? 'error'}`;
-      results.push({ ...base, outcome: 'failed', message });
-      stopped = true;
+      // A refusal (the target cannot hold this id or value, or an option) is no service failure.
+      const refused = e instanceof ConfigurationError || e instanceof InvalidConnectionError;
+      results.push({ ...base, outcome: refused ? 'refused' : 'failed', message });
+      if (!refused) stopped = true;
     }
   }
   await verify(to, jobs, results);
@@ -361,7 +367,7 @@ function finish(
     results.some((r) => r.outcome === 'failed' || r.outcome === 'mismatch');
   const open =
     plan.some((e) => e.action === 'conflict' || e.action === 'invalid') ||
-    results.some((r) => r.outcome === 'conflict');
+    results.some((r) => r.outcome === 'conflict' || r.outcome === 'refused');
   return {
     plan,
     report: {

@@ -174,8 +174,8 @@ describe('airflow-secrets migrate', () => {
       ],
       ENV,
     );
-    expect(refused.code).toBe(3);
-    expect(refused.out).toMatch(/failed\s+variable\s+flag.*'kmsKeyId' is not supported/);
+    expect(refused.code).toBe(1);
+    expect(refused.out).toMatch(/refused\s+variable\s+flag.*'kmsKeyId' is not supported/);
   });
 
   it('exits 3 when the target cannot be reached, and says to run again', async () => {

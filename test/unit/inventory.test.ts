@@ -305,6 +305,17 @@ describe('migrate', () => {
     expect(again.exitCode).toBe(0);
   });
 
+  it('a value the target refuses is reported as refused (exit 1) and the run goes on', async () => {
+    const to = memory({ name: 'dst' });
+    const r = await migrate({ from: source(), to, kinds: ['variable'], putOptions: { tier: 'Advanced' } });
+    expect(r.report.results.map((x) => [x.id, x.outcome])).toEqual([
+      ['flag', 'refused'],
+      ['json_var', 'refused'],
+    ]);
+    expect(r.report.results[0]!.message).toBe("dst: the write option 'tier' is not supported here");
+    expect(r.exitCode).toBe(1);
+  });
+
   it('a value that reads back different is a mismatch naming the id and the fields (exit 3)', async () => {
     const to = memory({ name: 'dst' });
     const put = to.put.bind(to);

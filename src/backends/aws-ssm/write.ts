@@ -82,9 +82,11 @@ export function parameterStoreWrites(
           `${s.backend}: kmsKeyId applies to SecureString parameters only`,
         );
       }
+      const text = encodeValue(kind, id, value, options.format);
+      if (text === '') throw refusedId(s.backend, kind, id, 'a parameter cannot hold an empty value');
       const input = {
         Name: name,
-        Value: encodeValue(kind, id, value, options.format),
+        Value: text,
         Type: type,
         ...(options.kmsKeyId ? { KeyId: options.kmsKeyId } : {}),
         ...(options.tier ? { Tier: options.tier } : {}),
