@@ -482,7 +482,8 @@ function serveWrites(
       return true;
     }
     case 'secretsmanager.DeleteSecret': {
-      if (!st.secrets.has(name) || st.deletedSecrets.has(name)) sendJson(res, 400, NOT_FOUND_SM);
+      if (st.deletedSecrets.has(name)) sendJson(res, 400, MARKED_FOR_DELETION);
+      else if (!st.secrets.has(name)) sendJson(res, 400, NOT_FOUND_SM);
       else {
         st.deletedSecrets.add(name);
         sendJson(res, 200, { ARN: smEntry(name, '').ARN, Name: name, DeletionDate: 1_700_000_000 });

@@ -99,6 +99,7 @@ export function secretsManagerWrites(
         await s.send(name, (sdk) => new sdk.PutSecretValueCommand({ SecretId: name, SecretString: text }));
         return { secretName: name, action: 'updated' };
       } catch (e) {
+        if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(s.backend, name, e);
         throw mapAwsError(s.backend, name, e, 'writing');
       }
     },
@@ -109,19 +110,21 @@ export function secretsManagerWrites(
         await s.send(where.name, (sdk) => new sdk.DeleteSecretCommand({ SecretId: where.name }));
         return true;
       } catch (e) {
-        if ((e as Error)?.name === 'ResourceNotFoundException') return false;
+        // InvalidRequestException: already scheduled for deletion (what a lookup reads is gone).
+        const code = (e as Error)?.name;
+        if (code === 'ResourceNotFoundException' || code === 'InvalidRequestException') return false;
         throw mapAwsError(s.backend, where.name, e, 'deleting');
       }
     },
   };
 }
 
-/** CreateSecret's InvalidRequestException: most often a secret of that name in its recovery window. */
+/** InvalidRequestException on a write: most often a secret of that name in its recovery window. */
 function scheduledForDeletion(backend: string, name: string, e: unknown): BackendError {
   return new BackendError(
     backend,
     'failed',
-    `${backend}: the service refused to create '${name}' (InvalidRequestException); a secret of that name may be scheduled for deletion: restore it (RestoreSecret) or wait until it is gone`,
+    `${backend}: the service refused to write '${name}' (InvalidRequestException); a secret of that name may be scheduled for deletion: restore it (RestoreSecret) or wait until it is gone`,
     { cause: safeCause(e), secretName: name },
   );
 }
