@@ -6,13 +6,14 @@
  *   - AIRFLOW_CONN_* / AIRFLOW_VAR_* environment variables,
  *   - the embedded SQLite metadata database ($AIRFLOW_HOME/airflow.db), Fernet-encrypted,
  * then builds the chain from that environment alone and shows, for several lookups, which source
- * answered and which secret name each backend was asked for. No network is used.
+ * answered and which secret name each backend was asked for; then migrates the database's
+ * connections into the backend's file and lists who serves each id. No network is used.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { metastore } from '../src/backends/metastore.js';
-import { formatExplanation } from '../src/cli/main.js';
+import { formatExplanation, main } from '../src/cli/main.js';
 import { Connection, resolverFromEnv } from '../src/index.js';
 
 const home = mkdtempSync(path.join(os.tmpdir(), 'airflow-secrets-demo-'));
@@ -86,6 +87,17 @@ try {
     }
   }
   await resolver.close();
+
+  // 4. Migrate: move the metadata database's connections into the configured backend (here the
+  //    local connections file; a cloud backend works the same), see the plan, run it twice, and
+  //    confirm with `connections list` which source now serves each id. No value is printed.
+  const cli = { out: (t: string) => console.log(t), err: (t: string) => console.error(t), env };
+  console.log('$ airflow-secrets migrate --from metastore --to backend --kind connections');
+  await main(['migrate', '--from', 'metastore', '--to', 'backend', '--kind', 'connections'], cli);
+  console.log('\n$ airflow-secrets migrate --from metastore --to backend --kind connections   # again');
+  await main(['migrate', '--from', 'metastore', '--to', 'backend', '--kind', 'connections'], cli);
+  console.log('\n$ airflow-secrets connections list');
+  await main(['connections', 'list'], cli);
 } finally {
   rmSync(home, { recursive: true, force: true });
 }

@@ -32,7 +32,7 @@ Commands:
   connections delete <conn_id>
   variables set <key> <value> [--description D]
   variables delete <key>                           (add/set/delete write to the metadata database)
-  connections list | variables list [--json] [--source NAME]
+  connections list | variables list [--json] [--source NAME] [--limit N]
                                                    every id the chain holds: the backend that serves it
                                                    and those where it is shadowed (no values)
   migrate --from SOURCE --to TARGET [--dry-run] [--only ID,...] [--kind connections|variables]

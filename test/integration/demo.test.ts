@@ -19,6 +19,15 @@ describe('npm run demo', () => {
     expect(out).toContain("variable 'retention_days': found in metastore");
     expect(out).toContain("variable 'nowhere': not found in any backend");
     expect(out).toMatch(/3\. metastore\s+connection\.conn_id=orders_db\s+found/);
+    // The migrate step: the plan, the write read back, a second run that writes nothing, the list.
+    expect(out).toMatch(
+      /Plan: metastore -> local-filesystem \(1 id\)\n {2}create {2}connection {2}orders_db {2}\S+connections\.yaml#orders_db/,
+    );
+    expect(out).toContain('Done: 1 written, 0 unchanged, 0 not written.');
+    expect(out).toContain('Done: 0 written, 1 unchanged, 0 not written.');
+    expect(out).toMatch(
+      /orders_db\s+local-filesystem\s+\S+#orders_db\s+metastore \(connection\.conn_id=orders_db\)/,
+    );
     for (const secret of ['s3cret from a file', 'xoxb-demo-token', 'db pass', 'db%20pass']) {
       expect(out).not.toContain(secret);
     }
