@@ -88,6 +88,11 @@ export function listedName(
   return { id, secretName };
 }
 
+/** The id in the part of a name after the kind's prefix: a team-scoped name has `<team>--` first. */
+export function idPart(rest: string, teamHead: string | undefined): string {
+  return teamHead && rest.startsWith(teamHead) ? rest.slice(teamHead.length) : rest;
+}
+
 /**
  * The text `put` stores: a variable or config value as it is; a connection given as a string
  * (a URI or JSON, checked to parse) as it is; a `Connection` as Airflow's `get_uri()` (format

@@ -131,6 +131,30 @@ describe('aws-secrets-manager writes', () => {
   });
 });
 
+describe('multi-team listing and writing (Airflow 3.2, on only with multiTeam)', () => {
+  it("lists a team's scoped names and the global ones under the id; writes go where a lookup reads first", async () => {
+    fake.secrets.set('airflow/connections/team_a--db', 'x://team');
+    fake.secrets.set('airflow/connections/db', 'x://global');
+    fake.secrets.set('airflow/connections/team_b--db', 'x://other');
+    const b = sm({ team: 'team_a', multiTeam: true });
+    expect((await b.list!('connection')).entries).toEqual([
+      { id: 'db', secretName: 'airflow/connections/team_a--db' },
+      { id: 'db', secretName: 'airflow/connections/db' },
+      {
+        id: null,
+        secretName: 'airflow/connections/team_b--db',
+        note: "a lookup of 'team_b--db' is skipped (the id contains '--' (ambiguous in multi-team mode))",
+      },
+    ]);
+    expect((await b.put!('variable', 'v', 'x')).secretName).toBe('airflow/variables/team_a--v');
+    const p = ssm({ team: 'team_a', multiTeam: true });
+    fake.parameters.set('/airflow/variables/team_a--k', { value: '1' });
+    expect((await p.list!('variable')).entries).toEqual([
+      { id: 'k', secretName: '/airflow/variables/team_a--k' },
+    ]);
+  });
+});
+
 describe('aws-ssm writes', () => {
   it('writes a SecureString, no Overwrite, with KeyId, tier and tags', async () => {
     const r = await ssm().put!('connection', 'db', 'postgres://h/x', {

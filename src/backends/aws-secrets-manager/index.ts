@@ -135,13 +135,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     return found;
   };
 
-  const writes = secretsManagerWrites({
-    backend: DRIVER_NAME,
-    send: (name, make) => aws.send(name, make),
-    locate,
-    prefix: (kind) => rules[kind].prefix,
-    sep,
-  });
+  const writes = secretsManagerWrites({ send: aws.send, locate, candidates, rules, sep, team });
   const backend = rawBackend({
     name: DRIVER_NAME,
     locate,

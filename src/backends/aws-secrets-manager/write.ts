@@ -11,23 +11,30 @@ import {
   checkPutOptions,
   emptyList,
   encodeValue,
+  idPart,
   listedName,
   locateWriteWith,
   pagedList,
   refusedId,
 } from '../list-write.js';
+import type { KindRules } from '../naming.js';
 
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 
 /** What the adapter hands over: its client, naming and prefixes. */
 export interface SecretsManagerStore {
-  backend: string;
   send<T>(secretName: string, make: (sdk: Sdk) => unknown): Promise<T>;
   locate(kind: SecretKind, id: string): Lookup;
-  /** The kind's prefix as `locate` uses it (already stripped of `sep`); `null` = disabled. */
-  prefix(kind: SecretKind): string | null;
+  /** Every name a lookup of `id` reads, in order (multi-team: the team's first). */
+  candidates(kind: SecretKind, id: string): readonly string[];
+  /** The kinds' prefixes as `locate` uses them (already stripped of `sep`); `null` = disabled. */
+  rules: KindRules;
   sep: string;
+  /** Multi-team: the team, whose names are `<prefix><sep><team>--<id>`. */
+  team: string | undefined;
 }
+
+const BACKEND = 'aws-secrets-manager';
 
 /** The characters Secrets Manager allows in a secret name, and its length limit. */
 const NAME = /^[A-Za-z0-9/_+=.@-]{1,512}$/;
@@ -37,6 +44,7 @@ const FILTER_VALUE = /^[a-zA-Z0-9 :_@/+=.-]{1,512}$/;
 export function secretsManagerWrites(
   s: SecretsManagerStore,
 ): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
+  const teamHead = s.team === undefined ? undefined : `${s.team}--`;
   const locateWrite = (kind: SecretKind, id: string) =>
     locateWriteWith(s.locate, kind, id, (name) =>
       NAME.test(name) ? null : 'Secrets Manager names allow only A-Z a-z 0-9 / _ + = . @ - (1 to 512)',
@@ -45,7 +53,7 @@ export function secretsManagerWrites(
   return {
     locateWrite,
     async list(kind, options) {
-      const p = s.prefix(kind);
+      const p = s.rules[kind].prefix;
       if (p === null) return emptyList();
       const head = p ? `${p}${s.sep}` : '';
       const filters = FILTER_VALUE.test(head) ? [{ Key: 'name' as const, Values: [head] }] : undefined;
@@ -64,17 +72,27 @@ export function secretsManagerWrites(
                 }),
             )
             .catch((e: unknown) => {
-              throw mapAwsError(s.backend, head || '(all secrets)', e, 'listing');
+              throw mapAwsError(BACKEND, head || '(all secrets)', e, 'listing');
             });
           return { names: (out.SecretList ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
         },
-        (name) => (name.startsWith(head) ? listedName(s.locate, kind, name, name.slice(head.length)) : null),
+        (name) =>
+          name.startsWith(head)
+            ? listedName(
+                s.locate,
+                kind,
+                name,
+                idPart(name.slice(head.length), teamHead),
+                undefined,
+                s.candidates,
+              )
+            : null,
       );
     },
     async put(kind, id, value, options = {}) {
-      checkPutOptions(s.backend, options, ['kmsKeyId', 'tags']);
+      checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags']);
       const where = locateWrite(kind, id);
-      if (!('name' in where)) throw refusedId(s.backend, kind, id, where.skip);
+      if (!('name' in where)) throw refusedId(BACKEND, kind, id, where.skip);
       const name = where.name;
       const text = encodeValue(kind, id, value, options.format);
       const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
@@ -91,16 +109,16 @@ export function secretsManagerWrites(
         );
         return { secretName: name, action: 'created' };
       } catch (e) {
-        if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(s.backend, name, e);
-        if (!exists(e)) throw mapAwsError(s.backend, name, e, 'writing');
-        if (!options.overwrite) throw new SecretExistsError(s.backend, name);
+        if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(BACKEND, name, e);
+        if (!exists(e)) throw mapAwsError(BACKEND, name, e, 'writing');
+        if (!options.overwrite) throw new SecretExistsError(BACKEND, name);
       }
       try {
         await s.send(name, (sdk) => new sdk.PutSecretValueCommand({ SecretId: name, SecretString: text }));
         return { secretName: name, action: 'updated' };
       } catch (e) {
-        if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(s.backend, name, e);
-        throw mapAwsError(s.backend, name, e, 'writing');
+        if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(BACKEND, name, e);
+        throw mapAwsError(BACKEND, name, e, 'writing');
       }
     },
     async delete(kind, id) {
@@ -113,7 +131,7 @@ export function secretsManagerWrites(
         // InvalidRequestException: already scheduled for deletion (what a lookup reads is gone).
         const code = (e as Error)?.name;
         if (code === 'ResourceNotFoundException' || code === 'InvalidRequestException') return false;
-        throw mapAwsError(s.backend, where.name, e, 'deleting');
+        throw mapAwsError(BACKEND, where.name, e, 'deleting');
       }
     },
   };

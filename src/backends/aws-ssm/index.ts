@@ -108,12 +108,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     );
   };
 
-  const writes = parameterStoreWrites({
-    backend: DRIVER_NAME,
-    send: (name, make) => aws.send(name, make),
-    locate,
-    prefix: (kind) => rules[kind].prefix,
-  });
+  const writes = parameterStoreWrites({ send: aws.send, locate, candidates, rules, team });
   const backend = rawBackend({
     name: DRIVER_NAME,
     locate,

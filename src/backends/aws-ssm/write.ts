@@ -4,29 +4,36 @@
  * default, overwriting only when asked; tier and KMS key options; tags only on creation, as the
  * service allows) and `DeleteParameter`. Names are those `locate` gives.
  */
-import type { Lookup, SecretKind, SecretsBackend } from '../../backend.js';
+import type { ListOptions, ListResult, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
 import { ConfigurationError, SecretExistsError } from '../../errors.js';
 import { mapAwsError } from '../aws/common.js';
 import {
   checkPutOptions,
   emptyList,
   encodeValue,
+  idPart,
   listedName,
   locateWriteWith,
   pagedList,
   refusedId,
 } from '../list-write.js';
+import type { KindRules } from '../naming.js';
 
 type Sdk = typeof import('@aws-sdk/client-ssm');
 
 /** What the adapter hands over: its client, naming and prefixes. */
 export interface ParameterStore {
-  backend: string;
   send<T>(name: string, make: (sdk: Sdk) => unknown): Promise<T>;
   locate(kind: SecretKind, id: string): Lookup;
-  /** The kind's prefix as `locate` uses it (trailing `/` stripped); `null` = disabled. */
-  prefix(kind: SecretKind): string | null;
+  /** Every name a lookup of `id` reads, in order (multi-team: the team's first). */
+  candidates(kind: SecretKind, id: string): readonly string[];
+  /** The kinds' prefixes as `locate` uses them (trailing `/` stripped); `null` = disabled. */
+  rules: KindRules;
+  /** Multi-team: the team, whose names are `/<prefix>/<team>--<id>`. */
+  team: string | undefined;
 }
+
+const BACKEND = 'aws-ssm';
 
 /** The characters a parameter name may hold, and its length limit (path included). */
 const NAME = /^[a-zA-Z0-9_./-]{1,1011}$/;
@@ -40,50 +47,21 @@ export function parameterStoreWrites(
     );
   return {
     locateWrite,
-    async list(kind, options) {
-      const p = s.prefix(kind);
-      if (p === null) return emptyList();
-      // The names `locate` builds: `/<prefix>/<id>`, a leading `/` added when missing.
-      const head = p === '' ? '/' : `${p.startsWith('/') ? p : `/${p}`}/`;
-      const path = head === '/' ? '/' : head.slice(0, -1);
-      type Out = { Parameters?: { Name?: string }[]; NextToken?: string };
-      return pagedList(
-        options,
-        async (token) => {
-          const out = await s
-            .send<Out>(
-              path,
-              (sdk) =>
-                new sdk.GetParametersByPathCommand({
-                  Path: path,
-                  Recursive: true,
-                  WithDecryption: false,
-                  MaxResults: 10,
-                  ...(token ? { NextToken: token } : {}),
-                }),
-            )
-            .catch((e: unknown) => {
-              throw mapAwsError(s.backend, path, e, 'listing');
-            });
-          return { names: (out.Parameters ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
-        },
-        (name) => (name.startsWith(head) ? listedName(s.locate, kind, name, name.slice(head.length)) : null),
-      );
-    },
+    list: (kind, options) => listParameters(s, kind, options),
     async put(kind, id, value, options = {}) {
-      checkPutOptions(s.backend, options, ['kmsKeyId', 'tags', 'tier', 'parameterType']);
+      checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags', 'tier', 'parameterType']);
       const where = locateWrite(kind, id);
-      if (!('name' in where)) throw refusedId(s.backend, kind, id, where.skip);
+      if (!('name' in where)) throw refusedId(BACKEND, kind, id, where.skip);
       const name = where.name;
       const type = options.parameterType ?? 'SecureString';
       if (options.kmsKeyId && type !== 'SecureString') {
         throw new ConfigurationError(
           'kmsKeyId',
-          `${s.backend}: kmsKeyId applies to SecureString parameters only`,
+          `${BACKEND}: kmsKeyId applies to SecureString parameters only`,
         );
       }
       const text = encodeValue(kind, id, value, options.format);
-      if (text === '') throw refusedId(s.backend, kind, id, 'a parameter cannot hold an empty value');
+      if (text === '') throw refusedId(BACKEND, kind, id, 'a parameter cannot hold an empty value');
       const input = {
         Name: name,
         Value: text,
@@ -99,15 +77,15 @@ export function parameterStoreWrites(
         );
         return { secretName: name, action: 'created' };
       } catch (e) {
-        if ((e as Error)?.name !== 'ParameterAlreadyExists') throw mapAwsError(s.backend, name, e, 'writing');
-        if (!options.overwrite) throw new SecretExistsError(s.backend, name);
+        if ((e as Error)?.name !== 'ParameterAlreadyExists') throw mapAwsError(BACKEND, name, e, 'writing');
+        if (!options.overwrite) throw new SecretExistsError(BACKEND, name);
       }
       try {
         // The service takes no tags with Overwrite: the existing parameter keeps its own.
         await s.send(name, (sdk) => new sdk.PutParameterCommand({ ...input, Overwrite: true }));
         return { secretName: name, action: 'updated' };
       } catch (e) {
-        throw mapAwsError(s.backend, name, e, 'writing');
+        throw mapAwsError(BACKEND, name, e, 'writing');
       }
     },
     async delete(kind, id) {
@@ -118,8 +96,54 @@ export function parameterStoreWrites(
         return true;
       } catch (e) {
         if ((e as Error)?.name === 'ParameterNotFound') return false;
-        throw mapAwsError(s.backend, where.name, e, 'deleting');
+        throw mapAwsError(BACKEND, where.name, e, 'deleting');
       }
     },
   };
+}
+
+/** `GetParametersByPath` under the kind's prefix: recursive, 10 a page, names only. */
+async function listParameters(
+  s: ParameterStore,
+  kind: SecretKind,
+  options: ListOptions | undefined,
+): Promise<ListResult> {
+  const p = s.rules[kind].prefix;
+  if (p === null) return emptyList();
+  // The names `locate` builds: `/<prefix>/<id>`, a leading `/` added when missing.
+  const head = p === '' ? '/' : `${p.startsWith('/') ? p : `/${p}`}/`;
+  const path = head === '/' ? '/' : head.slice(0, -1);
+  type Out = { Parameters?: { Name?: string }[]; NextToken?: string };
+  return pagedList(
+    options,
+    async (token) => {
+      const out = await s
+        .send<Out>(
+          path,
+          (sdk) =>
+            new sdk.GetParametersByPathCommand({
+              Path: path,
+              Recursive: true,
+              WithDecryption: false,
+              MaxResults: 10,
+              ...(token ? { NextToken: token } : {}),
+            }),
+        )
+        .catch((e: unknown) => {
+          throw mapAwsError(BACKEND, path, e, 'listing');
+        });
+      return { names: (out.Parameters ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
+    },
+    (name) =>
+      name.startsWith(head)
+        ? listedName(
+            s.locate,
+            kind,
+            name,
+            idPart(name.slice(head.length), s.team === undefined ? undefined : `${s.team}--`),
+            undefined,
+            s.candidates,
+          )
+        : null,
+  );
 }

@@ -19,6 +19,7 @@ import {
   checkPutOptions,
   emptyList,
   encodeValue,
+  idPart,
   listedName,
   locateWriteWith,
   pagedList,
@@ -144,11 +145,6 @@ export function gcpWrites(
       }
     },
   };
-}
-
-/** The id in the part of a name after the head (a team-scoped name has `<team>--` first). */
-export function idPart(rest: string, teamHead: string | undefined): string {
-  return teamHead && rest.startsWith(teamHead) ? rest.slice(teamHead.length) : rest;
 }
 
 /** Whether the existing secret has a version a lookup would read. */
