@@ -1,0 +1,369 @@
+/**
+ * From the parsed Python pattern to JavaScript RegExp source for the `u` flag (no `i`, `m` or `s`:
+ * every flag is applied here, per node, so scoped flags need no JavaScript support).
+ *
+ * - Every character item becomes an explicit set of code points (see `semantics.ts`).
+ * - Anchors and `\b`/`\B` are spelled out with lookarounds where JavaScript's differ.
+ * - Atomic groups and possessive repeats use `(?=(?<aN>…))\k<aN>`: a lookahead is atomic in
+ *   JavaScript, and the backreference consumes exactly what it matched.
+ * - Backreferences and conditionals are translated where it is known, at translation time, whether
+ *   the group has matched; otherwise (JavaScript treats an unset group as empty, Python as a
+ *   failure, and JavaScript has no conditionals) they are refused.
+ */
+import { combineFlags, FLAG, isRepeat, MAXREPEAT, type Node, type RepeatKind, type Sub } from './ast.js';
+import { ALL, type CodeSet, complement, EMPTY, intersect, isEmpty, rangeCount, union } from './charset.js';
+import { PyreError } from './errors.js';
+import { getwidth, type Parsed, type State } from './parser.js';
+import { anySet, inSet, literalSet, notLiteralSet } from './semantics.js';
+import { caseAmbiguous, categorySet } from './unicode.js';
+
+const UNSET = 0;
+const SET = 1;
+const MAYBE = 2;
+type GroupStatus = typeof UNSET | typeof SET | typeof MAYBE;
+/** Whether each referenced group has matched at a point of the pattern (absent: not yet). */
+type Status = Map<number, GroupStatus>;
+
+/** Where a node is: inside an atomic body (its first match is final), inside a look-behind. */
+interface Where {
+  readonly atomic: boolean;
+  readonly behind: boolean;
+}
+
+export interface Emitted {
+  /** RegExp source for the `u` flag, anchored at the start (`re.match`). */
+  readonly source: string;
+  /** False when a repeat whose body can match empty may make the match end elsewhere than Python's. */
+  readonly spanExact: boolean;
+}
+
+export function emit(parsed: Parsed): Emitted {
+  const e = new Emitter(parsed);
+  const body = e.seq(parsed.sub, parsed.state.flags, new Map(), { atomic: false, behind: false });
+  return { source: `^(?:${body})`, spanExact: e.spanExact };
+}
+
+const get = (st: Status, gid: number): GroupStatus => st.get(gid) ?? UNSET;
+const join = (a: GroupStatus, b: GroupStatus): GroupStatus => (a === b ? a : MAYBE);
+
+/** `_compiler._simple`: one character item, possibly in a non-capturing group. */
+function isSimple(sub: Sub): boolean {
+  if (sub.nodes.length !== 1) return false;
+  const n = sub.nodes[0]!;
+  if (n.op === 'SUBPATTERN') return n.group === null && isSimple(n.p);
+  return n.op === 'LITERAL' || n.op === 'NOT_LITERAL' || n.op === 'ANY' || n.op === 'IN';
+}
+
+/** The subpatterns directly under a node. */
+function children(n: Node): readonly Sub[] {
+  switch (n.op) {
+    case 'BRANCH':
+      return n.items;
+    case 'SUBPATTERN':
+    case 'ATOMIC_GROUP':
+    case 'ASSERT':
+    case 'ASSERT_NOT':
+      return [n.p];
+    case 'GROUPREF_EXISTS':
+      return n.no ? [n.yes, n.no] : [n.yes];
+    default:
+      return isRepeat(n) ? [n.item] : [];
+  }
+}
+
+function collectRefs(sub: Sub, out: Set<number>): Set<number> {
+  for (const n of sub.nodes) {
+    if (n.op === 'GROUPREF' || n.op === 'GROUPREF_EXISTS') out.add(n.gid);
+    for (const c of children(n)) collectRefs(c, out);
+  }
+  return out;
+}
+
+class Emitter {
+  spanExact = true;
+  private aux = 0;
+  private emptyLoops = 0;
+  private readonly state: State;
+  private readonly referenced: Set<number>;
+  private readonly insideCache = new WeakMap<Sub, number[]>();
+  private readonly groupDefs = new Map<number, { p: Sub; flags: number }>();
+  private readonly alphabets = new Map<number, CodeSet>();
+
+  constructor(parsed: Parsed) {
+    this.state = parsed.state;
+    this.referenced = collectRefs(parsed.sub, new Set());
+  }
+
+  seq(sub: Sub, flags: number, st: Status, where: Where): string {
+    let out = '';
+    for (const n of sub.nodes) out += this.node(n, flags, st, where);
+    return out;
+  }
+
+  private node(n: Node, flags: number, st: Status, where: Where): string {
+    switch (n.op) {
+      case 'LITERAL':
+        return setText(literalSet(n.c, flags));
+      case 'NOT_LITERAL':
+        return setText(notLiteralSet(n.c, flags));
+      case 'ANY':
+        return setText(anySet(flags));
+      case 'IN':
+        return setText(inSet(n.items, flags));
+      case 'AT':
+        return atText(n.at, flags);
+      case 'BRANCH':
+        return this.branch(n.items, flags, st, where);
+      case 'SUBPATTERN':
+        return this.subpattern(n, flags, st, where);
+      case 'ATOMIC_GROUP':
+        return this.atomic(this.seq(n.p, flags, st, { ...where, atomic: true }), where);
+      case 'ASSERT':
+      case 'ASSERT_NOT':
+        return this.lookaround(n, flags, st);
+      case 'GROUPREF':
+        return this.groupref(n.gid, n.pos, flags, st);
+      case 'GROUPREF_EXISTS':
+        return this.conditional(n, flags, st, where);
+      default:
+        return this.repeat(n, flags, st, where);
+    }
+  }
+
+  /** Referenced groups opened anywhere inside `sub`. */
+  private inside(sub: Sub): number[] {
+    let list = this.insideCache.get(sub);
+    if (list) return list;
+    list = [];
+    if (this.referenced.size > 0) {
+      for (const n of sub.nodes) {
+        if (n.op === 'SUBPATTERN' && n.group !== null && this.referenced.has(n.group)) list.push(n.group);
+        for (const c of children(n)) list.push(...this.inside(c));
+      }
+    }
+    this.insideCache.set(sub, list);
+    return list;
+  }
+
+  private branch(items: readonly Sub[], flags: number, st: Status, where: Where): string {
+    const outs: Status[] = [];
+    const texts = items.map((alt) => {
+      const s = new Map(st);
+      outs.push(s);
+      return this.seq(alt, flags, s, where);
+    });
+    const keys = new Set(outs.flatMap((s) => [...s.keys()]));
+    for (const k of keys) st.set(k, outs.map((s) => get(s, k)).reduce(join));
+    return `(?:${texts.join('|')})`;
+  }
+
+  private subpattern(
+    n: Extract<Node, { op: 'SUBPATTERN' }>,
+    flags: number,
+    st: Status,
+    where: Where,
+  ): string {
+    const inner = combineFlags(flags, n.add, n.del);
+    const body = this.seq(n.p, inner, st, where);
+    if (n.group === null) return `(?:${body})`;
+    if (this.referenced.has(n.group)) {
+      st.set(n.group, SET);
+      this.groupDefs.set(n.group, { p: n.p, flags: inner });
+    }
+    return `(?<g${n.group}>${body})`;
+  }
+
+  /** Atomic: a lookahead captures the first match, a backreference consumes it (forward only). */
+  private atomic(body: string, where: Where): string {
+    // In a look-behind every item has a fixed width, so atomicity cannot change the outcome.
+    if (where.behind) return `(?:${body})`;
+    const name = `a${++this.aux}`;
+    return `(?=(?<${name}>${body}))\\k<${name}>`;
+  }
+
+  private repeat(n: Extract<Node, { op: RepeatKind }>, flags: number, st: Status, where: Where): string {
+    if (n.max === 0) return '';
+    // CPython 3.11 matches each iteration of a possessive repeat on its own and never backtracks
+    // into it: `X{m,n}+` is `(?>(?>X){m,n})`.
+    const possessive = n.op === 'POSSESSIVE_REPEAT';
+    const simple = isSimple(n.item);
+    // Python keeps an iteration that matched the empty string and stops; JavaScript rejects it
+    // and backtracks into the body. Same outcome, except for which match is found first.
+    const emptyLoop = !simple && n.max > n.min && getwidth(n.item, this.state)[0] === 0n;
+    if (emptyLoop) {
+      this.spanExact = false;
+      if (where.atomic && !where.behind && !possessive) {
+        throw PyreError.unsupported(
+          'repeat inside an atomic group or possessive repeat',
+          n.pos,
+          'its body can match the empty string, and Python and JavaScript then keep different first matches',
+        );
+      }
+      this.emptyLoops++;
+    }
+    const inside = this.inside(n.item);
+    const body = new Map(st);
+    for (const g of inside) body.set(g, n.max >= 2 || get(st, g) !== UNSET ? MAYBE : UNSET);
+    let text = this.seq(n.item, flags, body, { ...where, atomic: where.atomic || possessive });
+    for (const g of inside) {
+      st.set(g, emptyLoop ? MAYBE : n.min >= 1 ? get(body, g) : join(get(st, g), get(body, g)));
+    }
+    if (possessive && !simple) text = this.atomic(text, where);
+    const loop = `(?:${text})${quantifier(n.min, n.max)}${n.op === 'MIN_REPEAT' ? '?' : ''}`;
+    return possessive ? this.atomic(loop, where) : loop;
+  }
+
+  private lookaround(n: Extract<Node, { op: 'ASSERT' | 'ASSERT_NOT' }>, flags: number, st: Status): string {
+    const before = this.emptyLoops;
+    const inner = new Map(st);
+    const body = this.seq(n.p, flags, inner, { atomic: false, behind: n.dir < 0 });
+    const unsure = n.op === 'ASSERT_NOT' || this.emptyLoops > before;
+    for (const g of this.inside(n.p)) st.set(g, unsure ? MAYBE : get(inner, g));
+    const open = n.dir > 0 ? (n.op === 'ASSERT' ? '(?=' : '(?!') : n.op === 'ASSERT' ? '(?<=' : '(?<!';
+    return `${open}${body})`;
+  }
+
+  private groupref(gid: number, pos: number, flags: number, st: Status): string {
+    const s = get(st, gid);
+    if (s === UNSET) return '(?!)'; // Python: a reference to a group that has not matched fails
+    if (s === MAYBE) {
+      throw PyreError.unsupported(
+        `backreference to group ${gid}`,
+        pos,
+        'the group may or may not have matched here; JavaScript matches the empty string where Python fails',
+      );
+    }
+    if (flags & FLAG.IGNORECASE) {
+      const ambiguous = caseAmbiguous(Boolean(flags & FLAG.UNICODE));
+      if (!isEmpty(intersect(this.alphabet(gid), ambiguous))) {
+        throw PyreError.unsupported(
+          `case-insensitive backreference to group ${gid}`,
+          pos,
+          'IGNORECASE compares the repeated text by lowercase, and the group can match cased letters',
+        );
+      }
+    }
+    return `\\k<g${gid}>`;
+  }
+
+  private conditional(
+    n: Extract<Node, { op: 'GROUPREF_EXISTS' }>,
+    flags: number,
+    st: Status,
+    where: Where,
+  ): string {
+    const s = get(st, n.gid);
+    if (s === MAYBE) {
+      throw PyreError.unsupported(
+        'conditional group `(?(…)…)`',
+        n.pos,
+        `whether group ${n.gid} has matched is only known while matching, and JavaScript has no conditionals`,
+      );
+    }
+    const chosen = s === SET ? n.yes : n.no;
+    return chosen ? `(?:${this.seq(chosen, flags, st, where)})` : '';
+  }
+
+  /** The code points a group can consume (over-approximated), for case-insensitive references. */
+  private alphabet(gid: number): CodeSet {
+    let a = this.alphabets.get(gid);
+    if (a) return a;
+    const def = this.groupDefs.get(gid);
+    a = def ? this.alphabetOf(def.p, def.flags) : EMPTY;
+    this.alphabets.set(gid, a);
+    return a;
+  }
+
+  private alphabetOf(sub: Sub, flags: number): CodeSet {
+    let out: CodeSet = EMPTY;
+    for (const n of sub.nodes) {
+      if (n.op === 'LITERAL') out = union(out, literalSet(n.c, flags));
+      else if (n.op === 'NOT_LITERAL') out = union(out, notLiteralSet(n.c, flags));
+      else if (n.op === 'ANY') out = union(out, anySet(flags));
+      else if (n.op === 'IN') out = union(out, inSet(n.items, flags));
+      else if (n.op === 'GROUPREF') out = union(out, this.alphabet(n.gid));
+      else if (n.op === 'SUBPATTERN')
+        out = union(out, this.alphabetOf(n.p, combineFlags(flags, n.add, n.del)));
+      else if (n.op !== 'ASSERT' && n.op !== 'ASSERT_NOT' && !(isRepeat(n) && n.max === 0)) {
+        for (const c of children(n)) out = union(out, this.alphabetOf(c, flags));
+      }
+    }
+    return out;
+  }
+}
+
+function quantifier(min: number, max: number): string {
+  if (max === MAXREPEAT) return min === 0 ? '*' : min === 1 ? '+' : `{${min},}`;
+  if (min === 0 && max === 1) return '?';
+  return min === max ? `{${min}}` : `{${min},${max}}`;
+}
+
+function atText(at: string, flags: number): string {
+  const multiline = Boolean(flags & FLAG.MULTILINE);
+  switch (at) {
+    case 'BEGINNING':
+      return multiline ? '(?<![^\\n])' : '^';
+    case 'END':
+      return multiline ? '(?![^\\n])' : '(?=\\n?$)';
+    case 'BEGINNING_STRING':
+      return '^';
+    case 'END_STRING':
+      return '$';
+    case 'BOUNDARY':
+    case 'NON_BOUNDARY': {
+      if (!(flags & FLAG.UNICODE)) return at === 'BOUNDARY' ? '\\b' : '(?!^$)\\B';
+      const w = setText(categorySet('WORD', true));
+      // Python's \B never matches in an empty string (3.11); \b cannot either.
+      return at === 'BOUNDARY'
+        ? `(?:(?<=${w})(?!${w})|(?<!${w})(?=${w}))`
+        : `(?!^$)(?:(?<=${w})(?=${w})|(?<!${w})(?!${w}))`;
+    }
+    default:
+      throw new Error(`unknown anchor ${at}`);
+  }
+}
+
+const SYNTAX = new Set('^$\\.*+?()[]{}|/');
+const textCache = new Map<string, string>();
+
+/** One code point outside a class. */
+function charText(c: number): string {
+  if (c < 0x7f && c > 0x20) {
+    const ch = String.fromCharCode(c);
+    return SYNTAX.has(ch) ? `\\${ch}` : ch;
+  }
+  return `\\u{${c.toString(16)}}`;
+}
+
+/** One code point inside a class. */
+function classChar(c: number): string {
+  if (c === 0x2d) return '\\-';
+  return charText(c);
+}
+
+/** A set of code points as the shortest of: one character, `[…]` or `[^…]`. */
+export function setText(set: CodeSet): string {
+  if (set.length === 0) return '[]';
+  if (set.length === 2 && set[1] === set[0]! + 1) return charText(set[0]!);
+  if (set.length === ALL.length && set[0] === ALL[0] && set[1] === ALL[1]) return '[^]';
+  const key = set.join(',');
+  let text = textCache.get(key);
+  if (text !== undefined) return text;
+  const negated = complement(set);
+  text = rangeCount(negated) < rangeCount(set) ? `[^${rangesText(negated)}]` : `[${rangesText(set)}]`;
+  if (textCache.size > 2048) textCache.clear();
+  textCache.set(key, text);
+  return text;
+}
+
+function rangesText(set: CodeSet): string {
+  let out = '';
+  for (let i = 0; i < set.length; i += 2) {
+    const lo = set[i]!;
+    const hi = set[i + 1]! - 1;
+    if (hi === lo) out += classChar(lo);
+    else if (hi === lo + 1) out += classChar(lo) + classChar(hi);
+    else out += `${classChar(lo)}-${classChar(hi)}`;
+  }
+  return out;
+}
