@@ -15,7 +15,10 @@ import { ALL, type CodeSet, complement, EMPTY, intersect, isEmpty, rangeCount, u
 import { PyreError } from './errors.js';
 import { getwidth, type Parsed, type State } from './parser.js';
 import { anySet, inSet, literalSet, notLiteralSet } from './semantics.js';
-import { caseAmbiguous, categorySet } from './unicode.js';
+import { caseAmbiguous, categorySet, isPrintable } from './unicode.js';
+
+/** Longest RegExp source we build (a pattern of a few hundred `\b` or `\w`); longer is refused. */
+export const MAX_SOURCE_LENGTH = 4_000_000;
 
 const UNSET = 0;
 const SET = 1;
@@ -96,7 +99,16 @@ class Emitter {
 
   seq(sub: Sub, flags: number, st: Status, where: Where): string {
     let out = '';
-    for (const n of sub.nodes) out += this.node(n, flags, st, where);
+    for (const n of sub.nodes) {
+      out += this.node(n, flags, st, where);
+      if (out.length > MAX_SOURCE_LENGTH) {
+        throw PyreError.unsupported(
+          'pattern',
+          null,
+          `its translation exceeds ${MAX_SOURCE_LENGTH} characters of RegExp source (each \\w, \\d, \\s or \\b under Unicode rules is a set of hundreds of ranges)`,
+        );
+      }
+    }
     return out;
   }
 
@@ -326,12 +338,13 @@ function atText(at: string, flags: number): string {
 const SYNTAX = new Set('^$\\.*+?()[]{}|/');
 const textCache = new Map<string, string>();
 
-/** One code point outside a class. */
+/** One code point outside a class: printable characters as themselves, others escaped. */
 function charText(c: number): string {
   if (c < 0x7f && c > 0x20) {
     const ch = String.fromCharCode(c);
     return SYNTAX.has(ch) ? `\\${ch}` : ch;
   }
+  if (c >= 0xa1 && (c < 0xd800 || c > 0xdfff) && isPrintable(c)) return String.fromCodePoint(c);
   return `\\u{${c.toString(16)}}`;
 }
 

@@ -104,12 +104,17 @@ export function compilePyre(pattern: string, options: PyreOptions = {}): PyPatte
   let regexp: RegExp;
   try {
     regexp = new RegExp(emitted.source, 'u');
+    // V8 compiles a RegExp on first use, once per string width: do it now, so that an engine
+    // limit (stack depth on a few thousand groups) is a compile error, not a lookup error.
+    regexp.exec('');
+    regexp.exec('\u0100');
   } catch (e) {
+    const limit = e instanceof RangeError || /(Stack overflow|too large)$/.test(String((e as Error).message));
     throw PyreError.unsupported(
       'pattern',
       null,
-      e instanceof RangeError
-        ? 'the translation is too large for the JavaScript regexp engine'
+      limit
+        ? "its translation exceeds the JavaScript regexp engine's limits (V8 overflows its stack near 5,000 groups)"
         : 'the JavaScript regexp engine rejected the translation (a bug in the translator)',
     );
   }

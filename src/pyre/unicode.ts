@@ -204,9 +204,11 @@ export function isIdentifier(s: string): boolean {
 /** Python's `str.isascii()`. */
 export const isAscii = (s: string): boolean => [...s].every((ch) => ch.codePointAt(0)! < 0x80);
 
+/** Python's `str.isprintable()` for one code point. */
+export const isPrintable = (c: number): boolean => has(table('PRINTABLE', () => decodeRanges(PRINTABLE)), c);
+
 /** Python's `repr()` of a str (used in error messages, as Python's are). */
 export function pyRepr(s: string): string {
-  const printable = table('PRINTABLE', () => decodeRanges(PRINTABLE));
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
   for (const ch of s) {
@@ -216,7 +218,7 @@ export function pyRepr(s: string): string {
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (c < 0x20 || c === 0x7f) out += `\\x${hex(c, 2)}`;
-    else if (c < 0x7f || has(printable, c)) out += ch;
+    else if (c < 0x7f || isPrintable(c)) out += ch;
     else if (c < 0x100) out += `\\x${hex(c, 2)}`;
     else if (c < 0x10000) out += `\\u${hex(c, 4)}`;
     else out += `\\U${hex(c, 8)}`;

@@ -194,3 +194,39 @@ describe('Python 3.11 re vectors', () => {
     expect(t.unsupported).toBeLessThan(t.cases * 0.2);
   });
 });
+
+describe('IGNORECASE, exhaustively (casefold.json)', () => {
+  const fold = JSON.parse(
+    readFileSync(new URL('../fixtures/pyre/casefold.json', import.meta.url), 'utf8'),
+  ) as {
+    python: string;
+    cased: [c: number, literal: number[], member: number[], range: number[]][];
+  };
+  const candidates = fold.cased.map(([c]) => String.fromCodePoint(c));
+
+  it('every cased code point matches, as a literal, a set member and a range, what it matches in CPython', () => {
+    expect(fold.python).toMatch(/^3\.11\./);
+    expect(fold.cased.length).toBeGreaterThan(2900);
+    const failures: string[] = [];
+    for (const [c, ...lists] of fold.cased) {
+      const ch = String.fromCodePoint(c);
+      [ch, `[\\x00${ch}]`, `[\\x00${ch}-${ch}]`].forEach((pattern, k) => {
+        const compiled = compilePyre(pattern, { flags: 'i' });
+        const want = new Set(lists[k]);
+        candidates.forEach((d, i) => {
+          if (compiled.test(d) !== want.has(fold.cased[i]![0])) {
+            failures.push(`${JSON.stringify(pattern)} on U+${fold.cased[i]![0].toString(16)}`);
+          }
+        });
+      });
+    }
+    expect(failures.slice(0, 20)).toEqual([]);
+  });
+
+  it('keeps CPython 3.11 quirks: an astral capital letter in a set does not match itself', () => {
+    const deseret = fold.cased.find(([c]) => c === 0x10400)!;
+    expect(deseret[2]).toEqual([]);
+    expect(compilePyre('[\\x00\u{10400}]', { flags: 'i' }).test('\u{10400}')).toBe(false);
+    expect(compilePyre('\u{10400}', { flags: 'i' }).test('\u{10428}')).toBe(true);
+  });
+});
