@@ -57,6 +57,37 @@ function isSimple(sub: Sub): boolean {
   return n.op === 'LITERAL' || n.op === 'NOT_LITERAL' || n.op === 'ANY' || n.op === 'IN';
 }
 
+/**
+ * Whether, at any position, every non-empty match of `sub` comes before its empty match in
+ * backtracking order. For a repeat of such a body Python's rule (an iteration that matched the
+ * empty string ends the loop) and JavaScript's (such an iteration is rejected) try the rest of the
+ * pattern at the same point, so they find the same first match.
+ */
+function nonEmptyFirst(sub: Sub, state: State): boolean {
+  return sub.nodes.every((n) => nodeNonEmptyFirst(n, state));
+}
+
+function nodeNonEmptyFirst(n: Node, state: State): boolean {
+  switch (n.op) {
+    case 'SUBPATTERN':
+      return nonEmptyFirst(n.p, state);
+    case 'BRANCH':
+      return n.items.every((alt, i) =>
+        i === n.items.length - 1 ? nonEmptyFirst(alt, state) : getwidth(alt, state)[0] > 0n,
+      );
+    case 'MAX_REPEAT':
+      return getwidth(n.item, state)[0] > 0n || nonEmptyFirst(n.item, state);
+    case 'MIN_REPEAT':
+      return n.max === 0 || (n.min >= 1 && getwidth(n.item, state)[0] > 0n);
+    case 'GROUPREF_EXISTS':
+      return nonEmptyFirst(n.yes, state) && (n.no === null || nonEmptyFirst(n.no, state));
+    default:
+      // one character, a zero-width assertion, a backreference, an atomic or possessive item:
+      // each has a single way to match at a position
+      return true;
+  }
+}
+
 /** The subpatterns directly under a node. */
 function children(n: Node): readonly Sub[] {
   switch (n.op) {
@@ -200,11 +231,13 @@ class Emitter {
     const possessive = n.op === 'POSSESSIVE_REPEAT';
     const simple = isSimple(n.item);
     // Python keeps an iteration that matched the empty string and stops; JavaScript rejects it
-    // and backtracks into the body. Same outcome, except for which match is found first.
+    // and backtracks into the body. Same outcome, except for which match is found first, unless
+    // the body only ever matches empty after its non-empty matches.
     const emptyLoop = !simple && n.max > n.min && getwidth(n.item, this.state)[0] === 0n;
     if (emptyLoop) {
-      this.spanExact = false;
-      if (where.atomic && !where.behind && !possessive) {
+      const sameOrder = possessive || nonEmptyFirst(n.item, this.state);
+      if (!sameOrder) this.spanExact = false;
+      if (where.atomic && !where.behind && !sameOrder) {
         throw PyreError.unsupported(
           'repeat inside an atomic group or possessive repeat',
           n.pos,

@@ -3,7 +3,6 @@
  * ASCII letters) and aliases of Unicode 14, plus the two families CPython computes (CJK unified
  * ideographs and Hangul syllables, both case-sensitive). The table is inflated on first use.
  */
-import { inflateSync } from 'node:zlib';
 import { decodeRanges, has } from './charset.js';
 import { CJK_UNIFIED } from './unicode-data.js';
 import { NAMES_DEFLATED_BASE64 } from './unicode-names.js';
@@ -12,6 +11,8 @@ let names: Map<string, number> | undefined;
 
 function table(): Map<string, number> {
   if (names) return names;
+  // node:zlib is loaded only here, the first time a pattern uses \N{...}
+  const { inflateSync } = process.getBuiltinModule('node:zlib');
   const text = inflateSync(Buffer.from(NAMES_DEFLATED_BASE64, 'base64')).toString('latin1');
   const [main = '', aliases = ''] = text.split('\n\n');
   const out = new Map<string, number>();

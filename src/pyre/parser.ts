@@ -21,7 +21,7 @@ import {
 import { PyreError } from './errors.js';
 import { lookupName } from './names.js';
 import { cpLength, Tokenizer } from './tokenizer.js';
-import { decimalValue, isAscii, isIdentifier, isSpace, pyRepr } from './unicode.js';
+import { decimalValue, isAlpha, isAscii, isIdentifier, isSpace, pyRepr } from './unicode.js';
 
 const SPECIAL_CHARS = new Set('.\\[{()*+?^$|');
 const REPEAT_CHARS = new Set('*+?{');
@@ -709,11 +709,6 @@ class Parser {
     if (add & del) throw source.error('bad inline flags: flag turned on and off', 1);
     return [add, del];
   }
-}
-
-/** Python's `str.isalpha()` for the one-token strings `_parse_flags` looks at. */
-function isAlpha(token: string): boolean {
-  return token.length > 0 && /^\p{L}+$/u.test(token);
 }
 
 function repeatCount(digits: string): number {

@@ -16,6 +16,7 @@ import {
   union,
 } from './charset.js';
 import {
+  ALPHA,
   DIGIT,
   EXTRA_CASES,
   ID_CONTINUE,
@@ -204,8 +205,18 @@ export function isIdentifier(s: string): boolean {
 /** Python's `str.isascii()`. */
 export const isAscii = (s: string): boolean => [...s].every((ch) => ch.codePointAt(0)! < 0x80);
 
+/** Python's `str.isalpha()`. */
+export function isAlpha(s: string): boolean {
+  const alpha = table('ALPHA', () => decodeRanges(ALPHA));
+  return s.length > 0 && [...s].every((ch) => has(alpha, ch.codePointAt(0)!));
+}
+
 /** Python's `str.isprintable()` for one code point. */
-export const isPrintable = (c: number): boolean => has(table('PRINTABLE', () => decodeRanges(PRINTABLE)), c);
+export const isPrintable = (c: number): boolean =>
+  has(
+    table('PRINTABLE', () => decodeRanges(PRINTABLE)),
+    c,
+  );
 
 /** Python's `repr()` of a str (used in error messages, as Python's are). */
 export function pyRepr(s: string): string {
