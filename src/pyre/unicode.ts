@@ -4,11 +4,9 @@
  * the ICU inside Node.
  */
 import {
-  ALL,
   type CodeSet,
   complement,
   decodeRanges,
-  EMPTY,
   fromPoints,
   has,
   range,
@@ -261,5 +259,3 @@ export function caseAmbiguous(unicode: boolean): CodeSet {
     return fromPoints(points);
   });
 }
-
-export { ALL, EMPTY };
