@@ -11,20 +11,28 @@
  *   failure, and JavaScript has no conditionals) they are refused.
  */
 import { combineFlags, FLAG, isRepeat, MAXREPEAT, type Node, type RepeatKind, type Sub } from './ast.js';
-import { ALL, type CodeSet, complement, EMPTY, intersect, isEmpty, rangeCount, union } from './charset.js';
+import { ALL, type CodeSet, complement, EMPTY, rangeCount, union } from './charset.js';
 import { PyreError } from './errors.js';
 import { getwidth, type Parsed, type State } from './parser.js';
+import { hasAmbiguous, MAX_MARKERS, markGroup, matched, notMatched, shapeOf } from './refs.js';
 import { anySet, inSet, literalSet, notLiteralSet } from './semantics.js';
-import { caseAmbiguous, categorySet, isPrintable } from './unicode.js';
+import { categorySet, isPrintable } from './unicode.js';
 
 /** Longest RegExp source we build (a pattern of a few hundred `\b` or `\w`); longer is refused. */
 export const MAX_SOURCE_LENGTH = 4_000_000;
 
+/**
+ * Whether a referenced group has matched, at a point of the pattern, in both engines alike:
+ * not matched, matched (the same text in both), one or the other (both agree, known only while
+ * matching), or DIVERGED: Python keeps a group's text from an earlier repetition or from an
+ * iteration that matched empty, JavaScript does not.
+ */
 const UNSET = 0;
 const SET = 1;
-const MAYBE = 2;
-type GroupStatus = typeof UNSET | typeof SET | typeof MAYBE;
-/** Whether each referenced group has matched at a point of the pattern (absent: not yet). */
+const OPTIONAL = 2;
+const DIVERGED = 3;
+type GroupStatus = typeof UNSET | typeof SET | typeof OPTIONAL | typeof DIVERGED;
+/** The status of each referenced group (absent: not matched yet). */
 type Status = Map<number, GroupStatus>;
 
 /** Where a node is: inside an atomic body (its first match is final), inside a look-behind. */
@@ -47,7 +55,8 @@ export function emit(parsed: Parsed): Emitted {
 }
 
 const get = (st: Status, gid: number): GroupStatus => st.get(gid) ?? UNSET;
-const join = (a: GroupStatus, b: GroupStatus): GroupStatus => (a === b ? a : MAYBE);
+const join = (a: GroupStatus, b: GroupStatus): GroupStatus =>
+  a === b ? a : a === DIVERGED || b === DIVERGED ? DIVERGED : OPTIONAL;
 
 /** `_compiler._simple`: one character item, possibly in a non-capturing group. */
 function isSimple(sub: Sub): boolean {
@@ -105,12 +114,18 @@ function children(n: Node): readonly Sub[] {
   }
 }
 
-function collectRefs(sub: Sub, out: Set<number>): Set<number> {
+/** Referenced groups, and for those referenced under IGNORECASE the lowercase used (Unicode or ASCII). */
+function collectRefs(sub: Sub, flags: number, out: Set<number>, caseless: Map<number, Set<boolean>>): void {
   for (const n of sub.nodes) {
     if (n.op === 'GROUPREF' || n.op === 'GROUPREF_EXISTS') out.add(n.gid);
-    for (const c of children(n)) collectRefs(c, out);
+    if (n.op === 'GROUPREF' && flags & FLAG.IGNORECASE) {
+      const modes = caseless.get(n.gid) ?? new Set();
+      modes.add(Boolean(flags & FLAG.UNICODE));
+      caseless.set(n.gid, modes);
+    }
+    const inner = n.op === 'SUBPATTERN' ? combineFlags(flags, n.add, n.del) : flags;
+    for (const c of children(n)) collectRefs(c, inner, out, caseless);
   }
-  return out;
 }
 
 class Emitter {
@@ -118,14 +133,17 @@ class Emitter {
   private aux = 0;
   private emptyLoops = 0;
   private readonly state: State;
-  private readonly referenced: Set<number>;
+  private readonly referenced = new Set<number>();
+  private readonly caseless = new Map<number, Set<boolean>>();
   private readonly insideCache = new WeakMap<Sub, number[]>();
   private readonly groupDefs = new Map<number, { p: Sub; flags: number }>();
   private readonly alphabets = new Map<number, CodeSet>();
+  /** For groups referenced case-insensitively: the reference, or why there is none. */
+  private readonly caselessRefs = new Map<number, string | { refused: string }>();
 
   constructor(parsed: Parsed) {
     this.state = parsed.state;
-    this.referenced = collectRefs(parsed.sub, new Set());
+    collectRefs(parsed.sub, parsed.state.flags, this.referenced, this.caseless);
   }
 
   seq(sub: Sub, flags: number, st: Status, where: Where): string {
@@ -207,13 +225,43 @@ class Emitter {
     where: Where,
   ): string {
     const inner = combineFlags(flags, n.add, n.del);
-    const body = this.seq(n.p, inner, st, where);
-    if (n.group === null) return `(?:${body})`;
-    if (this.referenced.has(n.group)) {
-      st.set(n.group, SET);
-      this.groupDefs.set(n.group, { p: n.p, flags: inner });
+    const gid = n.group;
+    if (gid === null) return `(?:${this.seq(n.p, inner, st, where)})`;
+    let body: string | null = null;
+    if (this.referenced.has(gid)) {
+      this.groupDefs.set(gid, { p: n.p, flags: inner });
+      body = this.markedBody(gid, n.p, inner);
     }
-    return `(?<g${n.group}>${body})`;
+    body ??= this.seq(n.p, inner, st, where);
+    if (this.referenced.has(gid)) st.set(gid, SET);
+    return `(?<g${gid}>${body})`;
+  }
+
+  /**
+   * For a group referenced case-insensitively whose text can hold cased letters: its body with
+   * markers, the reference kept for later (see refs.ts). Null to emit the body as usual.
+   */
+  private markedBody(gid: number, p: Sub, flags: number): string | null {
+    const modes = this.caseless.get(gid);
+    if (!modes) return null;
+    const ambiguous = [...modes].some((unicode) => hasAmbiguous(this.alphabet(gid), unicode));
+    if (!ambiguous) return null;
+    if (modes.size > 1) {
+      this.caselessRefs.set(gid, { refused: 'it is referenced under both Unicode and ASCII case rules' });
+      return null;
+    }
+    const shape = shapeOf(p, flags);
+    const marked = shape && markGroup(shape, [...modes][0]!, `c${gid}`, setText);
+    if (!marked) {
+      this.caselessRefs.set(gid, {
+        refused: shape
+          ? `IGNORECASE compares the repeated text by lowercase, and the group's characters fall into more than ${MAX_MARKERS} lowercase classes`
+          : 'IGNORECASE compares the repeated text by lowercase; that is translated for groups made of characters, alternatives and fixed repeats only',
+      });
+      return null;
+    }
+    this.caselessRefs.set(gid, marked.ref);
+    return marked.body;
   }
 
   /** Atomic: a lookahead captures the first match, a backreference consumes it (forward only). */
@@ -248,10 +296,11 @@ class Emitter {
     }
     const inside = this.inside(n.item);
     const body = new Map(st);
-    for (const g of inside) body.set(g, n.max >= 2 || get(st, g) !== UNSET ? MAYBE : UNSET);
+    // from the second iteration on, Python still holds the previous iteration's groups
+    for (const g of inside) body.set(g, n.max >= 2 ? DIVERGED : get(st, g));
     let text = this.seq(n.item, flags, body, { ...where, atomic: where.atomic || possessive });
     for (const g of inside) {
-      st.set(g, emptyLoop ? MAYBE : n.min >= 1 ? get(body, g) : join(get(st, g), get(body, g)));
+      st.set(g, emptyLoop ? DIVERGED : n.min >= 1 ? get(body, g) : join(get(st, g), get(body, g)));
     }
     if (possessive && !simple) text = this.atomic(text, where);
     const loop = `(?:${text})${quantifier(n.min, n.max)}${n.op === 'MIN_REPEAT' ? '?' : ''}`;
@@ -262,8 +311,13 @@ class Emitter {
     const before = this.emptyLoops;
     const inner = new Map(st);
     const body = this.seq(n.p, flags, inner, { atomic: false, behind: n.dir < 0 });
-    const unsure = n.op === 'ASSERT_NOT' || this.emptyLoops > before;
-    for (const g of this.inside(n.p)) st.set(g, unsure ? MAYBE : get(inner, g));
+    // After a negative lookaround both engines have the groups inside as before it. After a
+    // positive one they keep what its first match set, unless an empty-matching repeat made the
+    // engines' first matches differ.
+    if (n.op === 'ASSERT') {
+      const unsure = this.emptyLoops > before;
+      for (const g of this.inside(n.p)) st.set(g, unsure ? DIVERGED : get(inner, g));
+    }
     const open = n.dir > 0 ? (n.op === 'ASSERT' ? '(?=' : '(?!') : n.op === 'ASSERT' ? '(?<=' : '(?<!';
     return `${open}${body})`;
   }
@@ -271,24 +325,39 @@ class Emitter {
   private groupref(gid: number, pos: number, flags: number, st: Status): string {
     const s = get(st, gid);
     if (s === UNSET) return '(?!)'; // Python: a reference to a group that has not matched fails
-    if (s === MAYBE) {
-      throw PyreError.unsupported(
-        `backreference to group ${gid}`,
-        pos,
-        'the group may or may not have matched here; JavaScript matches the empty string where Python fails',
-      );
-    }
-    if (flags & FLAG.IGNORECASE) {
-      const ambiguous = caseAmbiguous(Boolean(flags & FLAG.UNICODE));
-      if (!isEmpty(intersect(this.alphabet(gid), ambiguous))) {
+    this.checkKnown(s, gid, pos, `backreference to group ${gid}`);
+    let ref = `\\k<g${gid}>`;
+    if (flags & FLAG.IGNORECASE && hasAmbiguous(this.alphabet(gid), Boolean(flags & FLAG.UNICODE))) {
+      const caseless = this.caselessRefs.get(gid);
+      if (typeof caseless !== 'string') {
         throw PyreError.unsupported(
           `case-insensitive backreference to group ${gid}`,
           pos,
-          'IGNORECASE compares the repeated text by lowercase, and the group can match cased letters',
+          caseless?.refused ?? 'IGNORECASE compares the repeated text by lowercase',
         );
       }
+      ref = caseless;
     }
-    return `\\k<g${gid}>`;
+    // JavaScript matches the empty string for a group that has not matched; Python fails
+    return s === OPTIONAL ? `(?:${matched(`g${gid}`)}${ref})` : ref;
+  }
+
+  /** Refuse a reference or condition where the engines may disagree on the group. */
+  private checkKnown(s: GroupStatus, gid: number, pos: number, construct: string): void {
+    if (s === DIVERGED) {
+      throw PyreError.unsupported(
+        construct,
+        pos,
+        `Python and JavaScript may disagree on group ${gid} here (Python keeps a group from an earlier repetition, or from an iteration that matched the empty string; JavaScript resets it)`,
+      );
+    }
+    if (s === OPTIONAL && this.state.groupwidths[gid]![0] === 0n) {
+      throw PyreError.unsupported(
+        construct,
+        pos,
+        `group ${gid} may or may not have matched here and can match the empty string, so whether it matched cannot be tested`,
+      );
+    }
   }
 
   private conditional(
@@ -298,15 +367,18 @@ class Emitter {
     where: Where,
   ): string {
     const s = get(st, n.gid);
-    if (s === MAYBE) {
-      throw PyreError.unsupported(
-        'conditional group `(?(…)…)`',
-        n.pos,
-        `whether group ${n.gid} has matched is only known while matching, and JavaScript has no conditionals`,
-      );
+    if (s === SET || s === UNSET) {
+      const chosen = s === SET ? n.yes : n.no;
+      return chosen ? `(?:${this.seq(chosen, flags, st, where)})` : '';
     }
-    const chosen = s === SET ? n.yes : n.no;
-    return chosen ? `(?:${this.seq(chosen, flags, st, where)})` : '';
+    this.checkKnown(s, n.gid, n.pos, 'conditional group `(?(…)…)`');
+    // both branches, each guarded by whether the group has matched
+    const yesSt = new Map(st).set(n.gid, SET);
+    const noSt = new Map(st).set(n.gid, UNSET);
+    const yes = this.seq(n.yes, flags, yesSt, where);
+    const no = n.no ? this.seq(n.no, flags, noSt, where) : '';
+    for (const k of new Set([...yesSt.keys(), ...noSt.keys()])) st.set(k, join(get(yesSt, k), get(noSt, k)));
+    return `(?:${matched(`g${n.gid}`)}(?:${yes})|${notMatched(`g${n.gid}`)}(?:${no}))`;
   }
 
   /** The code points a group can consume (over-approximated), for case-insensitive references. */
