@@ -6,9 +6,9 @@
  * - Anchors and `\b`/`\B` are spelled out with lookarounds where JavaScript's differ.
  * - Atomic groups and possessive repeats use `(?=(?<aN>…))\k<aN>`: a lookahead is atomic in
  *   JavaScript, and the backreference consumes exactly what it matched.
- * - Backreferences and conditionals are translated where it is known, at translation time, whether
- *   the group has matched; otherwise (JavaScript treats an unset group as empty, Python as a
- *   failure, and JavaScript has no conditionals) they are refused.
+ * - Backreferences and conditionals follow Python where JavaScript differs (a reference to an unset
+ *   group fails; IGNORECASE compares by lowercase; JavaScript has no conditionals): by what is
+ *   known at translation time, else with the tests of `refs.ts`; refused where neither works.
  */
 import { combineFlags, FLAG, isRepeat, MAXREPEAT, type Node, type RepeatKind, type Sub } from './ast.js';
 import { ALL, type CodeSet, complement, EMPTY, rangeCount, union } from './charset.js';
