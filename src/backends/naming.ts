@@ -10,8 +10,9 @@
  * that turns Airflow's Python regex text into a JS test.
  */
 import type { Lookup, SecretKind } from '../backend.js';
-import { ConfigurationError, safeCause } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { compilePyreCached, isPyreError, type PyPattern } from '../pyre/index.js';
 import { kwargSetting } from './airflow-kwargs.js';
 
 /** A `*_lookup_pattern`: Airflow regex text (Python `re.match`, IGNORECASE), or a predicate. */
@@ -118,7 +119,7 @@ export function lazyLookupPattern(
 /**
  * Compile an Airflow `*_lookup_pattern` now (Python `re.match(pattern, id, re.IGNORECASE)`:
  * anchored at the start only). A pattern that does not compile is a `ConfigurationError` naming
- * the setting and the reason. The Python-to-JavaScript translation is {@link pythonRegExp}.
+ * the setting and the reason. The Python-to-JavaScript translation is `src/pyre` (CPython 3.11 `re`).
  */
 export function compileLookupPattern(
   pattern: string | null | undefined,
@@ -126,37 +127,20 @@ export function compileLookupPattern(
 ): ((id: string) => boolean) | null {
   if (pattern === null || pattern === undefined || pattern === '') return null;
   if (typeof pattern !== 'string') throw new ConfigurationError(setting, `${setting} must be a string`);
-  let re: RegExp;
+  let re: PyPattern;
   try {
-    re = pythonRegExp(pattern);
+    re = compilePyreCached(pattern, { flags: 'i' });
   } catch (e) {
-    const why = e instanceof Error && e.message ? `: ${e.message.slice(0, 200)}` : '';
-    throw new ConfigurationError(setting, `${setting} is not a valid regular expression${why}`, {
-      cause: safeCause(e),
-    });
+    if (!isPyreError(e)) throw e;
+    // Python refuses it (re.error), or it has no JavaScript equivalent: the message names the
+    // construct and its position, never the whole pattern.
+    const why =
+      e.kind === 'invalid'
+        ? `is not a valid regular expression: ${e.message}`
+        : `cannot be used: ${e.message}`;
+    throw new ConfigurationError(setting, `${setting} ${why}`);
   }
   return (id) => re.test(id);
-}
-
-/**
- * Which translator {@link pythonRegExp} uses: `interim` (below) until `src/pyre` is wired in, then
- * `pyre`. The CPython vectors test (test/integration/lookup-patterns.test.ts) runs every vector
- * once this says `pyre`.
- */
-export const LOOKUP_PATTERN_TRANSLATOR: 'interim' | 'pyre' = 'interim';
-
-/**
- * Python `re.compile(pattern, re.IGNORECASE)` as a JS RegExp anchored at the start. Only
- * `(?P<name>…)` / `(?P=name)` are translated here; the full translator is `src/pyre` (wired in
- * once it lands). Throws when the pattern has no JavaScript form.
- */
-function pythonRegExp(pattern: string): RegExp {
-  const js = pattern.replace(/\(\?P</g, '(?<').replace(/\(\?P=(\w+)\)/g, '\\k<$1>');
-  try {
-    return new RegExp(`^(?:${js})`, 'iu');
-  } catch {
-    return new RegExp(`^(?:${js})`, 'i');
-  }
 }
 
 /** Airflow 3.2 multi-team: what every provider adapter takes (set from `AdapterContext`). */

@@ -11,7 +11,6 @@ import type { AdapterContext, SecretsBackend } from '../../src/backend.js';
 import * as sm from '../../src/backends/aws-secrets-manager/index.js';
 import * as ssm from '../../src/backends/aws-ssm/index.js';
 import * as vault from '../../src/backends/hashicorp-vault/index.js';
-import { LOOKUP_PATTERN_TRANSLATOR } from '../../src/backends/naming.js';
 import { ConfigurationError } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import { type AwsFake, startAwsFake } from '../fakes/aws-fake.js';
@@ -50,13 +49,11 @@ const ADAPTERS: [string, (kw: Record<string, unknown>, c: AdapterContext) => Sec
   ['VaultBackend', (kw, c) => vault.fromAirflowKwargs({ token: 't', ...kw }, c)],
 ];
 
-// The interim translator in naming.ts handles these; with src/pyre wired in, every vector runs.
-const PYRE = LOOKUP_PATTERN_TRANSLATOR === 'pyre';
-const READY = PYRE ? DATA.vectors : DATA.vectors.filter((v) => !v.needs_pyre);
+// Every vector runs through src/pyre (`needs_pyre` marks the constructs a plain JS RegExp gets wrong).
+const READY = DATA.vectors;
 
 describe(`lookup patterns as CPython ${DATA.python} matches them`, () => {
   it('the vectors cover the constructs issue 12 names', () => {
-    expect(['interim', 'pyre']).toContain(LOOKUP_PATTERN_TRANSLATOR);
     const pending = DATA.vectors.filter((v) => v.needs_pyre).map((v) => v.pattern);
     for (const construct of [
       '(?i)',
@@ -80,7 +77,7 @@ describe(`lookup patterns as CPython ${DATA.python} matches them`, () => {
     for (const v of READY.filter((x) => x.matches)) {
       it(`${name}: ${JSON.stringify(v.pattern)}`, () => {
         const b = build({ variables_lookup_pattern: v.pattern }, ctx());
-        const ids = Object.keys(v.matches!).filter((id) => PYRE || !v.needs_pyre_ids.includes(id));
+        const ids = Object.keys(v.matches!);
         const got = Object.fromEntries(ids.map((id) => [id, 'name' in b.locate('variable', id)]));
         expect(got).toEqual(Object.fromEntries(ids.map((id) => [id, v.matches![id]])));
       });
@@ -139,5 +136,30 @@ describe('laziness on the wire (Secrets Manager fake)', () => {
       'airflow/connections/db',
     ]);
     expect(log.lines.filter((l) => l.level === 'error')).toHaveLength(1);
+  });
+
+  it('a construct with no JavaScript equivalent fails only its kind, naming the construct', () => {
+    const b = sm.fromAirflowKwargs(
+      {
+        region_name: 'us-east-1',
+        variables_lookup_pattern: '(a+)\\1',
+        connections_lookup_pattern: '(?i)db_',
+      },
+      ctx(),
+    );
+    expect(b.locate('connection', 'DB_orders')).toEqual({ name: 'airflow/connections/DB_orders' });
+    let err: unknown;
+    try {
+      b.locate('variable', 'aa');
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as ConfigurationError).setting).toBe(
+      'AIRFLOW__SECRETS__BACKEND_KWARGS.variables_lookup_pattern',
+    );
+    expect((err as Error).message).toMatch(
+      /backreference to group 1 at position 4 has no JavaScript equivalent/,
+    );
   });
 });

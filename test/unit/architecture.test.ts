@@ -37,7 +37,7 @@ const ADAPTERS = [
   'metastore',
 ];
 /** The Python-compatibility leaves. */
-const PYTHON_LEAF = /^src\/(?:pyurl|pyjson|python-yaml)\.ts$/;
+const PYTHON_LEAF = /^src\/(?:(?:pyurl|pyjson|python-yaml)\.ts$|pyre\/)/;
 
 /** The layer rules. Add a row for a new layer; each row is checked on every import of `src/`. */
 const LAYER_RULES: readonly LayerRule[] = [
