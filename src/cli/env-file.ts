@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigurationError } from '../errors.js';
 
-export function parseEnvFile(text: string, file: string): Record<string, string> {
+export function parseEnvFile(text: string, file: string, flag = '--env'): Record<string, string> {
   const out: Record<string, string> = Object.create(null);
   const lines = text.split(/\r?\n/);
   lines.forEach((line, i) => {
@@ -14,11 +14,11 @@ export function parseEnvFile(text: string, file: string): Record<string, string>
     const body = t.startsWith('export ') ? t.slice(7).trimStart() : t;
     const eq = body.indexOf('=');
     if (eq <= 0) {
-      throw new ConfigurationError('--env-file', `${file}:${i + 1}: expected KEY=VALUE`);
+      throw new ConfigurationError(flag, `${file}:${i + 1}: expected KEY=VALUE`);
     }
     const key = body.slice(0, eq).trim();
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
-      throw new ConfigurationError('--env-file', `${file}:${i + 1}: '${key}' is not a valid variable name`);
+      throw new ConfigurationError(flag, `${file}:${i + 1}: '${key}' is not a valid variable name`);
     }
     let value = body.slice(eq + 1).trim();
     const q = value[0];
@@ -34,15 +34,15 @@ export function parseEnvFile(text: string, file: string): Record<string, string>
   return out;
 }
 
-export function readEnvFile(file: string): Record<string, string> {
+export function readEnvFile(file: string, flag = '--env'): Record<string, string> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new ConfigurationError(
-      '--env-file',
+      flag,
       `Cannot read the env file ${file} (${(e as { code?: string }).code ?? 'error'})`,
     );
   }
-  return parseEnvFile(text, file);
+  return parseEnvFile(text, file, flag);
 }

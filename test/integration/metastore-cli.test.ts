@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metastore } from '../../src/backends/metastore.js';
-import { metastoreCommand } from '../../src/cli/metastore-commands.js';
+import { main } from '../../src/cli/main.js';
 import { createTestDatabase } from '../helpers/db-targets.js';
 import { py } from '../helpers/metastore-suite.js';
 
@@ -27,7 +27,7 @@ function setup(extraEnv: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
   const run = (group: 'connections' | 'variables', action: string, ...argv: string[]) =>
-    metastoreCommand(group, action, argv, { env, out: (s) => out.push(s), err: (s) => err.push(s) });
+    main([group, action, ...argv], { env, out: (s) => void out.push(s), err: (s) => void err.push(s) });
   const read = () =>
     metastore({
       url: env.AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?? `sqlite:///${home}/airflow.db`,
