@@ -1,16 +1,22 @@
 /**
- * Starts the servers the metastore integration tests need — a throwaway PostgreSQL 15 and MariaDB —
- * once per `vitest run`, hands their admin URLs to the tests (`inject('metastoreDbs')`), and stops
- * them (killing the processes and deleting their temporary directories) at the end.
+ * Starts the servers the integration tests need — a throwaway PostgreSQL 15 and MariaDB for the
+ * metastore tests, a redis-server for the client tests — once per `vitest run`, hands their URLs
+ * to the tests (`inject('metastoreDbs')`, `inject('redisServer')`), and stops them (killing the
+ * processes and deleting their temporary directories) at the end.
  *
- * With `CI=true` a server that cannot start fails the whole run. Otherwise the failure is handed to
- * the tests, and every test that needs that server fails with the reason. When the run's test files
- * include none that need a database (names containing `metastore` or `.db.`), nothing is started,
- * unless `AIRFLOW_SECRETS_TEST_DBS=1`. A redis-server for the client tests (`inject('redisServer')`)
- * starts the same way when a test file's name contains `redis`, and always under `CI=true`.
+ * A server that is not installed is installed first, with apt-get, when running as root
+ * (test/helpers/provision.ts: once, under a lock shared by concurrent runs). If it still is not
+ * there, one line says so and why, and the tests that need it skip — outside CI only: with
+ * `CI=true` a missing server, or one that cannot start, fails the whole run. Outside CI a server
+ * that is installed but cannot start is handed to the tests as an error, and they fail with it.
+ *
+ * When the run's test files include none that need a database (names containing `metastore` or
+ * `.db.`), no database server is started, unless `AIRFLOW_SECRETS_TEST_DBS=1`; redis-server starts
+ * only when a test file's name contains `redis`. Under `CI=true` all three always start.
  */
 import type { TestProject } from 'vitest/node';
 import { type MetastoreDbs, type RunningServer, startMariadb, startPostgres } from './helpers/db-servers.js';
+import { type Found, provision, type ServerName } from './helpers/provision.js';
 import { startRedis } from './helpers/redis-server.js';
 
 const NEEDS_DB = /metastore|\.db\./i;
@@ -20,27 +26,28 @@ let running: RunningServer[] = [];
 
 export async function setup(project: TestProject): Promise<void> {
   const ci = process.env.CI === 'true' || process.env.CI === '1';
-  await setupRedis(project, ci);
-  const dbs: MetastoreDbs = { postgres: null, mysql: null, errors: {} };
-  if (!ci && process.env.AIRFLOW_SECRETS_TEST_DBS !== '1' && !runIncludesDbTests(project)) {
-    dbs.errors.all = 'global setup started no database server: no test file of this run needed one';
-    project.provide('metastoreDbs', dbs);
-    return;
+  const wantDbs = ci || process.env.AIRFLOW_SECRETS_TEST_DBS === '1' || runIncludes(project, NEEDS_DB);
+  const wantRedis = ci || runIncludes(project, NEEDS_REDIS);
+  const wanted: ServerName[] = [
+    ...(wantDbs ? (['postgres', 'mariadb'] as const) : []),
+    ...(wantRedis ? (['redis'] as const) : []),
+  ];
+  const found = await provision(wanted, { log: (line) => console.log(line) });
+  const missing = wanted.flatMap((s) => {
+    const f = found[s];
+    return f && 'error' in f ? [f.error] : [];
+  });
+  if (ci && missing.length > 0) {
+    throw new Error(`CI=true: the test servers must be installed.\n${missing.join('\n')}`);
   }
-  const results = await Promise.allSettled([startPostgres(), startMariadb()]);
-  running.push(...results.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : [])));
-  const [pg, maria] = results;
-  if (pg?.status === 'fulfilled') dbs.postgres = pg.value.url;
-  else dbs.errors.postgres = String((pg?.reason as Error)?.message ?? pg?.reason);
-  if (maria?.status === 'fulfilled') dbs.mysql = maria.value.url;
-  else dbs.errors.mariadb = String((maria?.reason as Error)?.message ?? maria?.reason);
-  if (ci && Object.keys(dbs.errors).length > 0) {
+  for (const line of missing) console.warn(`${line} — its tests skip (outside CI only).`);
+  try {
+    await setupRedis(project, wantRedis ? found.redis : undefined, ci);
+    await setupDbs(project, wantDbs ? found : null, ci);
+  } catch (e) {
     await teardown();
-    throw new Error(
-      `CI=true: the metastore test servers must start.\n${Object.values(dbs.errors).join('\n')}`,
-    );
+    throw e;
   }
-  project.provide('metastoreDbs', dbs);
 }
 
 export async function teardown(): Promise<void> {
@@ -49,16 +56,55 @@ export async function teardown(): Promise<void> {
   await Promise.allSettled(servers.map((s) => s.stop()));
 }
 
+async function setupDbs(
+  project: TestProject,
+  found: Record<string, Found> | null,
+  ci: boolean,
+): Promise<void> {
+  const dbs: MetastoreDbs = { postgres: null, mysql: null, errors: {}, missing: {} };
+  if (!found) {
+    dbs.errors.all = 'global setup started no database server: no test file of this run needed one';
+    project.provide('metastoreDbs', dbs);
+    return;
+  }
+  const start = async (name: 'postgres' | 'mariadb'): Promise<void> => {
+    const f = found[name]!;
+    if ('error' in f) {
+      dbs.missing[name] = f.error;
+      return;
+    }
+    try {
+      const server = name === 'postgres' ? await startPostgres(f.binaries) : await startMariadb(f.binaries);
+      running.push(server);
+      if (name === 'postgres') dbs.postgres = server.url;
+      else dbs.mysql = server.url;
+    } catch (e) {
+      dbs.errors[name] = String((e as Error)?.message ?? e);
+    }
+  };
+  await Promise.all([start('postgres'), start('mariadb')]);
+  if (ci && Object.keys(dbs.errors).length > 0) {
+    throw new Error(
+      `CI=true: the metastore test servers must start.\n${Object.values(dbs.errors).join('\n')}`,
+    );
+  }
+  project.provide('metastoreDbs', dbs);
+}
+
 /** redis-server for the client tests (file names containing `redis`); under CI it must start. */
-async function setupRedis(project: TestProject, ci: boolean): Promise<void> {
-  if (!ci && !runIncludesDbTests(project, NEEDS_REDIS)) {
+async function setupRedis(project: TestProject, found: Found | undefined, ci: boolean): Promise<void> {
+  if (!found) {
     project.provide('redisServer', {
       error: 'global setup started no redis-server: no test file needed one',
     });
     return;
   }
+  if ('error' in found) {
+    project.provide('redisServer', { error: found.error });
+    return;
+  }
   try {
-    const server = await startRedis();
+    const server = await startRedis(found.binaries);
     running.push(server);
     project.provide('redisServer', server.info);
   } catch (e) {
@@ -67,8 +113,8 @@ async function setupRedis(project: TestProject, ci: boolean): Promise<void> {
   }
 }
 
-/** The test files of this run, when vitest has listed them already; unknown → assume yes. */
-function runIncludesDbTests(project: TestProject, needs: RegExp = NEEDS_DB): boolean {
+/** Whether this run's test files (when vitest has listed them already) need it; unknown → yes. */
+function runIncludes(project: TestProject, needs: RegExp): boolean {
   try {
     const paths =
       (project.vitest as unknown as { state?: { getPaths?(): string[] } }).state?.getPaths?.() ?? [];

@@ -1,24 +1,17 @@
 /**
- * Throwaway PostgreSQL 15 and MariaDB servers for the metastore tests: each is initialised into a
+ * Throwaway PostgreSQL 15 and MariaDB servers for the metastore tests (binaries found, or installed,
+ * by ./provision.ts and handed in by global setup): each is initialised into a
  * fresh temporary directory and listens on a free 127.0.0.1 port (plus a unix socket inside that
  * directory). Running as root, the servers run as the unprivileged `nobody` user (PostgreSQL and
  * MariaDB refuse root). `stop()` kills the server and deletes the directory; an exit hook does the
  * same if the test run dies first.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import {
-  chownSync,
-  closeSync,
-  existsSync,
-  mkdtempSync,
-  openSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { chownSync, closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Binaries, defaultDirs, findBinaries, SERVER_PACKAGES, type ServerName } from './provision.js';
 
 /** What global setup hands to the tests (`inject('metastoreDbs')`). */
 export interface MetastoreDbs {
@@ -26,8 +19,10 @@ export interface MetastoreDbs {
   postgres: string | null;
   /** Admin URL with no database, e.g. `mysql://airflow:…@127.0.0.1:PORT`. */
   mysql: string | null;
-  /** Why a server is missing (binary absent, failed to start), by server name. */
+  /** Why an installed server is not running (failed to start), by server name: its tests fail. */
   errors: Record<string, string>;
+  /** Servers that are not installed (and could not be installed), by name, with why: their tests skip outside CI. */
+  missing: Record<string, string>;
 }
 
 declare module 'vitest' {
@@ -71,8 +66,14 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
-function firstExisting(candidates: string[]): string | null {
-  return candidates.find((c) => existsSync(c)) ?? null;
+/** The server's binaries from the default folders (test/helpers/provision.ts), or a thrown reason. */
+export function need(server: ServerName): Binaries {
+  const found = findBinaries(server, defaultDirs(server));
+  if ('missing' in found) {
+    const p = SERVER_PACKAGES[server];
+    throw new Error(`${p.label} not found (${found.missing.join(', ')}): apt-get install -y ${p.apt}`);
+  }
+  return found.binaries;
 }
 
 export async function freePort(): Promise<number> {
@@ -174,13 +175,10 @@ export async function stopServer(
   live.delete(entry);
 }
 
-export async function startPostgres(): Promise<RunningServer> {
-  const bin = process.env.PG_BIN ?? '/usr/lib/postgresql/15/bin';
-  const initdb = path.join(bin, 'initdb');
-  const postgres = path.join(bin, 'postgres');
-  if (!existsSync(initdb) || !existsSync(postgres)) {
-    throw new Error(`PostgreSQL 15 binaries not found in ${bin} (install postgresql-15, or set PG_BIN)`);
-  }
+export async function startPostgres(binaries?: Binaries): Promise<RunningServer> {
+  const bins = binaries ?? need('postgres');
+  const initdb = bins.initdb!;
+  const postgres = bins.server!;
   const dir = tempDir('airflow-secrets-pg-');
   const entry = { child: null as ChildProcess | null, dir };
   track(entry);
@@ -250,16 +248,10 @@ export async function startPostgres(): Promise<RunningServer> {
   }
 }
 
-export async function startMariadb(): Promise<RunningServer> {
-  const server = firstExisting(['/usr/sbin/mariadbd', '/usr/sbin/mysqld', '/usr/bin/mariadbd']);
-  const install = firstExisting([
-    '/usr/bin/mariadb-install-db',
-    '/usr/bin/mysql_install_db',
-    '/usr/sbin/mariadb-install-db',
-  ]);
-  if (!server || !install) {
-    throw new Error('MariaDB not found (mariadbd, mariadb-install-db): apt-get install -y mariadb-server');
-  }
+export async function startMariadb(binaries?: Binaries): Promise<RunningServer> {
+  const bins = binaries ?? need('mariadb');
+  const server = bins.server!;
+  const install = bins.install!;
   const dir = tempDir('airflow-secrets-mariadb-');
   const entry = { child: null as ChildProcess | null, dir };
   track(entry);

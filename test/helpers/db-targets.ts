@@ -7,7 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { inject } from 'vitest';
+import { inject, type TestContext } from 'vitest';
 import { openDriver, type SqlDriver, type SqlValue } from '../../src/metastore/drivers.js';
 import { createTableStatements, quoteIdent } from '../../src/metastore/schema.js';
 import { type Dialect, parseSqlAlchemyUrl } from '../../src/metastore/url.js';
@@ -41,6 +41,24 @@ export function serverUrl(target: Exclude<TargetName, 'sqlite'>): string {
     throw new Error(`The ${target} test server is not available: ${why}`);
   }
   return url;
+}
+
+/**
+ * In a test or a `beforeEach`: skip when the target's server is not installed (outside CI only; the
+ * reason was printed once by global setup). Under `CI=true` global setup has failed the run already,
+ * and this throws. A server that is installed but failed to start is not skipped: its tests fail.
+ */
+export function skipWithoutServer(ctx: TestContext, target: TargetName): void {
+  const why = missingServer(target);
+  if (why === null) return;
+  if (process.env.CI === 'true' || process.env.CI === '1') throw new Error(`CI=true: ${why}`);
+  ctx.skip(`the ${target} test server is not installed`);
+}
+
+/** Why the target's server is not installed, or null (SQLite needs none). */
+export function missingServer(target: TargetName): string | null {
+  if (target === 'sqlite') return null;
+  return inject('metastoreDbs').missing?.[target] ?? null;
 }
 
 export async function createTestDatabase(target: TargetName): Promise<TestDatabase> {

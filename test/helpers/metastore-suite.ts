@@ -20,7 +20,13 @@ import { Fernet } from '../../src/metastore/fernet.js';
 import { ConnectionExistsError } from '../../src/metastore/store.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
 import { rejection } from './assertions.js';
-import { createTestDatabase, type TargetName, type TestDatabase } from './db-targets.js';
+import {
+  createTestDatabase,
+  missingServer,
+  skipWithoutServer,
+  type TargetName,
+  type TestDatabase,
+} from './db-targets.js';
 
 type SqlRow = Record<string, string | number | boolean | null>;
 interface PythonFixture {
@@ -65,6 +71,7 @@ export function runMetastoreSuite(target: TargetName): void {
     };
 
     beforeAll(async () => {
+      if (missingServer(target) !== null) return; // every test skips (beforeEach below)
       db = await createTestDatabase(target);
       await db.createTables();
     });
@@ -72,7 +79,8 @@ export function runMetastoreSuite(target: TargetName): void {
       await Promise.all(opened.map((b) => b.close()));
       await db?.drop();
     });
-    beforeEach(async () => {
+    beforeEach(async (ctx) => {
+      skipWithoutServer(ctx, target);
       await db.raw.run('DELETE FROM connection');
       await db.raw.run(`DELETE FROM ${db.dialect === 'mysql' ? '`variable`' : 'variable'}`);
     });

@@ -6,10 +6,10 @@
  * directory.
  */
 import type { ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { freePort, type RunningServer, startServer, stopServer, tempDir, track } from './db-servers.js';
+import { freePort, need, type RunningServer, startServer, stopServer, tempDir, track } from './db-servers.js';
+import type { Binaries } from './provision.js';
 
 /** What global setup hands to the tests (`inject('redisServer')`). */
 export interface RedisServerInfo {
@@ -49,9 +49,8 @@ function ping(port: number): Promise<void> {
   });
 }
 
-export async function startRedis(): Promise<RunningServer & { info: RedisServerInfo }> {
-  const bin = ['/usr/bin/redis-server', '/usr/local/bin/redis-server'].find((p) => existsSync(p));
-  if (!bin) throw new Error('redis-server not found: apt-get install -y redis-server');
+export async function startRedis(binaries?: Binaries): Promise<RunningServer & { info: RedisServerInfo }> {
+  const bin = (binaries ?? need('redis')).server!;
   const dir = tempDir('airflow-secrets-redis-');
   const entry = { child: null as ChildProcess | null, dir };
   track(entry);

@@ -8,13 +8,13 @@ import path from 'node:path';
 import { inspect } from 'node:util';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
-import { afterAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { mysqlConfig, pgConfig } from '../../src/clients/index.js';
 import { Connection } from '../../src/connection.js';
 import { ConfigurationError } from '../../src/errors.js';
 import { type Logger, silentLogger } from '../../src/logger.js';
 import { MYSQL_PASSWORD, PG_PASSWORD } from '../helpers/db-servers.js';
-import { serverUrl } from '../helpers/db-targets.js';
+import { serverUrl, skipWithoutServer } from '../helpers/db-targets.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'airflow-secrets-clients-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -34,6 +34,7 @@ function recorder(): Logger & { warnings: string[] } {
 }
 
 describe('pgConfig against PostgreSQL 15', () => {
+  beforeEach((ctx) => skipWithoutServer(ctx, 'postgres'));
   const conn = (extra: Record<string, unknown>) => {
     const u = new URL(serverUrl('postgres'));
     return new Connection({
@@ -181,6 +182,7 @@ describe('pgConfig sslmode mapping (data)', () => {
 });
 
 describe('mysqlConfig against MariaDB', () => {
+  beforeEach((ctx) => skipWithoutServer(ctx, 'mariadb'));
   const admin = () => new URL(serverUrl('mariadb'));
   const conn = (extra: Record<string, unknown> = {}, schema: string | null = null) =>
     new Connection({

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metastore } from '../../src/backends/metastore.js';
 import { main } from '../../src/cli/main.js';
-import { createTestDatabase } from '../helpers/db-targets.js';
+import { createTestDatabase, skipWithoutServer } from '../helpers/db-targets.js';
 import { py } from '../helpers/metastore-suite.js';
 
 const dirs: string[] = [];
@@ -207,7 +207,8 @@ describe('CLI writes to the metadata database', () => {
     expect(t.printed()).not.toContain('pw-mssql-1');
   });
 
-  it('writes to PostgreSQL given AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', async () => {
+  it('writes to PostgreSQL given AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', async (ctx) => {
+    skipWithoutServer(ctx, 'postgres');
     const db = await createTestDatabase('postgres');
     try {
       await db.createTables();

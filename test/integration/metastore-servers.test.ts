@@ -10,7 +10,7 @@ import { metastore } from '../../src/backends/metastore.js';
 import { AccessDeniedError, BackendTimeoutError, BackendUnavailableError } from '../../src/errors.js';
 import { parseSqlAlchemyUrl } from '../../src/metastore/url.js';
 import { rejection } from '../helpers/assertions.js';
-import { serverUrl } from '../helpers/db-targets.js';
+import { serverUrl, skipWithoutServer } from '../helpers/db-targets.js';
 import { recordingLogger } from '../helpers/metastore-suite.js';
 
 const SECRET = 'N0t-Th1s_0ne';
@@ -57,7 +57,8 @@ for (const target of ['postgres', 'mariadb'] as const) {
       await b.close();
     });
 
-    it('a wrong password: AccessDeniedError, neither password shown', async () => {
+    it('a wrong password: AccessDeniedError, neither password shown', async (ctx) => {
+      skipWithoutServer(ctx, target);
       const admin = parseSqlAlchemyUrl(serverUrl(target));
       const url = `${scheme}://${encodeURIComponent(admin.username!)}:${SECRET}@127.0.0.1:${admin.port}/${target === 'postgres' ? 'postgres' : 'mysql'}`;
       const b = metastore({ url, logger: recordingLogger() });
@@ -67,7 +68,8 @@ for (const target of ['postgres', 'mariadb'] as const) {
       await b.close();
     });
 
-    it('a database that does not exist: BackendUnavailableError', async () => {
+    it('a database that does not exist: BackendUnavailableError', async (ctx) => {
+      skipWithoutServer(ctx, target);
       const admin = serverUrl(target);
       const url = target === 'postgres' ? admin.replace(/\/postgres$/, '/no_such_db') : `${admin}/no_such_db`;
       const b = metastore({ url, logger: recordingLogger() });
