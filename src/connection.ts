@@ -35,18 +35,18 @@ import {
 
 /** Fields accepted by the constructor (Airflow's `Connection(...)` kwargs, camel-free as in the SDK). */
 export interface ConnectionFields {
-  id?: string | null;
-  type?: string | null;
-  description?: string | null;
-  host?: string | null;
-  login?: string | null;
-  password?: string | null;
-  schema?: string | null;
-  port?: number | null;
+  id?: string | null | undefined;
+  type?: string | null | undefined;
+  description?: string | null | undefined;
+  host?: string | null | undefined;
+  login?: string | null | undefined;
+  password?: string | null | undefined;
+  schema?: string | null | undefined;
+  port?: number | null | undefined;
   /** JSON text of an object, or an object (serialised like Python's json.dumps). */
-  extra?: string | Record<string, unknown> | null;
+  extra?: string | Record<string, unknown> | null | undefined;
   /** A connection URI; mixing it with any truthy field is an error, as in Airflow. */
-  uri?: string | null;
+  uri?: string | null | undefined;
 }
 
 const EXTRA_KEY = '__extra__';

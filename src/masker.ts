@@ -41,11 +41,11 @@ let replacer: RegExp | null = null;
 
 export interface MaskerOptions {
   /** More sensitive names (Airflow's `[core] sensitive_var_conn_names`), added to the defaults. */
-  sensitiveFields?: readonly string[];
+  sensitiveFields?: readonly string[] | undefined;
   /** Shortest value that is registered. Default {@link MIN_LENGTH_MASKED_SECRET} (5). */
-  minLength?: number;
+  minLength?: number | undefined;
   /** Most values kept. Default {@link MAX_MASKED_SECRETS} (10,000). */
-  maxSecrets?: number;
+  maxSecrets?: number | undefined;
 }
 
 /** Change the masker's settings (process-wide). Unset options keep their current value. */

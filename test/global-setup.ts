@@ -13,16 +13,24 @@
  * When the run's test files include none that need a database (names containing `metastore` or
  * `.db.`), no database server is started, unless `AIRFLOW_SECRETS_TEST_DBS=1`; redis-server starts
  * only when a test file's name contains `redis`. Under `CI=true` all three always start.
+ *
+ * The package is built and packed once (test/helpers/packed.ts) when a test file's name contains
+ * `installed` or `bundl` (the tests that install the tarball into a consumer project), and always
+ * under `CI=true`.
  */
+import { rmSync } from 'node:fs';
 import type { TestProject } from 'vitest/node';
 import { type MetastoreDbs, type RunningServer, startMariadb, startPostgres } from './helpers/db-servers.js';
+import { packPackage } from './helpers/packed.js';
 import { type Found, provision, type ServerName } from './helpers/provision.js';
 import { startRedis } from './helpers/redis-server.js';
 
 const NEEDS_DB = /metastore|\.db\./i;
 const NEEDS_REDIS = /redis/i;
+const NEEDS_PACKAGE = /installed|bundl/i;
 
 let running: RunningServer[] = [];
+const cleanups: (() => void)[] = [];
 
 export async function setup(project: TestProject): Promise<void> {
   const ci = process.env.CI === 'true' || process.env.CI === '1';
@@ -41,6 +49,7 @@ export async function setup(project: TestProject): Promise<void> {
     throw new Error(`CI=true: the test servers must be installed.\n${missing.join('\n')}`);
   }
   for (const line of missing) console.warn(`${line} — its tests skip (outside CI only).`);
+  setupPackage(project, ci || runIncludes(project, NEEDS_PACKAGE));
   try {
     await setupRedis(project, wantRedis ? found.redis : undefined, ci);
     await setupDbs(project, wantDbs ? found : null, ci);
@@ -53,7 +62,21 @@ export async function setup(project: TestProject): Promise<void> {
 export async function teardown(): Promise<void> {
   const servers = running;
   running = [];
+  for (const c of cleanups.splice(0)) c();
   await Promise.allSettled(servers.map((s) => s.stop()));
+}
+
+/** The package built and packed once, for the tests that install it (test/helpers/packed.ts). */
+function setupPackage(project: TestProject, wanted: boolean): void {
+  if (!wanted) {
+    project.provide('packedPackage', {
+      error: 'global setup packed nothing: no test file needed the package',
+    });
+    return;
+  }
+  const packed = packPackage();
+  cleanups.push(() => rmSync(packed.dir, { recursive: true, force: true }));
+  project.provide('packedPackage', packed);
 }
 
 async function setupDbs(

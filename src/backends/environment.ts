@@ -23,7 +23,7 @@ const DRIVER_NAME = 'environment';
 
 export interface EnvironmentBackendOptions {
   /** The environment to read. Default `process.env`, read at each lookup (so later changes are seen). */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
   /** The team of the lookups (Airflow 3.2 multi-team); used only with `multiTeam`. */
   team?: string | undefined;
   /** Airflow's `[core] multi_team`. Default `false`: team names are neither read nor refused. */

@@ -24,13 +24,13 @@ export type MemoryConnectionValue = string | ConnectionFields | Connection;
 
 export interface MemoryBackendOptions {
   /** Backend name shown by `explain` and in logs (give each one a different name in a chain). Default `memory`. */
-  name?: string;
+  name?: string | undefined;
   /** conn id → a URI or JSON string, constructor fields, or a `Connection`. */
-  connections?: Record<string, MemoryConnectionValue>;
+  connections?: Record<string, MemoryConnectionValue> | undefined;
   /** variable key → value (`""` is a value). */
-  variables?: Record<string, string>;
+  variables?: Record<string, string> | undefined;
   /** config key → value (Airflow's `get_config`). */
-  configs?: Record<string, string>;
+  configs?: Record<string, string> | undefined;
 }
 
 export interface MemoryBackend extends SecretsBackend {

@@ -33,17 +33,17 @@ export interface MetastoreOptions {
   /** `AIRFLOW__CORE__FERNET_KEY`: comma-separated keys, the first encrypts. Unset/empty: plain text. */
   fernetKey?: string | null | undefined;
   /** Default `consoleLogger`. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Most server connections held at once. Default 4. */
-  poolSize?: number;
+  poolSize?: number | undefined;
   /** Bound on one database call, in ms. Default `DEFAULT_TIMEOUT_MS` (10 s). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** A SQLite file that does not exist: `'error'` (default) or `'not-found'` for every lookup. */
-  missingDatabase?: 'not-found' | 'error';
+  missingDatabase?: 'not-found' | 'error' | undefined;
   /** Called after each committed write, e.g. to invalidate a cache. */
-  onWrite?: (kind: 'connection' | 'variable', id: string) => void;
+  onWrite?: ((kind: 'connection' | 'variable', id: string) => void) | undefined;
   /** The setting the URL came from, named in errors. Default `AIRFLOW__DATABASE__SQL_ALCHEMY_CONN`. */
-  urlSetting?: string;
+  urlSetting?: string | undefined;
   /** Where the URL came from when that is not `urlSetting` itself (e.g. `airflow.cfg [database] sql_alchemy_conn`); errors say it. */
   urlSource?: string | undefined;
   /** Where `fernetKey` came from when that is not `AIRFLOW__CORE__FERNET_KEY` itself; errors say it. */

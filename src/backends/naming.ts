@@ -21,9 +21,9 @@ export type LookupPattern = string | ((id: string) => boolean);
 /** The per-kind lookup patterns of the AWS and Vault providers. Default: every id is looked up. */
 export interface LookupPatternOptions {
   /** Only ids matching (Python `re.match`, case-insensitive) are looked up. Default: all. */
-  connectionsLookupPattern?: LookupPattern | null;
-  variablesLookupPattern?: LookupPattern | null;
-  configLookupPattern?: LookupPattern | null;
+  connectionsLookupPattern?: LookupPattern | null | undefined;
+  variablesLookupPattern?: LookupPattern | null | undefined;
+  configLookupPattern?: LookupPattern | null | undefined;
 }
 
 /** One kind's prefix (`null` = disabled) and optional lookup pattern, with the kwarg names for messages. */

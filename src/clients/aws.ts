@@ -42,11 +42,11 @@ export interface AwsClientConfig {
 
 export interface AwsConfigOptions extends ClientBuilderOptions {
   /** The hook's `region_name` argument: wins over the `region_name` extra. */
-  region?: string;
+  region?: string | undefined;
   /** The botocore service name (`s3`, `secretsmanager`, …): picks `service_config[service].endpoint_url`. */
-  service?: string;
+  service?: string | undefined;
   /** Milliseconds since the epoch, for the refresh decisions. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 /** botocore RefreshableCredentials: refresh when less than 15 minutes are left; fail under 10. */

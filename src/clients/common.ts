@@ -13,7 +13,7 @@ import { consoleLogger, type Logger } from '../logger.js';
 /** Options every builder takes. */
 export interface ClientBuilderOptions {
   /** Where the warning about unused extras goes (key names only). Default: the library's console logger. */
-  logger?: Logger;
+  logger?: Logger | undefined;
 }
 
 const MASK = '***';

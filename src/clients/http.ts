@@ -58,7 +58,7 @@ export interface HttpOptions {
 
 export interface HttpOptionsOptions extends ClientBuilderOptions {
   /** The `headers` argument of the hook's `get_conn`/`run`: applied after the extras. */
-  headers?: Record<string, string | null>;
+  headers?: Record<string, string | null> | undefined;
 }
 
 /** The request options HttpHook takes out of the extras; every other key is a header. */

@@ -50,9 +50,9 @@ export interface MysqlConfig {
 
 export interface MysqlConfigOptions extends ClientBuilderOptions {
   /** The hook's `schema` argument: wins over the connection's schema. */
-  schema?: string;
+  schema?: string | undefined;
   /** The hook's `local_infile` argument. Default false. */
-  localInfile?: boolean;
+  localInfile?: boolean | undefined;
 }
 
 const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'];

@@ -48,9 +48,9 @@ export interface PgConfig {
 
 export interface PgConfigOptions extends ClientBuilderOptions {
   /** The hook's `database` argument: wins over the connection's schema. */
-  database?: string;
+  database?: string | undefined;
   /** The hook's `options` argument (e.g. `-c search_path=app`); an `options` extra wins, as in the hook. */
-  options?: string;
+  options?: string | undefined;
 }
 
 const SSL_MODES = ['disable', 'allow', 'prefer', 'require', 'verify-ca', 'verify-full'] as const;

@@ -48,7 +48,7 @@ export interface NodeRedisOptions {
 
 export interface RedisOptionsOptions extends ClientBuilderOptions {
   /** Which client the options are for. Default `'ioredis'`. */
-  client?: 'ioredis' | 'node-redis';
+  client?: 'ioredis' | 'node-redis' | undefined;
 }
 
 const CERT_REQS = ['required', 'optional', 'none'];

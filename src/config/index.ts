@@ -31,14 +31,14 @@ export {
 type Env = Record<string, string | undefined>;
 
 export interface FromEnvOptions extends Partial<Omit<ResolverOptions, 'backends'>> {
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** Read `$AIRFLOW_CONFIG` / `$AIRFLOW_HOME/airflow.cfg` for settings the environment does not set. Default true. */
-  readAirflowCfg?: boolean;
+  readAirflowCfg?: boolean | undefined;
   /**
    * Airflow 3.2 multi-team: the team whose team-scoped connections and variables are read first
    * (as Airflow does for a task of that team). Used only when `[core] multi_team` is on.
    */
-  team?: string;
+  team?: string | undefined;
 }
 
 /**

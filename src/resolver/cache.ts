@@ -10,19 +10,19 @@ import { ConfigurationError } from '../errors.js';
 
 export interface CacheOptions {
   /** Seconds an answer is served from the cache. Default 900 (Airflow's `cache_ttl_seconds`). */
-  ttl?: number;
+  ttl?: number | undefined;
   /** Seconds a miss ("no backend has it") is remembered. Default: the same as `ttl`. 0 disables negative caching. */
-  negativeTtl?: number;
+  negativeTtl?: number | undefined;
   /** Most entries kept; beyond it the least recently used is evicted (second-chance LRU). Default 10,000. */
-  maxEntries?: number;
+  maxEntries?: number | undefined;
   /**
    * Seconds past expiry during which the last good answer may still be served when the source that
    * gave it fails with an error (with a warning). Never after that source answered "not found".
    * Default 0 (off).
    */
-  staleIfError?: number;
+  staleIfError?: number | undefined;
   /** Clock in milliseconds. Default `Date.now`. */
-  now?: () => number;
+  now?: (() => number) | undefined;
 }
 
 export interface CacheEntry<V> {

@@ -12,25 +12,25 @@ export interface ResolverOptions {
   /** The sources, in the order they are asked. */
   backends: SecretsBackend[];
   /** `true` for the defaults (TTL 900 s), an options object, or `false`/absent for no cache (Airflow's default). */
-  cache?: boolean | CacheOptions;
+  cache?: boolean | CacheOptions | undefined;
   /**
    * What a backend failure does: `'continue'` (default, Airflow's behaviour) logs it and asks the
    * next backend; `'throw'` fails the lookup with the backend's typed error.
    */
-  onBackendError?: 'continue' | 'throw';
+  onBackendError?: 'continue' | 'throw' | undefined;
   /** Where warnings go. Default: stderr. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** A safety deadline for any single backend call, in ms. Default 30,000. */
-  backendTimeoutMs?: number;
+  backendTimeoutMs?: number | undefined;
   /** Most single lookups `prefetch` runs at once against a backend without `getMany`. Default 16. */
-  prefetchConcurrency?: number;
+  prefetchConcurrency?: number | undefined;
 }
 
 export interface GetVariableOptions<D = unknown> {
   /** Returned as given (not JSON-decoded) when no source has the key. */
   default?: D;
   /** JSON-decode the value found. */
-  deserializeJson?: boolean;
+  deserializeJson?: boolean | undefined;
 }
 
 export type ExplainOutcome = 'found' | 'not-found' | 'error' | 'skipped';

@@ -27,9 +27,9 @@ export interface ConformanceOptions {
   /** Build a backend whose store holds exactly `seed` (e.g. load it into a fake server). */
   create(seed: ConformanceSeed): Promise<SecretsBackend> | SecretsBackend;
   /** Map the suite's ids onto ids the backend accepts (e.g. Vault without a mount point needs `mount/id`). */
-  mapId?: (id: string) => string;
+  mapId?: ((id: string) => string) | undefined;
   /** Whether the backend can store an empty variable value (SSM cannot). Default true. */
-  emptyVariables?: boolean;
+  emptyVariables?: boolean | undefined;
 }
 
 export interface ConformanceRunner {

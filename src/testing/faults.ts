@@ -21,17 +21,17 @@ export type FaultKind = 'throttled' | 'timeout' | 'hang' | 'access-denied' | 'un
 
 export interface FaultSpec {
   /** What goes wrong. Default: nothing (only `latencyMs` applies). */
-  fault?: FaultKind | Error | ((kind: SecretKind, id: string) => Error);
+  fault?: (FaultKind | Error | ((kind: SecretKind, id: string) => Error)) | undefined;
   /** Share of lookups that fail, 0..1. Default 1 (every lookup) when `fault` is set. */
-  rate?: number;
+  rate?: number | undefined;
   /** PRNG seed: the same seed and call order give the same faults and delays. Default 1. */
-  seed?: number;
+  seed?: number | undefined;
   /** Added delay before each lookup: a fixed number of ms, or `[min, max]` for uniform jitter. Default 0. */
-  latencyMs?: number | readonly [number, number];
+  latencyMs?: number | readonly [number, number] | undefined;
   /** For `timeout`: how long to wait before failing. Default 50 ms. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Only these ids fail (others still get the latency). Default: every id. */
-  only?: (kind: SecretKind, id: string) => boolean;
+  only?: ((kind: SecretKind, id: string) => boolean) | undefined;
 }
 
 export interface FaultyBackend extends SecretsBackend {

@@ -19,18 +19,18 @@ export interface FixtureOptions {
    * Connections: a file path (a string without a line break ending in `.env`, `.json`, `.yaml` or
    * `.yml`, read now), or the text of such a file.
    */
-  connections?: string;
+  connections?: string | undefined;
   /** Variables: a file path or the text of a file, as for `connections`. */
-  variables?: string;
+  variables?: string | undefined;
   /** Config values (Airflow's `get_config`): a file path or the text of a file. */
-  configs?: string;
+  configs?: string | undefined;
   /**
    * Format of fixtures given as text. Default: `json` when the text starts with `{`, else `env`.
    * Ignored for paths (the extension decides, as in Airflow).
    */
-  format?: SecretFileFormat | 'yml';
+  format?: SecretFileFormat | 'yml' | undefined;
   /** Backend name. Default `fixtures`. */
-  name?: string;
+  name?: string | undefined;
 }
 
 function load<T>(

@@ -29,7 +29,7 @@ describe('package.json', () => {
   it('is ESM with an exports map that lists types first and points at sources that exist', () => {
     expect(pkg.type).toBe('module');
     expect(pkg.sideEffects).toBe(false);
-    expect(pkg.files).toEqual(['dist']);
+    expect(pkg.files).toEqual(['dist', 'docs']);
     for (const [sub, target] of Object.entries(pkg.exports)) {
       if (typeof target === 'string') continue;
       expect(Object.keys(target)[0], sub).toBe('types');

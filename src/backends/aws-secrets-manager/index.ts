@@ -5,7 +5,6 @@
  * The SDK is imported on first use; the client is created once and reused. The AWS session
  * (region, credentials, role, retries, TLS) and the SDK error mapping are in `../aws/common.ts`.
  */
-import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
 import { ConfigurationError, MalformedSecretError, safeCause } from '../../errors.js';
 import { consoleLogger } from '../../logger.js';
@@ -13,6 +12,7 @@ import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../../pyjso
 import { kindKwargs, kwargSetting, kwObject, kwString } from '../airflow-kwargs.js';
 import {
   type AwsCommonOptions,
+  type AwsSdkClient,
   awsOptionsFromKwargs,
   batchOrNot,
   lazyAwsClient,
@@ -38,17 +38,20 @@ type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 
 export interface AwsSecretsManagerOptions extends AwsCommonOptions, LookupPatternOptions, TeamOptions {
   /** Connections prefix; `null` disables connections. Default `airflow/connections`. */
-  connectionsPrefix?: string | null;
+  connectionsPrefix?: string | null | undefined;
   /** Variables prefix. Default `airflow/variables`. */
-  variablesPrefix?: string | null;
+  variablesPrefix?: string | null | undefined;
   /** Config prefix. Default `airflow/config`. */
-  configPrefix?: string | null;
+  configPrefix?: string | null | undefined;
   /** Separator between prefix and id. Default `/`. */
-  sep?: string;
+  sep?: string | undefined;
   /** More JSON key aliases per field, e.g. `{ "login": ["usr"] }` (`user` means login). */
-  extraConnWords?: Record<string, string[]>;
-  /** A ready client (tests, tracing); the session options are then ignored. */
-  client?: SecretsManagerClient;
+  extraConnWords?: Record<string, string[]> | undefined;
+  /**
+   * A ready client (tests, tracing): a `SecretsManagerClient` from `@aws-sdk/client-secrets-manager`; the session options are then
+   * ignored. Typed by the two methods used, so these declarations need no SDK installed.
+   */
+  client?: AwsSdkClient | undefined;
 }
 
 /** Errors Airflow treats as "not found" (each logged at debug). */

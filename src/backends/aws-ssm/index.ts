@@ -6,12 +6,12 @@
  * The AWS session (region, credentials, role, retries, TLS) and the SDK error mapping are in
  * `../aws/common.ts`.
  */
-import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { AdapterContext, SecretsBackend } from '../../backend.js';
 import { consoleLogger } from '../../logger.js';
 import { kindKwargs } from '../airflow-kwargs.js';
 import {
   type AwsCommonOptions,
+  type AwsSdkClient,
   awsOptionsFromKwargs,
   batchOrNot,
   lazyAwsClient,
@@ -37,13 +37,16 @@ type Sdk = typeof import('@aws-sdk/client-ssm');
 
 export interface AwsSsmOptions extends AwsCommonOptions, LookupPatternOptions, TeamOptions {
   /** Connections prefix; `null` disables connections. Default `/airflow/connections`. */
-  connectionsPrefix?: string | null;
+  connectionsPrefix?: string | null | undefined;
   /** Variables prefix. Default `/airflow/variables`. */
-  variablesPrefix?: string | null;
+  variablesPrefix?: string | null | undefined;
   /** Config prefix. Default `/airflow/config`. */
-  configPrefix?: string | null;
-  /** A ready client (tests, tracing); the session options are then ignored. */
-  client?: SSMClient;
+  configPrefix?: string | null | undefined;
+  /**
+   * A ready client (tests, tracing): a `SSMClient` from `@aws-sdk/client-ssm`; the session options are then
+   * ignored. Typed by the two methods used, so these declarations need no SDK installed.
+   */
+  client?: AwsSdkClient | undefined;
 }
 
 export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {

@@ -35,30 +35,30 @@ export type AwsCredentialsProvider = () => Promise<AwsCredentials>;
 /** Session options shared by the Secrets Manager and SSM adapters. */
 export interface AwsCommonOptions {
   /** AWS region. Default: `AWS_REGION` / `AWS_DEFAULT_REGION`, else the SDK's own resolution. */
-  region?: string;
+  region?: string | undefined;
   /** Service endpoint (LocalStack, a VPC endpoint, a local fake). Default: the SDK's. */
-  endpoint?: string;
+  endpoint?: string | undefined;
   /** Static credentials or a provider. Default: the SDK's default chain (env, profile, SSO, IMDS…). */
-  credentials?: AwsCredentials | AwsCredentialsProvider;
+  credentials?: AwsCredentials | AwsCredentialsProvider | undefined;
   /** Shared-config profile for credentials (`~/.aws/credentials`). Default: none. */
-  profile?: string;
+  profile?: string | undefined;
   /** Assume this IAM role through STS AssumeRole before calling the service. Default: none. */
-  roleArn?: string;
+  roleArn?: string | undefined;
   /** Extra AssumeRole parameters (`ExternalId`, `DurationSeconds`, `RoleSessionName`, …). */
-  assumeRoleParams?: Record<string, unknown>;
+  assumeRoleParams?: Record<string, unknown> | undefined;
   /** STS endpoint used for `roleArn`. Default: the SDK's (regional STS). */
-  stsEndpoint?: string;
+  stsEndpoint?: string | undefined;
   /** Attempts per call including the first; the SDK retries throttling and 5xx. Default 3. */
-  maxAttempts?: number;
+  maxAttempts?: number | undefined;
   /** TLS verification: `false` disables it, a string is a CA bundle file. Default `true`. */
-  verify?: boolean | string;
+  verify?: boolean | string | undefined;
   /** Connect timeout in ms. Default: `timeoutMs`. */
-  connectTimeoutMs?: number;
+  connectTimeoutMs?: number | undefined;
   /** Deadline for each lookup, in ms (also the SDK's per-attempt request timeout). Default 10 000. */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Extra SDK client configuration, applied last (e.g. `retryStrategy`, `logger`). */
-  clientConfig?: Record<string, unknown>;
-  logger?: Logger;
+  clientConfig?: Record<string, unknown> | undefined;
+  logger?: Logger | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -25,37 +25,37 @@ const DRIVER_NAME = 'azure-key-vault';
 
 export interface AzureKeyVaultOptions extends TeamOptions {
   /** The vault, e.g. `https://my-vault.vault.azure.net/` (Airflow `vault_url`). Required unless `client` is given. */
-  vaultUrl?: string;
+  vaultUrl?: string | undefined;
   /** Prefix of connection secrets; `null` disables connections. Default `airflow-connections`. */
-  connectionsPrefix?: string | null;
+  connectionsPrefix?: string | null | undefined;
   /** Prefix of variable secrets; `null` disables variables. Default `airflow-variables`. */
-  variablesPrefix?: string | null;
+  variablesPrefix?: string | null | undefined;
   /** Prefix of config secrets; `null` disables config. Default `airflow-config`. */
-  configPrefix?: string | null;
+  configPrefix?: string | null | undefined;
   /** Between prefix and id, and the replacement for every `_`. Default `-`. */
-  sep?: string;
+  sep?: string | undefined;
   /** With `clientId` and `clientSecret`: a service principal (`ClientSecretCredential`). */
-  tenantId?: string;
-  clientId?: string;
-  clientSecret?: string;
+  tenantId?: string | undefined;
+  clientId?: string | undefined;
+  clientSecret?: string | undefined;
   /** With `workloadIdentityTenantId`: the user-assigned identity `DefaultAzureCredential` uses. */
-  managedIdentityClientId?: string;
-  workloadIdentityTenantId?: string;
+  managedIdentityClientId?: string | undefined;
+  workloadIdentityTenantId?: string | undefined;
   /** A ready `TokenCredential`; the options above are then unused. */
-  credential?: object;
+  credential?: object | undefined;
   /** More options for the credential (`authorityHost`, `tlsOptions`, `disableInstanceDiscovery`, …). */
-  credentialOptions?: Record<string, unknown>;
+  credentialOptions?: Record<string, unknown> | undefined;
   /** More `SecretClient` options (`tlsOptions`, `serviceVersion`, `disableChallengeResourceVerification`, …). */
-  clientOptions?: Record<string, unknown>;
+  clientOptions?: Record<string, unknown> | undefined;
   /** The SDK's retry policy (429, 408, 5xx, network). Default: the SDK's (3 retries, exponential from 1 s). */
-  retryOptions?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  retryOptions?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number } | undefined;
   /** A ready `SecretClient` (or anything with `getSecret`). */
-  client?: AzureSecretClient;
+  client?: AzureSecretClient | undefined;
   /** Deadline of one lookup (token + request + retries), passed to the SDK as `abortSignal`. Default 10 s. */
-  timeoutMs?: number;
-  logger?: Logger;
+  timeoutMs?: number | undefined;
+  logger?: Logger | undefined;
   /** Backend name in logs and `explain`. Default `azure-key-vault`. */
-  name?: string;
+  name?: string | undefined;
 }
 
 /** The part of `SecretClient` this adapter uses (lookups need only `getSecret`). */

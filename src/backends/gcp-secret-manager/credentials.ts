@@ -15,23 +15,23 @@ const SDK = '@google-cloud/secret-manager';
 /** The credential, project and client settings of `GcpSecretManagerOptions` (`./index.ts`). */
 export interface GcpCredentialOptions {
   /** Project holding the secrets. Default: the key's `project_id`, then `GOOGLE_CLOUD_PROJECT`/`GCLOUD_PROJECT`, then ADC. */
-  projectId?: string;
+  projectId?: string | undefined;
   /** Service-account key file, `.json` (Airflow `gcp_key_path`). */
-  keyFilename?: string;
+  keyFilename?: string | undefined;
   /** Service-account key as an object or JSON text (Airflow `gcp_keyfile_dict`). */
-  credentials?: Record<string, unknown> | string;
+  credentials?: Record<string, unknown> | string | undefined;
   /** External-account credential config: a file path, JSON text or object (Airflow `gcp_credential_config_file`). */
-  credentialConfigFile?: string | Record<string, unknown>;
+  credentialConfigFile?: string | Record<string, unknown> | undefined;
   /** OAuth scopes. Default: the SDK's (`cloud-platform`). */
-  scopes?: string[];
+  scopes?: string[] | undefined;
   /** Service account to impersonate, or a chain whose last entry is the target (Airflow `impersonation_chain`). */
-  impersonationChain?: string | string[];
+  impersonationChain?: string | string[] | undefined;
   /** More `SecretManagerServiceClient` options (`apiEndpoint`, `port`, `sslCreds`, `universeDomain`, …). */
-  clientOptions?: Record<string, unknown>;
+  clientOptions?: Record<string, unknown> | undefined;
   /** A ready client; auth options are then unused. It is not closed by `close()`. */
-  client?: GcpSecretManagerClient;
+  client?: GcpSecretManagerClient | undefined;
   /** Where `GOOGLE_CLOUD_PROJECT` and `GOOGLE_APPLICATION_CREDENTIALS` are read. Default `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 /** The part of `SecretManagerServiceClient` this adapter uses. */

@@ -39,22 +39,22 @@ const DRIVER_NAME = 'gcp-secret-manager';
 /** The options; those of the credentials, the project and the client are in {@link GcpCredentialOptions}. */
 export interface GcpSecretManagerOptions extends GcpCredentialOptions, TeamOptions {
   /** Prefix of connection secrets; `null` disables connections. Default `airflow-connections`. */
-  connectionsPrefix?: string | null;
+  connectionsPrefix?: string | null | undefined;
   /** Prefix of variable secrets; `null` disables variables. Default `airflow-variables`. */
-  variablesPrefix?: string | null;
+  variablesPrefix?: string | null | undefined;
   /** Prefix of config secrets; `null` disables config. Default `airflow-config`. */
-  configPrefix?: string | null;
+  configPrefix?: string | null | undefined;
   /** Between prefix and id. Default `-`. */
-  sep?: string;
+  sep?: string | undefined;
   /** Deadline of one lookup, retries included. Default `DEFAULT_TIMEOUT_MS` (10 s). */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /** Retries of UNAVAILABLE / RESOURCE_EXHAUSTED answers within the deadline. Default 2. */
-  maxRetries?: number;
+  maxRetries?: number | undefined;
   /** First retry delay in ms, doubled each retry. Default 250. */
-  retryDelayMs?: number;
-  logger?: Logger;
+  retryDelayMs?: number | undefined;
+  logger?: Logger | undefined;
   /** Backend name in logs and `explain`. Default `gcp-secret-manager`. */
-  name?: string;
+  name?: string | undefined;
 }
 
 export function gcpSecretManager(options: GcpSecretManagerOptions = {}): SecretsBackend {

@@ -29,23 +29,23 @@ export type VaultAuthType =
 /** The login settings of {@link HashicorpVaultOptions} (`./index.ts`); each is Airflow's kwarg in camelCase. */
 export interface VaultAuthOptions extends VaultCloudAuthOptions {
   /** Default `token`. */
-  authType?: VaultAuthType;
+  authType?: VaultAuthType | undefined;
   /** Mount path of the auth method. Default: the auth type's name. */
-  authMountPoint?: string;
+  authMountPoint?: string | undefined;
   /** token auth (and github's token). */
-  token?: string;
+  token?: string | undefined;
   /** File holding the token (wins over `token`), read at login. */
-  tokenPath?: string;
-  roleId?: string;
-  secretId?: string;
-  username?: string;
-  password?: string;
-  kubernetesRole?: string;
+  tokenPath?: string | undefined;
+  roleId?: string | undefined;
+  secretId?: string | undefined;
+  username?: string | undefined;
+  password?: string | undefined;
+  kubernetesRole?: string | undefined;
   /** Default `/var/run/secrets/kubernetes.io/serviceaccount/token`. */
-  kubernetesJwtPath?: string;
-  jwtRole?: string;
-  jwtToken?: string;
-  jwtTokenPath?: string;
+  kubernetesJwtPath?: string | undefined;
+  jwtRole?: string | undefined;
+  jwtToken?: string | undefined;
+  jwtTokenPath?: string | undefined;
 }
 
 const SUPPORTED: readonly VaultAuthType[] = [

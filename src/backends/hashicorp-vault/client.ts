@@ -30,10 +30,10 @@ export interface VaultClient {
 
 /** What {@link createClient} reads (the adapter's options, documented in `./index.ts`). */
 export interface VaultClientSettings {
-  url?: string;
-  namespace?: string;
-  verify?: boolean | string;
-  cert?: string | readonly [string, string];
+  url?: string | undefined;
+  namespace?: string | undefined;
+  verify?: boolean | string | undefined;
+  cert?: string | readonly [string, string] | undefined;
 }
 
 /** A new node-vault client with no token yet (node-vault is imported on first use). */

@@ -16,36 +16,36 @@ import { DRIVER_NAME } from './client.js';
 /** The cloud-auth settings of the Vault adapter (Airflow's kwargs in camelCase). */
 export interface VaultCloudAuthOptions {
   /** aws_iam: the access key id; azure: the client id of the service principal. */
-  keyId?: string;
+  keyId?: string | undefined;
   /** approle's secret id; aws_iam: the secret access key; azure: the client secret. */
-  secretId?: string;
+  secretId?: string | undefined;
   /** approle's role id; aws_iam, gcp and azure: the Vault role to log in as. */
-  roleId?: string;
+  roleId?: string | undefined;
   /** aws_iam: the AWS region the request is signed for. Default `AWS_REGION`, else `us-east-1` (hvac's). */
-  region?: string;
+  region?: string | undefined;
   /** aws_iam: STS AssumeRole parameters (`RoleArn`, `RoleSessionName`, …) for the signing credentials. */
-  assumeRoleKwargs?: Record<string, unknown>;
+  assumeRoleKwargs?: Record<string, unknown> | undefined;
   /** aws_iam with `assumeRoleKwargs`: the STS endpoint. Default `AWS_ENDPOINT_URL_STS`, else the SDK's. */
-  stsEndpoint?: string;
+  stsEndpoint?: string | undefined;
   /** gcp: a service-account key file. Default: Application Default Credentials. */
-  gcpKeyPath?: string;
+  gcpKeyPath?: string | undefined;
   /** gcp: the key file's content. */
-  gcpKeyfileDict?: Record<string, unknown>;
+  gcpKeyfileDict?: Record<string, unknown> | undefined;
   /** gcp: comma-separated OAuth2 scopes (required, as in Airflow). */
-  gcpScopes?: string;
+  gcpScopes?: string | undefined;
   /** gcp: the IAM API the JWT is signed by. Default `https://iam.googleapis.com`. */
-  gcpIamEndpoint?: string;
+  gcpIamEndpoint?: string | undefined;
   /**
    * gcp: authenticate the signJwt call with a self-signed JWT of the service account instead of
    * an OAuth token exchange (google-auth-library's `useJWTAccessWithScope`). Default `false`.
    */
-  gcpUseJwtAccessWithScope?: boolean;
+  gcpUseJwtAccessWithScope?: boolean | undefined;
   /** azure: the tenant (required). */
-  azureTenantId?: string;
+  azureTenantId?: string | undefined;
   /** azure: the resource the token is for, as configured in Vault's azure auth method (required). */
-  azureResource?: string;
+  azureResource?: string | undefined;
   /** azure: more options for the credential (`authorityHost`, `tlsOptions`, …). */
-  azureCredentialOptions?: Record<string, unknown>;
+  azureCredentialOptions?: Record<string, unknown> | undefined;
 }
 
 type Env = Record<string, string | undefined>;

@@ -30,47 +30,47 @@ export type { VaultClient } from './client.js';
 
 export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOptions {
   /** Vault address. Default `http://localhost:8200` (`fromAirflowKwargs` also reads `VAULT_ADDR`). */
-  url?: string;
+  url?: string | undefined;
   /**
    * Path under the mount for connections, or a list of paths tried in order (provider PR #70006);
    * `null` disables, `''` = none. Default `connections`.
    */
-  connectionsPath?: string | readonly string[] | null;
+  connectionsPath?: string | readonly string[] | null | undefined;
   /** Default `variables`. */
-  variablesPath?: string | readonly string[] | null;
+  variablesPath?: string | readonly string[] | null | undefined;
   /** Default `config`. */
-  configPath?: string | readonly string[] | null;
+  configPath?: string | readonly string[] | null | undefined;
   /**
    * Multi-team only: read `<path>/<team>/<id>` before the team-agnostic path. Default `true`
    * (Airflow's `use_team_secrets_path`).
    */
-  useTeamSecretsPath?: boolean;
+  useTeamSecretsPath?: boolean | undefined;
   /**
    * Multi-team only: the team-agnostic fallback is `<path>/<globalSecretsPath>/<id>` instead of
    * `<path>/<id>` (Airflow's `global_secrets_path`, deprecated upstream in favour of path lists).
    */
-  globalSecretsPath?: string | null;
+  globalSecretsPath?: string | null | undefined;
   /** The team of the lookups (Airflow 3.2 multi-team); used only when `multiTeam` is on. */
-  team?: string;
+  team?: string | undefined;
   /** Airflow's `[core] multi_team`. Default `false`: no team paths at all. */
-  multiTeam?: boolean;
+  multiTeam?: boolean | undefined;
   /** KV mount. `null`/`''`: the id's first path segment is the mount. Default `secret`. */
-  mountPoint?: string | null;
+  mountPoint?: string | null | undefined;
   /** KV engine version, 1 or 2. Default 2. */
-  kvEngineVersion?: 1 | 2;
+  kvEngineVersion?: 1 | 2 | undefined;
   /** Vault Enterprise namespace (`X-Vault-Namespace`). */
-  namespace?: string;
+  namespace?: string | undefined;
   /** TLS verification: `false` disables it, a string is a CA bundle file. Default `true`. */
-  verify?: boolean | string;
+  verify?: boolean | string | undefined;
   /** Client certificate: one PEM file with cert and key, or `[certFile, keyFile]`. */
-  cert?: string | readonly [string, string];
+  cert?: string | readonly [string, string] | undefined;
   /** Deadline per lookup (login included), in ms. Default 10 000 (kwarg `timeout`, in seconds). */
-  timeoutMs?: number;
-  logger?: Logger;
+  timeoutMs?: number | undefined;
+  logger?: Logger | undefined;
   /** A ready node-vault client, used as is (no login). */
-  client?: VaultClient;
+  client?: VaultClient | undefined;
   /** The environment the aws_iam login reads credentials and the region from. Default `process.env`. */
-  env?: Record<string, string | undefined>;
+  env?: Record<string, string | undefined> | undefined;
 }
 
 export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBackend {

@@ -52,7 +52,7 @@ export interface LocalFilesystemOptions {
   /** File of config values (`configs_file_path`). Unset or `""`: config lookups return null. */
   configsFilePath?: string | null | undefined;
   /** Where the group/world-readable warning goes. Default `consoleLogger`. */
-  logger?: Logger;
+  logger?: Logger | undefined;
   /** The team of the lookups (Airflow 3.2 multi-team); used only with `multiTeam`. */
   team?: string | undefined;
   /**
