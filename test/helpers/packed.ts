@@ -6,7 +6,7 @@
  * consumer project that installs the tarball with `npm install --offline` (its dependency `yaml`,
  * and any SDK a test asks for, linked from this checkout's node_modules: nothing is downloaded).
  */
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -79,6 +79,13 @@ export interface Consumer {
   run(cmd: string, args: readonly string[], env?: Record<string, string | undefined>): RunResult;
   /** Run the installed `airflow-secrets` bin. */
   cli(args: readonly string[], env?: Record<string, string | undefined>): RunResult;
+  /** The same without blocking this process (for a fake server that this process serves). */
+  runAsync(
+    cmd: string,
+    args: readonly string[],
+    env?: Record<string, string | undefined>,
+  ): Promise<RunResult>;
+  cliAsync(args: readonly string[], env?: Record<string, string | undefined>): Promise<RunResult>;
   remove(): void;
 }
 
@@ -147,10 +154,27 @@ export function installConsumer(
     const r = spawnSync(cmd, args, { cwd: dir, encoding: 'utf8', env: childEnv(env), timeout: 120_000 });
     return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
   };
+  const runAsync = (cmd: string, args: readonly string[], env: Record<string, string | undefined> = {}) =>
+    new Promise<RunResult>((resolve, reject) => {
+      const child = spawn(cmd, args, { cwd: dir, env: childEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => void (stdout += d.toString('utf8')));
+      child.stderr.on('data', (d: Buffer) => void (stderr += d.toString('utf8')));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+      child.on('error', reject);
+      child.on('close', (status) => {
+        clearTimeout(timer);
+        resolve({ status, stdout, stderr });
+      });
+    });
+  const bin = path.join(dir, 'node_modules/.bin/airflow-secrets');
   return {
     dir,
     run,
-    cli: (args, env) => run(path.join(dir, 'node_modules/.bin/airflow-secrets'), args, env),
+    runAsync,
+    cli: (args, env) => run(bin, args, env),
+    cliAsync: (args, env) => runAsync(bin, args, env),
     remove: () => rmSync(dir, { recursive: true, force: true }),
   };
 }
