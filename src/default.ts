@@ -47,7 +47,7 @@ export async function getConnectionOrThrow(connId: string): Promise<Connection> 
 export function getVariable(key: string): Promise<string | null>;
 export function getVariable<D>(
   key: string,
-  options: GetVariableOptions<D> & { deserializeJson?: false },
+  options: GetVariableOptions<D> & { deserializeJson?: false | undefined },
 ): Promise<string | D>;
 export function getVariable<T = unknown, D = null>(
   key: string,

@@ -17,7 +17,7 @@ export {
   registerBackend,
   resolverFromEnv,
 } from './config/index.js';
-export { Connection, type ConnectionFields } from './connection.js';
+export { Connection, type ConnectionFields, deserializeConnection } from './connection.js';
 export {
   getConnection,
   getConnectionOrThrow,

@@ -68,7 +68,7 @@ export interface Resolver {
   getVariable(key: string): Promise<string | null>;
   getVariable<D>(
     key: string,
-    options: GetVariableOptions<D> & { deserializeJson?: false },
+    options: GetVariableOptions<D> & { deserializeJson?: false | undefined },
   ): Promise<string | D>;
   getVariable<T = unknown, D = null>(
     key: string,

@@ -37,6 +37,7 @@ const PUBLIC: Record<string, string[]> = {
     'consoleLogger',
     'createResolver',
     'describeError',
+    'deserializeConnection',
     'getConnection',
     'getConnectionOrThrow',
     'getDefaultResolver',
