@@ -57,7 +57,8 @@ try {
       connections_file_path: path.join(home, 'connections.yaml'),
       variables_file_path: path.join(home, 'variables.json'),
     }),
-    AIRFLOW_CONN_SLACK_API: 'http://:xoxb-demo-token@slack.com/https',
+    // The Slack provider's own URI form: conn_type slack, the token as the password.
+    AIRFLOW_CONN_SLACK_API: 'slack://:xoxb-demo-token@/?timeout=30',
     AIRFLOW_VAR_ENVIRONMENT: 'staging',
   };
   const resolver = await resolverFromEnv(env);
@@ -65,6 +66,19 @@ try {
   console.log(`AIRFLOW_HOME=${home}`);
   console.log(`chain: ${names.join(' -> ')}\n`);
 
+  // A later source that also has the id never gets to answer: ask each one directly, to show it.
+  const shadowedBy = async (kind: 'connection' | 'variable', id: string, source: string | null) => {
+    const later = resolver.backends.slice(resolver.backends.findIndex((b) => b.name === source) + 1);
+    const notes: string[] = [];
+    for (const b of later) {
+      const v = kind === 'connection' ? await b.getConnection(id) : await b.getVariable(id);
+      if (v !== null)
+        notes.push(
+          `     (${b.name} also holds ${id} = ${String(v)}: shadowed, the chain stops at ${source})`,
+        );
+    }
+    return notes;
+  };
   const lookups: Array<['connection' | 'variable', string]> = [
     ['connection', 'warehouse'],
     ['connection', 'slack_api'],
@@ -80,10 +94,18 @@ try {
     if (kind === 'connection') {
       const c = await resolver.getConnection(id);
       // String(c) masks the password; getUri() is the explicit way to see it.
-      console.log(`  -> ${String(c)}\n`);
+      console.log(`  -> ${String(c)}`);
+      for (const note of await shadowedBy(kind, id, x.source)) console.log(note);
+      console.log('');
+    } else if (x.found) {
+      console.log(`  -> ${await resolver.getVariable(id)}`);
+      for (const note of await shadowedBy(kind, id, x.source)) console.log(note);
+      console.log('');
     } else {
-      const v = await resolver.getVariable(id, { default: '(default used)' });
-      console.log(`  -> ${v}\n`);
+      const v = await resolver.getVariable(id, { default: 'dev' });
+      console.log(
+        `  -> no source has it: getVariable('${id}', { default: 'dev' }) returns ${JSON.stringify(v)}\n`,
+      );
     }
   }
   await resolver.close();

@@ -88,9 +88,11 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
   const backend: MetastoreBackend = {
     name: DRIVER_NAME,
     locate(kind: SecretKind, id: string): Lookup {
-      if (kind === 'connection') return { name: `connection.conn_id=${id}` };
-      if (kind === 'variable') return { name: `variable.key=${id}` };
-      return { skip: 'the metadata database holds no config values' };
+      if (kind === 'config') return { skip: 'the metadata database holds no config values' };
+      // The one exception to "no I/O" in a locate: a stat of the default SQLite file, so that
+      // explain says why nothing was asked instead of "not found" (lookups answer null then).
+      if (db.missingFile()) return { skip: `no database file at ${url.sqlitePath}` };
+      return { name: kind === 'connection' ? `connection.conn_id=${id}` : `variable.key=${id}` };
     },
     async getConnection(connId) {
       const [query, params] = teamQuery(
@@ -197,6 +199,8 @@ function teamQuery(
 interface Database {
   /** Run one operation with a deadline, mapping driver failures to typed errors; null: no database file. */
   use<T>(write: boolean, id: string, fn: (d: SqlDriver) => Promise<T>): Promise<T | null>;
+  /** A SQLite file that does not exist (yet) and counts as "no database" (`missingDatabase: 'not-found'`). */
+  missingFile(): boolean;
   ensureSchema(): Promise<void>;
   close(): Promise<void>;
 }
@@ -208,6 +212,8 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
   let schemaReady = false;
   let closed = false;
 
+  const missingFile = () =>
+    !closed && !driver && isFile && options.missingDatabase === 'not-found' && !existsSync(url.sqlitePath!);
   const getDriver = (write: boolean): Promise<SqlDriver> | null => {
     if (closed)
       throw new BackendUnavailableError(DRIVER_NAME, `The metastore backend for ${url.redacted} is closed`);
@@ -257,6 +263,7 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
 
   return {
     use,
+    missingFile,
     async ensureSchema() {
       await use(true, 'schema', async (d) => {
         await d.transaction((tx) => store.ensureSchema(tx, d.dialect));

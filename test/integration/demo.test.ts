@@ -28,6 +28,21 @@ describe('npm run demo', () => {
     expect(out).toMatch(
       /orders_db\s+local-filesystem\s+\S+#orders_db\s+metastore \(connection\.conn_id=orders_db\)/,
     );
+    // The Slack connection reads as an Airflow user writes it: conn_type slack, no odd schema.
+    expect(out).toContain('Connection<slack_api slack://:***@');
+    expect(out).not.toContain('/https');
+    // feature_flags: the file answers, the metastore's own value is shown as shadowed.
+    expect(out).toMatch(
+      /variable 'feature_flags': found in local-filesystem[\s\S]*?3\. metastore\s+-\s+not asked/,
+    );
+    expect(out).toContain('-> {"new_ui": true}');
+    expect(out).toContain(
+      '(metastore also holds feature_flags = {"new_ui": false}: shadowed, the chain stops at local-filesystem)',
+    );
+    expect(out.match(/shadowed/g)).toHaveLength(1);
+    // A missing variable: the default is named as the default.
+    expect(out).toContain(`-> no source has it: getVariable('nowhere', { default: 'dev' }) returns "dev"`);
+    expect(out).not.toContain('(default used)');
     for (const secret of ['s3cret from a file', 'xoxb-demo-token', 'db pass', 'db%20pass']) {
       expect(out).not.toContain(secret);
     }

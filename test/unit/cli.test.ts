@@ -189,6 +189,21 @@ describe('CLI ergonomics', () => {
   });
 });
 
+describe('explain and a missing default airflow.db', () => {
+  it('says "skipped (no database file at …)", not "not found"; once the file exists, the table is asked', async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'af-nodb-'));
+    const x = await run(['explain', 'variable', 'v'], { AIRFLOW_HOME: home });
+    expect(x.code).toBe(1);
+    expect(x.out).toMatch(/2\. metastore\s+-\s+skipped \(no database file at .*airflow\.db\)/);
+    const j = JSON.parse((await run(['explain', '--json', 'variable', 'v'], { AIRFLOW_HOME: home })).out);
+    expect(j.steps[1]).toMatchObject({ backend: 'metastore', outcome: 'skipped', secretName: null });
+    expect((await run(['variables', 'set', 'v', 'now-here'], { AIRFLOW_HOME: home })).code).toBe(0);
+    const after = await run(['explain', 'variable', 'v'], { AIRFLOW_HOME: home });
+    expect(after.code).toBe(0);
+    expect(after.out).toMatch(/2\. metastore\s+variable\.key=v\s+found/);
+  });
+});
+
 describe('CLI exit codes', () => {
   it('0 found, 1 not found when every source answered', async () => {
     expect((await run(['variables', 'get', 'v'], { AIRFLOW_VAR_V: 'x' })).code).toBe(0);
