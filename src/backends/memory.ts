@@ -20,7 +20,31 @@ import { checkPutOptions, listLimit } from './list-write.js';
 
 const DRIVER_NAME = 'memory';
 
-export type MemoryConnectionValue = string | ConnectionFields | Connection;
+/**
+ * Airflow's field names, accepted beside the constructor's: `conn_type` (= `type`), `conn_id`
+ * (= `id`, must match the key) and `extra_dejson` (= an object `extra`).
+ */
+export interface AirflowConnectionFields {
+  conn_id?: string | null | undefined;
+  conn_type?: string | null | undefined;
+  extra_dejson?: Record<string, unknown> | null | undefined;
+}
+
+export type MemoryConnectionValue = string | (ConnectionFields & AirflowConnectionFields) | Connection;
+
+const FIELDS = new Set([
+  'id',
+  'type',
+  'description',
+  'host',
+  'login',
+  'password',
+  'schema',
+  'port',
+  'extra',
+  'uri',
+]);
+const AIRFLOW_NAMES: Record<string, string> = { conn_type: 'type', conn_id: 'id', extra_dejson: 'extra' };
 
 export interface MemoryBackendOptions {
   /** Backend name shown by `explain` and in logs (give each one a different name in a chain). Default `memory`. */
@@ -47,10 +71,43 @@ export interface MemoryBackend extends SecretsBackend {
   clear(): void;
 }
 
+/**
+ * Constructor fields with Airflow's names translated; an unknown field, or one given under both
+ * names, is a `ConfigurationError` naming it (it would otherwise be dropped without a word).
+ */
+function checkedFields(backend: string, id: string, v: Record<string, unknown>): ConnectionFields {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(v)) {
+    const field = AIRFLOW_NAMES[key] ?? key;
+    const setting = `connections.${id}.${key}`;
+    if (!FIELDS.has(field)) {
+      throw new ConfigurationError(
+        setting,
+        `${backend}: connection '${id}' has an unknown field '${key}' (use ${[...FIELDS].join(', ')}, or Airflow's conn_type, conn_id, extra_dejson)`,
+      );
+    }
+    if (field in out) {
+      throw new ConfigurationError(
+        setting,
+        `${backend}: connection '${id}' gives '${field}' twice (as '${key}')`,
+      );
+    }
+    if (key === 'conn_id' && value !== id && value !== null && value !== undefined) {
+      throw new ConfigurationError(setting, `${backend}: connection '${id}' has conn_id '${String(value)}'`);
+    }
+    out[field] = value;
+  }
+  return out as ConnectionFields;
+}
+
 export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
   const name = options.name ?? DRIVER_NAME;
+  const seed = (id: string, v: MemoryConnectionValue): unknown =>
+    typeof v === 'string' || v instanceof Connection
+      ? v
+      : checkedFields(name, id, v as Record<string, unknown>);
   const stores: Record<SecretKind, Map<string, unknown>> = {
-    connection: new Map(Object.entries(options.connections ?? {})),
+    connection: new Map(Object.entries(options.connections ?? {}).map(([id, v]) => [id, seed(id, v)])),
     variable: new Map(Object.entries(options.variables ?? {})),
     config: new Map(Object.entries(options.configs ?? {})),
   };
@@ -61,7 +118,7 @@ export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
       return copy;
     }
     if (typeof v === 'string') return parseConnection(name, id, v, id);
-    return new Connection({ ...v, id });
+    return new Connection({ ...(v as ConnectionFields), id });
   };
   const connection = (id: string): Connection | null => {
     const v = stores.connection.get(id) as MemoryConnectionValue | undefined;
@@ -78,7 +135,7 @@ export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
     async getMany(kind, ids) {
       return new Map(ids.map((id) => [id, kind === 'connection' ? connection(id) : text(kind, id)]));
     },
-    setConnection: (id, value) => void stores.connection.set(id, value),
+    setConnection: (id, value) => void stores.connection.set(id, seed(id, value)),
     setVariable: (key, value) => void stores.variable.set(key, value),
     setConfig: (key, value) => void stores.config.set(key, value),
     async list(kind, opts) {

@@ -190,11 +190,34 @@ function contractCases(runner: ConformanceRunner, withBackend: WithBackend, id: 
 
   runner.it('locate() names a secret for each kind without doing I/O', () =>
     withBackend(async (b) => {
-      const l = b.locate('connection', id('conformance_uri'));
-      assert.ok('name' in l || 'skip' in l);
-      const v = b.locate('variable', id('conformance_var'));
-      assert.ok('name' in v, 'variables should be located by name');
-      assert.equal(typeof v.name, 'string');
+      lookupShape(
+        b.locate('connection', id('conformance_uri')),
+        `locate('connection', '${id('conformance_uri')}')`,
+      );
+      const where = `locate('variable', '${id('conformance_var')}')`;
+      const v = lookupShape(b.locate('variable', id('conformance_var')), where);
+      assert.ok('name' in v, `${where} returned { skip }: variables should be located by name`);
     }),
   );
+}
+
+/** A `Lookup` is `{ name: string }` or `{ skip: string }`; anything else fails naming the call and what came back. */
+function lookupShape(l: unknown, where: string): { name: string } | { skip: string } {
+  const o = l as Record<string, unknown> | null;
+  const ok =
+    typeof o === 'object' &&
+    o !== null &&
+    !Array.isArray(o) &&
+    (typeof o.name === 'string') !== (typeof o.skip === 'string');
+  assert.ok(ok, `${where} must return { name: string } or { skip: string }, got ${shapeOf(l)}`);
+  return o as { name: string } | { skip: string };
+}
+
+/** What a value looks like, without its content (a locate could be handed anything). */
+function shapeOf(v: unknown): string {
+  if (v === null || v === undefined) return String(v);
+  if (Array.isArray(v)) return `an array of ${v.length}`;
+  if (typeof v !== 'object') return `a ${typeof v}`;
+  const keys = Object.keys(v as object).map((k) => `${k}: ${typeof (v as Record<string, unknown>)[k]}`);
+  return keys.length ? `{ ${keys.join(', ')} }` : '{}';
 }

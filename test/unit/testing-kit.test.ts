@@ -9,6 +9,7 @@ import {
   AccessDeniedError,
   BackendTimeoutError,
   BackendUnavailableError,
+  ConfigurationError,
   MalformedSecretError,
   ThrottledError,
 } from '../../src/errors.js';
@@ -57,6 +58,85 @@ describe('memory backend', () => {
     const m = await b.getMany('connection', ['c', 'x']);
     expect((m.get('c') as Connection).host).toBe('h');
     expect(m.get('x')).toBeNull();
+  });
+});
+
+describe("memory backend: Airflow's field names", () => {
+  it('takes conn_type, conn_id and extra_dejson as Airflow writes them (conn_type was dropped before)', async () => {
+    const b = memory({
+      connections: {
+        cache: { conn_type: 'redis', host: 'cache', port: 6379, extra_dejson: { db: 2 } },
+        api: { conn_id: 'api', conn_type: 'http', host: 'api.internal' },
+      },
+    });
+    const cache = await b.getConnection('cache');
+    expect(cache).toMatchObject({ id: 'cache', type: 'redis', host: 'cache', port: 6379 });
+    expect(cache!.extraDejson).toEqual({ db: 2 });
+    expect((await b.getConnection('api'))!.type).toBe('http');
+    b.setConnection('late', { conn_type: 'mysql', host: 'm' });
+    expect((await b.getConnection('late'))!.type).toBe('mysql');
+  });
+
+  it.each([
+    [{ conn_typ: 'http' }, "connection 'c' has an unknown field 'conn_typ'", 'connections.c.conn_typ'],
+    [
+      { type: 'http', conn_type: 'http' },
+      "connection 'c' gives 'type' twice (as 'conn_type')",
+      'connections.c.conn_type',
+    ],
+    [{ conn_id: 'other', conn_type: 'http' }, "connection 'c' has conn_id 'other'", 'connections.c.conn_id'],
+  ])('refuses %j with a ConfigurationError naming the field', (fields, message, setting) => {
+    const seed = { connections: { c: fields as never } };
+    expect(() => memory(seed)).toThrow(ConfigurationError);
+    expect(() => memory(seed)).toThrow(message);
+    try {
+      memory(seed);
+    } catch (e) {
+      expect((e as ConfigurationError).setting).toBe(setting);
+    }
+    expect(() => memory().setConnection('c', fields as never)).toThrow(message);
+  });
+});
+
+describe('runBackendConformance on a backend whose locate has the wrong shape', () => {
+  /** The suite's tests, collected by a runner that records instead of running. */
+  const collect = (locate: (kind: string, id: string) => unknown) => {
+    const tests = new Map<string, () => Promise<void> | void>();
+    runBackendConformance(
+      { describe: (_n, fn) => fn(), it: (n, fn) => void tests.set(n, fn) },
+      {
+        name: 'broken',
+        create: (seed) => Object.assign(memory(seed), { locate: locate as never }),
+      },
+    );
+    const test = [...tests].find(([n]) => n.startsWith('locate()'));
+    return test![1];
+  };
+
+  it.each([
+    [() => undefined, 'undefined'],
+    [() => 'connection/x', 'a string'],
+    [() => ({ name: 42 }), '{ name: number }'],
+    [() => ({ name: 'a', skip: 'b' }), '{ name: string, skip: string }'],
+  ])('%s: an assertion that names the call and the shape, not a TypeError', async (locate, shape) => {
+    const err = await Promise.resolve()
+      .then(collect(locate))
+      .then(
+        () => null,
+        (e: unknown) => e as Error,
+      );
+    expect(err).toBeInstanceOf(Error);
+    expect(err!.name).toBe('AssertionError');
+    expect(err!.message).toBe(
+      `locate('connection', 'conformance_uri') must return { name: string } or { skip: string }, got ${shape}`,
+    );
+  });
+
+  it('a variable located by { skip } fails with its own message', async () => {
+    const run = collect((kind) => (kind === 'variable' ? { skip: 'no variables here' } : { name: 'x' }));
+    await expect(Promise.resolve().then(run)).rejects.toThrow(
+      "locate('variable', 'conformance_var') returned { skip }: variables should be located by name",
+    );
   });
 });
 
