@@ -1,5 +1,5 @@
 /**
- * What to leave out of a bundle of airflow-secrets (see docs/installing.md, "Bundling"):
+ * What to leave out of a bundle of airflow-secrets (docs/installing.md, "Bundling"):
  * - `better-sqlite3` is a native addon (a `.node` file) and cannot be bundled: keep it external
  *   and install it beside the bundle if the app reads a SQLite metadata database;
  * - every optional SDK or driver the app does not use: the library names each one in a literal

@@ -4,7 +4,7 @@
  * `skipLibCheck: false` (every shipped declaration is checked, and none may need an optional
  * peer), `strict` and `exactOptionalPropertyTypes`; the supported module settings (ESM with
  * `module: nodenext`; CommonJS through require(esm) on Node 20.19+, which TypeScript accepts under
- * `module: nodenext` and refuses under `node16` with TS1479, as docs/configuration.md says).
+ * `module: nodenext` and refuses under `node16` with TS1479, as docs/installing.md says).
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
