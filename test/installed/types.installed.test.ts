@@ -23,7 +23,7 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
 };
 const subpaths = Object.keys(pkg.exports).filter((s) => s !== './package.json');
 
-const tsconfig = (module: string) =>
+const tsconfig = (module: string, include: string[]) =>
   JSON.stringify({
     compilerOptions: {
       target: 'es2023',
@@ -37,7 +37,7 @@ const tsconfig = (module: string) =>
       noEmit: true,
       types: ['node'],
     },
-    include: ['*.ts', '*.cts'],
+    include,
   });
 
 /** One module that imports every subpath and passes `maybe` (possibly undefined) to optional options. */
@@ -73,67 +73,71 @@ const consumers: Consumer[] = [];
 afterAll(() => {
   for (const c of consumers) c.remove();
 });
-const tsc = (c: Consumer) => c.run(process.execPath, [TSC, '-p', 'tsconfig.json']);
+const tsc = (c: Consumer, config: string) => c.run(process.execPath, [TSC, '-p', config]);
+/** One project per module format, installed on first use. */
+const once = (make: () => Consumer) => {
+  let c: Consumer | undefined;
+  return () => {
+    if (!c) consumers.push((c = make()));
+    return c;
+  };
+};
+const esm = once(() =>
+  installConsumer(packed(), {
+    link: ['@types/node'],
+    files: {
+      'tsconfig.json': tsconfig('nodenext', ['index.ts']),
+      'index.ts': ESM_SOURCE,
+      // A use that must fail: proves tsc reads the package's declarations at all.
+      'tsconfig.planted.json': tsconfig('nodenext', ['planted.ts']),
+      'planted.ts': `import { hashicorpVault } from 'airflow-secrets/backends/hashicorp-vault';\nhashicorpVault({ url: 42 });\n`,
+    },
+  }),
+);
+const cjs = once(() =>
+  installConsumer(packed(), {
+    type: 'commonjs',
+    link: ['@types/node'],
+    files: {
+      'tsconfig.nodenext.json': tsconfig('nodenext', ['index.cts']),
+      'tsconfig.node16.json': tsconfig('node16', ['index.cts']),
+      'index.cts': `import { getVariable, deserializeConnection } from 'airflow-secrets';\nexport const f = [getVariable, deserializeConnection];\n`,
+      'run.cjs': `const a = require('airflow-secrets');\nconsole.log(typeof a.getVariable, typeof a.deserializeConnection, a.deserializeConnection('c', 'http://h').host);\n`,
+    },
+  }),
+);
 
 describe('TypeScript users (no SDK installed, skipLibCheck: false)', () => {
   it('an ESM project with module nodenext type-checks every subpath, passing undefined to optional options', () => {
-    const c = installConsumer(packed(), {
-      link: ['@types/node'],
-      files: { 'tsconfig.json': tsconfig('nodenext'), 'index.ts': ESM_SOURCE },
-    });
-    consumers.push(c);
+    const c = esm();
     for (const sdk of Object.keys(pkg.peerDependencies)) {
       const probe = c.run(process.execPath, ['-e', `require.resolve(${JSON.stringify(sdk)})`]);
       expect(probe.status, `${sdk} must not be installed in this consumer`).not.toBe(0);
     }
-    const r = tsc(c);
+    const r = tsc(c, 'tsconfig.json');
     expect(r.stdout + r.stderr).toBe('');
     expect(r.status).toBe(0);
   });
 
-  it('the packed declarations type-check under the strictest settings with nothing but @types/node', () => {
-    // The check above would pass vacuously if tsc skipped the package: plant a use that must fail.
-    const c = installConsumer(packed(), {
-      link: ['@types/node'],
-      files: {
-        'tsconfig.json': tsconfig('nodenext'),
-        'index.ts': `import { hashicorpVault } from 'airflow-secrets/backends/hashicorp-vault';\nhashicorpVault({ url: 42 });\n`,
-      },
-    });
-    consumers.push(c);
-    const r = tsc(c);
+  it('the same settings reject a wrong option type (tsc reads the packed declarations)', () => {
+    const r = tsc(esm(), 'tsconfig.planted.json');
     expect(r.status).not.toBe(0);
     expect(r.stdout).toMatch(/error TS2322/);
   });
 });
 
 describe('CommonJS users', () => {
-  const cjs = (module: string) => {
-    const c = installConsumer(packed(), {
-      type: 'commonjs',
-      link: ['@types/node'],
-      files: {
-        'tsconfig.json': tsconfig(module),
-        'index.cts': `import { getVariable, deserializeConnection } from 'airflow-secrets';\nexport const f = [getVariable, deserializeConnection];\n`,
-        'run.cjs': `const a = require('airflow-secrets');\nconsole.log(typeof a.getVariable, typeof a.deserializeConnection, a.deserializeConnection('c', 'http://h').host);\n`,
-      },
-    });
-    consumers.push(c);
-    return c;
-  };
-
   it('require(esm) works on this Node (>= 20.19) without a flag', () => {
-    const c = cjs('nodenext');
-    const r = c.run(process.execPath, ['run.cjs']);
+    const r = cjs().run(process.execPath, ['run.cjs']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout.trim()).toBe('function function h');
   });
 
   it('TypeScript accepts require of the package under module nodenext, and refuses it under node16 (TS1479)', () => {
-    const ok = tsc(cjs('nodenext'));
+    const ok = tsc(cjs(), 'tsconfig.nodenext.json');
     expect(ok.stdout + ok.stderr).toBe('');
     expect(ok.status).toBe(0);
-    const old = tsc(cjs('node16'));
+    const old = tsc(cjs(), 'tsconfig.node16.json');
     expect(old.status).not.toBe(0);
     expect(old.stdout).toContain('error TS1479');
   });
