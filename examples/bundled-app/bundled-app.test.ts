@@ -25,8 +25,11 @@ beforeAll(async () => {
   fake = await startAwsFake();
   fake.secrets.set('airflow/connections/orders_db', 'postgres://app:pw-bundled@orders.internal:5432/orders');
   project = installConsumer(packed(), {
+    // The SDK, and @smithy/signature-v4 where npm would hoist it (a dependency of the AWS SDK and
+    // an optional peer of ours): linked, the SDK's other dependencies resolve from its real path.
     link: [
       '@aws-sdk/client-secrets-manager',
+      '@smithy/signature-v4',
       'esbuild',
       'rollup',
       '@rollup/plugin-node-resolve',
@@ -67,6 +70,21 @@ async function runAlone(file: string) {
 const EXPECTED = { id: 'orders_db', type: 'postgres', host: 'orders.internal', port: 5432, login: 'app' };
 
 describe('examples/bundled-app', () => {
+  it('externals.mjs: the optional peers that are not installed, and better-sqlite3', () => {
+    const r = project.run(process.execPath, [
+      '--input-type=module',
+      '-e',
+      "console.log(JSON.stringify((await import('./externals.mjs')).EXTERNAL))",
+    ]);
+    expect(r.status, r.stderr).toBe(0);
+    const external: string[] = JSON.parse(r.stdout);
+    expect(external).toContain('better-sqlite3');
+    expect(external).toContain('@aws-sdk/client-ssm');
+    expect(external).toContain('node-vault');
+    expect(external).not.toContain('@aws-sdk/client-secrets-manager');
+    expect(external).not.toContain('@smithy/signature-v4');
+  });
+
   it('esbuild (build.mjs): one ESM file with the SDK inside, runs with no node_modules, reads from AWS', async () => {
     const b = project.run(process.execPath, ['build.mjs']);
     expect(b.status, b.stderr).toBe(0);
