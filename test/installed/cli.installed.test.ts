@@ -33,7 +33,23 @@ beforeAll(async () => {
   withSdk = installConsumer(packed(), { link: ['@aws-sdk/client-secrets-manager'] });
   bare = installConsumer(packed());
   for (const c of [withSdk, bare]) {
-    writeFileSync(path.join(c.dir, '.env'), `# Astro project settings\nAIRFLOW_CONN_ORDERS_DB='${DB}'\n`);
+    // An Astro project's .env: a connection, and the secrets backend the README's migrate lines
+    // write to (Airflow's local-filesystem backend, files in the project).
+    const files = {
+      connections_file_path: path.join(c.dir, 'conns.json'),
+      variables_file_path: path.join(c.dir, 'vars.json'),
+    };
+    for (const f of Object.values(files)) writeFileSync(f, '{}\n', { mode: 0o600 });
+    writeFileSync(
+      path.join(c.dir, '.env'),
+      [
+        '# Astro project settings',
+        `AIRFLOW_CONN_ORDERS_DB='${DB}'`,
+        'AIRFLOW__SECRETS__BACKEND=airflow.secrets.local_filesystem.LocalFilesystemBackend',
+        `AIRFLOW__SECRETS__BACKEND_KWARGS='${JSON.stringify(files)}'`,
+        '',
+      ].join('\n'),
+    );
   }
 });
 afterAll(async () => {
