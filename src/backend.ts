@@ -69,9 +69,9 @@ export const DEFAULT_LIST_LIMIT = 10_000;
 
 export interface ListOptions {
   /** Most names to return. Default {@link DEFAULT_LIST_LIMIT}. */
-  limit?: number;
+  limit?: number | undefined;
   /** Stops the listing (between pages at least) when it fires. */
-  signal?: AbortSignal;
+  signal?: AbortSignal | undefined;
 }
 
 /** One name a backend holds. */
@@ -94,19 +94,19 @@ export interface ListResult {
 /** How `put` writes. Each backend refuses (with a `ConfigurationError`) an option it cannot honour. */
 export interface PutOptions {
   /** Connections: `uri` (default) or `json`, where the provider reads JSON. */
-  format?: 'uri' | 'json';
+  format?: 'uri' | 'json' | undefined;
   /** Replace an existing secret. Default `false`. */
-  overwrite?: boolean;
+  overwrite?: boolean | undefined;
   /** KMS key: Secrets Manager `KmsKeyId`, SSM `KeyId`. Default: the service's. */
-  kmsKeyId?: string;
+  kmsKeyId?: string | undefined;
   /** Tags (Secrets Manager, SSM, Azure) or labels (Google) set when a secret is created. */
-  tags?: Readonly<Record<string, string>>;
+  tags?: Readonly<Record<string, string>> | undefined;
   /** SSM: the parameter type. Default `SecureString`. */
-  parameterType?: 'SecureString' | 'String';
+  parameterType?: 'SecureString' | 'String' | undefined;
   /** SSM: the parameter tier. Default: the service's (`Standard`). */
-  tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering';
+  tier?: 'Standard' | 'Advanced' | 'Intelligent-Tiering' | undefined;
   /** Google: user-managed replication in these locations. Default: automatic replication. */
-  replicaLocations?: readonly string[];
+  replicaLocations?: readonly string[] | undefined;
 }
 
 export interface PutResult {

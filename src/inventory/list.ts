@@ -16,10 +16,10 @@ import {
 
 export interface InventoryOptions {
   /** Only the ids this backend (by name) holds; the others are still listed to say who serves them. */
-  source?: string;
+  source?: string | undefined;
   /** Most names per backend. Default: each backend's own default (10 000). */
-  limit?: number;
-  signal?: AbortSignal;
+  limit?: number | undefined;
+  signal?: AbortSignal | undefined;
 }
 
 /** One id: who serves it, and where it is shadowed. No value. */

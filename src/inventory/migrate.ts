@@ -30,22 +30,22 @@ export interface MigrateOptions {
   /** Where they are written (it must have `put`). */
   to: SecretsBackend;
   /** Default: both. */
-  kinds?: readonly MigrateKind[];
+  kinds?: readonly MigrateKind[] | undefined;
   /** Only these ids (of every kind asked); the source is then not listed. */
-  only?: readonly string[];
+  only?: readonly string[] | undefined;
   /** How connections are stored: `uri` (default) or `json`. */
-  format?: 'uri' | 'json';
+  format?: 'uri' | 'json' | undefined;
   /** Replace target values that differ (`update`); without it they are `conflict`s. */
-  overwrite?: boolean;
+  overwrite?: boolean | undefined;
   /** Plan only: nothing is written. */
-  dryRun?: boolean;
+  dryRun?: boolean | undefined;
   /** Passed to every `put` (KMS key, tags, SSM tier and type, Google replication). */
-  putOptions?: Omit<PutOptions, 'format' | 'overwrite'>;
+  putOptions?: Omit<PutOptions, 'format' | 'overwrite'> | undefined;
   /** Most ids listed per kind. Default 10 000; a source holding more is refused. */
-  limit?: number;
-  signal?: AbortSignal;
+  limit?: number | undefined;
+  signal?: AbortSignal | undefined;
   /** Called with the plan before anything is written. */
-  onPlan?: (plan: readonly PlanEntry[]) => void;
+  onPlan?: ((plan: readonly PlanEntry[]) => void) | undefined;
 }
 
 /** One id of the plan. */

@@ -35,9 +35,9 @@ export interface DriverOptions {
   poolSize: number;
   timeoutMs: number;
   /** SQLite: create the file if it does not exist (writes only). */
-  create?: boolean;
+  create?: boolean | undefined;
   /** Receives errors of idle pooled connections (e.g. the server went away). */
-  onIdleError?: (e: unknown) => void;
+  onIdleError?: ((e: unknown) => void) | undefined;
 }
 
 const USED_BY = 'the metastore backend';

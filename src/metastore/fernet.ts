@@ -34,16 +34,16 @@ export class InvalidTokenError extends Error {
 
 export interface DecryptOptions {
   /** Reject tokens older than this many seconds (Airflow decrypts without a TTL). */
-  ttlSec?: number;
+  ttlSec?: number | undefined;
   /** The current time, for tests. Default `Date.now()`. */
-  now?: Date | number;
+  now?: Date | number | undefined;
 }
 
 export interface EncryptOptions {
   /** The token's timestamp, for tests. Default now. */
-  now?: Date | number;
+  now?: Date | number | undefined;
   /** The 16-byte IV, for tests. Default random. */
-  iv?: Uint8Array;
+  iv?: Uint8Array | undefined;
 }
 
 /** One Fernet key. */

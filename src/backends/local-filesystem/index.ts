@@ -64,7 +64,7 @@ export interface LocalFilesystemOptions {
    * A file that does not exist: `'error'` (default, as Airflow) or `'empty'` (it holds nothing; a
    * `put` creates it), for a file that a migration is about to create.
    */
-  missingFiles?: 'error' | 'empty';
+  missingFiles?: 'error' | 'empty' | undefined;
 }
 
 /** The kwarg (and setting named in errors) of each kind's file. */

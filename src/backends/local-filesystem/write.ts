@@ -65,7 +65,7 @@ export async function editSecretFile(
   kind: SecretKind,
   id: string,
   value: Connection | string | null,
-  options: { format?: 'uri' | 'json'; overwrite?: boolean } = {},
+  options: { format?: 'uri' | 'json' | undefined; overwrite?: boolean | undefined } = {},
 ): Promise<{ existed: boolean; changed: boolean }> {
   const format = secretFileFormat(file);
   if (!format)
