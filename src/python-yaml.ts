@@ -5,24 +5,50 @@
  * merge keys, duplicate keys allowed (the last wins), one document only, unknown tags refused.
  *
  * Known differences from PyYAML: integers beyond 2^53 lose precision; a non-string key becomes its
- * string form (PyYAML keeps `1` an int); at most 100 alias expansions (PyYAML has no limit); error
- * texts are fixed, libyaml-like descriptions with the YAML parser's code (PyYAML's `str(e)` quotes a
- * snippet of the file, which could hold a secret, so it is never reproduced).
+ * string form (PyYAML keeps `1` an int); error texts are fixed, libyaml-like descriptions with the
+ * YAML parser's code (PyYAML's `str(e)` quotes a snippet of the file, which could hold a secret, so
+ * it is never reproduced); nesting deeper than {@link MAX_YAML_DEPTH} (counted after aliases are
+ * expanded), aliases that would add more than {@link MAX_ALIAS_EXPANSION} nodes, and recursive
+ * aliases (`&a [*a]`, which PyYAML builds as a list containing itself) are refused.
+ *
+ * Nothing a file holds can crash or hang the process: the depth is read from the YAML parser's own
+ * stack while it parses (before the recursive composer runs) and again from the finished syntax
+ * tree; aliases are resolved in one pass over the document (the YAML library's own resolution scans
+ * every earlier anchor for each alias, quadratic in the number of aliases); any exception left is
+ * turned into an error result.
  */
-import { parseDocument, type ScalarTag, type Tags } from 'yaml';
+import {
+  type Alias,
+  Composer,
+  type CST,
+  type Document,
+  isAlias,
+  isCollection,
+  isNode,
+  isPair,
+  Lexer,
+  type Node,
+  Parser,
+  type ScalarTag,
+  type Tags,
+  YAMLParseError,
+} from 'yaml';
 
 export type PythonYamlResult =
   | { ok: true; value: unknown }
   | { ok: false; message: string; line: number; column: number };
 
-const MAX_ALIAS_COUNT = 100;
 /**
- * Deepest nesting accepted (block levels plus flow brackets, estimated before parsing). The YAML
- * composer recurses per level; near the stack limit V8 can abort the whole process (seen when a
- * source-map hook formats the stack overflow), so hostile nesting is refused up front. PyYAML would
- * hit Python's recursion limit at a similar depth.
+ * Deepest nesting accepted: open collections (block and flow, however they are spelled: spaces,
+ * tabs, compact `- - x`, `? `, implicit keys), counted on the parser's stack, in the syntax tree,
+ * and in the value once aliases and merge keys are expanded. The YAML composer recurses per level
+ * and V8 can abort the whole process when it runs out of stack at the wrong moment (while it
+ * compiles a regular expression, for example), so hostile nesting is refused well before that.
+ * PyYAML hits Python's recursion limit at a similar depth.
  */
 export const MAX_YAML_DEPTH = 256;
+/** Most nodes that aliases (and merge keys) may add once expanded: the billion-laughs bound. */
+export const MAX_ALIAS_EXPANSION = 1_000_000;
 
 const BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
 const BOOL_FALSE = /^(?:no|No|NO|false|False|FALSE|off|Off|OFF)$/;
@@ -96,6 +122,7 @@ const DESCRIPTIONS: Record<string, string> = {
   BAD_DIRECTIVE: 'found unknown directive',
   BAD_DQ_ESCAPE: 'found unknown escape character while parsing a quoted scalar',
   BAD_INDENT: 'did not find expected key (bad indentation)',
+  BAD_MERGE: 'expected a mapping or list of mappings for merging',
   BAD_PROP_ORDER: 'did not find expected node content (anchor or tag out of place)',
   BAD_SCALAR_START: 'found character that cannot start any token',
   BLOCK_AS_IMPLICIT_KEY: 'mapping values are not allowed in this context',
@@ -108,10 +135,12 @@ const DESCRIPTIONS: Record<string, string> = {
   MULTIPLE_DOCS: 'expected a single document in the stream',
   MULTIPLE_TAGS: 'found more than one tag on a node',
   NON_STRING_KEY: 'found a key that is not a string',
+  RECURSIVE_ALIAS: 'found an alias inside the node its anchor names (a recursive structure)',
   RESOURCE_EXHAUSTION: 'the document is too deeply nested or expands too many aliases (resource exhaustion)',
   TAB_AS_INDENT: 'found a tab character that violates indentation',
   TAG_RESOLVE_FAILED: 'could not determine a constructor for the tag',
   UNEXPECTED_TOKEN: 'did not find expected node content (unexpected token)',
+  CONSTRUCTOR_FAILED: 'could not construct a value from the document',
 };
 
 function describe(code: string): string {
@@ -128,64 +157,167 @@ function linePos(text: string, offset: number): { line: number; column: number }
   return { line, column: offset - start + 1 };
 }
 
-/**
- * An upper-bound estimate of the nesting depth: the deepest run of unclosed `[`/`{` (quotes are not
- * considered, so brackets inside strings count too) plus the deepest stack of block indentation
- * levels (each compact `- ` or `? ` indicator counting one more).
- */
-function nestingEstimate(text: string): number {
-  let flow = 0;
-  let maxFlow = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (c === 0x5b || c === 0x7b) {
-      if (++flow > maxFlow) maxFlow = flow;
-    } else if ((c === 0x5d || c === 0x7d) && flow > 0) flow--;
-  }
-  const indents: number[] = [];
-  let maxBlock = 0;
-  for (const line of text.split('\n')) {
-    let i = 0;
-    while (line[i] === ' ') i++;
-    if (i === line.length || line[i] === '#') continue;
-    while (indents.length > 0 && indents[indents.length - 1]! >= i) indents.pop();
-    indents.push(i);
-    let compact = 0;
-    for (let j = i; (line[j] === '-' || line[j] === '?') && line[j + 1] === ' '; j += 2) {
-      compact++;
-      while (line[j + 2] === ' ') j++;
-    }
-    maxBlock = Math.max(maxBlock, indents.length + compact);
-  }
-  return maxFlow + maxBlock;
+type Failure = { ok: false; message: string; line: number; column: number };
+
+function failure(text: string, code: string, offset = 0): Failure {
+  return { ok: false, message: describe(code), ...linePos(text, Math.max(0, Math.min(offset, text.length))) };
 }
 
-/** Parse `text` as PyYAML's `safe_load` would (see the module comment). Never throws for bad input. */
-export function parsePythonYaml(text: string): PythonYamlResult {
-  if (nestingEstimate(text) > MAX_YAML_DEPTH) {
-    return { ok: false, message: describe('RESOURCE_EXHAUSTION'), line: 1, column: 1 };
+/**
+ * Lex and parse into syntax-tree tokens, reading the nesting off the parser's own stack after every
+ * lexeme: nothing deeper than {@link MAX_YAML_DEPTH} is ever built (the parser's closing of levels
+ * recurses too, so the bound protects it as well as the composer).
+ */
+function parseTokens(text: string): CST.Token[] | number {
+  const parser = new Parser();
+  const tokens: CST.Token[] = [];
+  for (const lexeme of new Lexer().lex(text)) {
+    for (const token of parser.next(lexeme)) tokens.push(token);
+    // stack[0] is the document; every other entry is an open node
+    if (parser.stack.length > MAX_YAML_DEPTH + 1) return parser.offset;
   }
-  const doc = parseDocument(text, {
+  for (const token of parser.end()) tokens.push(token);
+  return tokens;
+}
+
+/** The deepest nesting of typed tokens in the syntax tree (iterative: it must not recurse itself). */
+function cstDepth(tokens: CST.Token[]): { depth: number; offset: number } {
+  const todo: [unknown, number][] = tokens.map((t) => [t, 1]);
+  let deepest = { depth: 0, offset: 0 };
+  while (todo.length > 0) {
+    const [v, d] = todo.pop()!;
+    if (Array.isArray(v)) {
+      for (const x of v) todo.push([x, d]);
+      continue;
+    }
+    if (typeof v !== 'object' || v === null) continue;
+    const typed = typeof (v as { type?: unknown }).type === 'string';
+    const depth = typed ? d + 1 : d;
+    if (depth > deepest.depth) deepest = { depth, offset: (v as { offset?: number }).offset ?? 0 };
+    if (deepest.depth > MAX_YAML_DEPTH + 2) break;
+    for (const x of Object.values(v)) if (typeof x === 'object' && x !== null) todo.push([x, depth]);
+  }
+  return deepest;
+}
+
+type Measure = { size: number; depth: number };
+
+/**
+ * One pass over the document in the order the YAML library resolves anchors (pre-order, a pair's
+ * key before its value): binds every alias to the anchor it names, and measures each node's size and
+ * depth with aliases expanded. A recursive alias, an alias to no anchor, too deep a value or too
+ * large an expansion is a failure (with the offending node's offset).
+ */
+function bindAliases(doc: Document): { code: string; offset: number } | Map<Alias, Node> {
+  const anchors = new Map<string, Node>();
+  const measured = new Map<unknown, Measure>();
+  const open = new Set<unknown>();
+  const bound = new Map<Alias, Node>();
+  let own = 0;
+  type Frame = { node: unknown; children: unknown[]; next: number };
+  const frames: Frame[] = [];
+  const enter = (node: unknown): { code: string; offset: number } | null => {
+    const offset = (node as { range?: number[] }).range?.[0] ?? 0;
+    if (isAlias(node)) {
+      own++;
+      const target = anchors.get(node.source);
+      if (!target) return { code: 'BAD_ALIAS', offset };
+      if (open.has(target)) return { code: 'RECURSIVE_ALIAS', offset };
+      bound.set(node, target);
+      measured.set(node, measured.get(target)!);
+      return null;
+    }
+    if (isNode(node)) {
+      own++;
+      if (node.anchor) anchors.set(node.anchor, node);
+    }
+    const children = isPair(node) ? [node.key, node.value] : isCollection(node) ? [...node.items] : [];
+    open.add(node);
+    frames.push({ node, children: children.filter((c) => isNode(c) || isPair(c)), next: 0 });
+    return null;
+  };
+  const leave = (f: Frame): Measure => {
+    let size = isPair(f.node) ? 0 : 1;
+    let depth = 0;
+    for (const c of f.children) {
+      const m = measured.get(c)!;
+      size += m.size;
+      depth = Math.max(depth, m.depth);
+    }
+    open.delete(f.node);
+    const m = { size, depth: isPair(f.node) ? depth : depth + 1 };
+    measured.set(f.node, m);
+    return m;
+  };
+  if (doc.contents === null) return bound;
+  const bad = enter(doc.contents);
+  if (bad) return bad;
+  while (frames.length > 0) {
+    const f = frames[frames.length - 1]!;
+    if (f.next < f.children.length) {
+      const problem = enter(f.children[f.next++]);
+      if (problem) return problem;
+      continue;
+    }
+    frames.pop();
+    const m = leave(f);
+    const offset = (f.node as { range?: number[] }).range?.[0] ?? 0;
+    if (m.depth > MAX_YAML_DEPTH || m.size - own > MAX_ALIAS_EXPANSION) {
+      return { code: 'RESOURCE_EXHAUSTION', offset };
+    }
+  }
+  return bound;
+}
+
+/** Compose the syntax tree into one document, as `yaml`'s `parseDocument` does. */
+function compose(tokens: CST.Token[], length: number): Document.Parsed {
+  const composer = new Composer({
     version: '1.1',
     customTags: pyyamlTags,
     uniqueKeys: false,
     prettyErrors: false,
     merge: true,
     strict: false,
+    // The library's warnings go to process.emitWarning and quote the file (a collection used as a
+    // key is printed whole): never emit them.
+    logLevel: 'error',
   });
-  const problem =
-    doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED' || w.code === 'BAD_ALIAS');
-  if (problem) {
-    const at = linePos(text, problem.pos[0]);
-    return { ok: false, message: describe(problem.code), ...at };
+  let doc: Document.Parsed | undefined;
+  for (const d of composer.compose(tokens, true, length)) {
+    if (doc) {
+      const [start, end] = d.range;
+      doc.errors.push(new YAMLParseError([start, end], 'MULTIPLE_DOCS', 'more than one document'));
+      break;
+    }
+    doc = d;
   }
+  return doc!;
+}
+
+/** Parse `text` as PyYAML's `safe_load` would (see the module comment). Never throws for bad input. */
+export function parsePythonYaml(text: string): PythonYamlResult {
   try {
-    return { ok: true, value: doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) };
+    const tokens = parseTokens(text);
+    if (typeof tokens === 'number') return failure(text, 'RESOURCE_EXHAUSTION', tokens);
+    const cst = cstDepth(tokens);
+    if (cst.depth > MAX_YAML_DEPTH + 2) return failure(text, 'RESOURCE_EXHAUSTION', cst.offset);
+    const doc = compose(tokens, text.length);
+    const problem =
+      doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED' || w.code === 'BAD_ALIAS');
+    if (problem) return failure(text, problem.code, problem.pos[0]);
+    const bound = bindAliases(doc);
+    if (!(bound instanceof Map)) return failure(text, bound.code, bound.offset);
+    for (const [alias, target] of bound) {
+      // Resolve in O(1) instead of the library's scan of every earlier anchor (quadratic). The
+      // library's own path stays for a target it has not converted yet.
+      const resolve = alias.resolve;
+      alias.resolve = (d, ctx) =>
+        ctx && !ctx.anchors.has(target) ? resolve.call(alias, d, ctx) : (target as never);
+    }
+    return { ok: true, value: doc.toJS({ maxAliasCount: -1 }) };
   } catch (e) {
-    // toJS throws a ReferenceError for an alias bomb or an alias to a missing anchor.
-    const code = /resource exhaustion/i.test(e instanceof Error ? e.message : '')
-      ? 'RESOURCE_EXHAUSTION'
-      : 'BAD_ALIAS';
-    return { ok: false, message: describe(code), line: 1, column: 1 };
+    // A merge key whose value is not a mapping (or list of mappings) throws while converting.
+    const merge = e instanceof Error && /merge/i.test(e.message);
+    return failure(text, merge ? 'BAD_MERGE' : 'CONSTRUCTOR_FAILED');
   }
 }
