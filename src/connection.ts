@@ -50,6 +50,8 @@ export interface ConnectionFields {
 }
 
 const EXTRA_KEY = '__extra__';
+/** The accessors that reveal secrets (see the class's static block). */
+const SECRET_ACCESSORS = ['password', 'extra', 'extraDejson'] as const;
 const MASK = '***';
 const STRING_FIELDS = ['id', 'type', 'description', 'host', 'login', 'password', 'schema', 'uri'] as const;
 
@@ -187,12 +189,13 @@ function pyInt(v: PyValue): number | null {
   return m[1] === '-' ? -n : n;
 }
 
+/** The kind of a `port` value Python's `int()` refused, for the message (never the value itself). */
 function describePort(v: PyValue): string {
-  if (typeof v === 'string') return pyStrRepr(v);
+  if (typeof v === 'string') return 'a string that is not a whole number';
   if (typeof v === 'number') return Number.isNaN(v) ? 'nan' : v > 0 ? 'inf' : '-inf';
   if (Array.isArray(v)) return 'a JSON array';
   if (v instanceof Map) return 'a JSON object';
-  return String(v);
+  return typeof v;
 }
 
 /**
@@ -462,6 +465,27 @@ export class Connection {
     return `Connection<${this.id === null ? '' : `${this.id} `}${uri}>`;
   }
 
+  /**
+   * `password`, `extra` and `extraDejson` are moved off `Connection.prototype` onto a prototype of
+   * their own below it, whose `constructor` is `Object`. `util.inspect` lists (and with `getters`
+   * calls) accessors of a class's prototypes only down to the first prototype that belongs to a
+   * built-in (it stops at a `constructor` named like a built-in), so even `showHidden` with
+   * `getters` and `customInspect: false` never reaches them, while `conn.password` still finds them
+   * through the prototype chain. The class's declared API (and its `.d.ts`) is unchanged.
+   */
+  static {
+    const hidden = Object.create(Object.prototype, {
+      constructor: { value: Object, writable: true, configurable: true, enumerable: false },
+    }) as object;
+    for (const key of SECRET_ACCESSORS) {
+      const d = Object.getOwnPropertyDescriptor(Connection.prototype, key);
+      if (!d) continue;
+      Object.defineProperty(hidden, key, d);
+      delete (Connection.prototype as unknown as Record<string, unknown>)[key];
+    }
+    Object.setPrototypeOf(Connection.prototype, hidden);
+  }
+
   [inspect.custom](depth: number, options: object, inspectFn?: typeof inspect): string {
     const fn = typeof inspectFn === 'function' ? inspectFn : inspect;
     return `Connection ${fn(this.toJSON(), { ...options, depth })}`;
@@ -513,8 +537,9 @@ export class Connection {
     const unknown = [...v.keys()].filter((k) => !JSON_KEYS.has(k));
     if (unknown.length) {
       throw new InvalidConnectionError(
-        `Connection ${idText(cid)} has unexpected keys: ${unknown.map((k) => pyStrRepr(k.slice(0, 64))).join(', ')}. ` +
-          `Allowed: ${CONNECTION_PARAMETERS.join(', ')}.`,
+        `Connection ${idText(cid)} has ${unknown.length === 1 ? 'a key' : `${unknown.length} keys`} that ` +
+          `${unknown.length === 1 ? 'is not a' : 'are not'} connection parameter${unknown.length === 1 ? '' : 's'} ` +
+          `(allowed: ${CONNECTION_PARAMETERS.join(', ')}).`,
         cid ?? undefined,
       );
     }

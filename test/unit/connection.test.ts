@@ -284,21 +284,28 @@ describe('Connection.fromJson', () => {
     expect(e.message).toMatch(/^Expected integer value for `port`, but got .* instead\.$/);
   });
 
-  it("echoes a string port in Python repr, as Airflow's message does", () => {
-    expect(thrown(() => Connection.fromJson('{"port": "abc"}')).message).toBe(
-      "Expected integer value for `port`, but got 'abc' instead.",
+  it('names the kind of a bad string port but never its text (issue 11 item 9; Airflow quotes it)', () => {
+    const e = thrown(() => Connection.fromJson('{"port": "hunter2"}', 'pj'));
+    expect(e.message).toBe(
+      'Expected integer value for `port`, but got a string that is not a whole number instead.',
     );
+    expect(util.inspect(e, { depth: Infinity })).not.toContain('hunter2');
   });
 
-  it('names unknown keys but never their values', () => {
+  it('counts unknown keys but never quotes them or their values (issue 11 item 9)', () => {
     const e = thrown(() =>
       Connection.fromJson('{"user": "secretUserValue", "database": "db1", "conn_id": "x"}', 'k'),
     );
     expect(e).toBeInstanceOf(InvalidConnectionError);
-    expect(e.message).toContain("'user'");
-    expect(e.message).toContain("'database'");
-    expect(e.message).toContain("'conn_id'");
-    expect(e.message).not.toContain('secretUserValue');
+    expect(e.message).toBe(
+      "Connection 'k' has 3 keys that are not connection parameters " +
+        '(allowed: conn_type, description, host, login, password, schema, port, extra, uri).',
+    );
+    for (const text of ['user', 'database', 'conn_id', 'secretUserValue', 'db1']) {
+      expect(e.message).not.toContain(text);
+    }
+    const one = thrown(() => Connection.fromJson(`{"${'k'.repeat(64)}": 1}`, 'k1'));
+    expect(one.message).toMatch(/^Connection 'k1' has a key that is not a connection parameter \(allowed: /);
   });
 
   it('rejects invalid JSON without quoting it, with a cause that carries no message', () => {
