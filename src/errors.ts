@@ -2,7 +2,45 @@
  * One small error hierarchy. Every message names what was wrong (the id, file, setting or backend),
  * never a secret value. `cause` is kept, but callers must never put an error whose message quotes a
  * value (e.g. a raw `JSON.parse` SyntaxError) into `cause`: use {@link safeCause} for those.
+ *
+ * Messages are escaped once, here: ids, keys and file names come from callers and files, so every
+ * control character, line break, ANSI escape, bidi override or lone surrogate in a message is
+ * written as a visible escape (`\n`, `\x1b`, `\u202e`) and cannot forge a log line or hide text.
+ * The structured fields (`connId`, `key`, `secretName`, `filePath`, `setting`) keep the raw value.
  */
+
+/**
+ * What {@link escapeText} rewrites: C0 controls, DEL and C1 controls (which include ESC, so no ANSI
+ * sequence survives), the Unicode line and paragraph separators, the bidi marks, embeddings,
+ * overrides and isolates, and lone surrogates.
+ */
+const UNSAFE =
+  /[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const UNSAFE_KEEP_NEWLINE =
+  /[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+const SHORT: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+const hex = (c: string, width: number) => c.charCodeAt(0).toString(16).padStart(width, '0');
+
+/**
+ * `text` with every character that could break or disguise a line of log or terminal output written
+ * as an escape: `\n`, `\r`, `\t`, `\xHH` (other C0/C1 controls, DEL), `\uHHHH` (line separators,
+ * bidi controls, lone surrogates). With `json: true` every escape is `\uHHHH`, valid inside a JSON
+ * string. Printable text, including a backslash, is left as it is.
+ */
+export function escapeText(text: string, options: { keepNewlines?: boolean; json?: boolean } = {}): string {
+  const re = options.keepNewlines ? UNSAFE_KEEP_NEWLINE : UNSAFE;
+  re.lastIndex = 0;
+  if (!re.test(text)) return text;
+  re.lastIndex = 0;
+  return text.replace(re, (c) => {
+    if (options.json) return `\\u${hex(c, 4)}`;
+    return SHORT[c] ?? (c.charCodeAt(0) < 0x100 ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`);
+  });
+}
+
+/** Set by {@link SecretFileError} for its Airflow layout: the message's own line breaks are kept. */
+const MULTILINE = Symbol('multiline');
+type BaseOptions = { cause?: unknown; [MULTILINE]?: boolean };
 
 /** Base class of every error this library throws. */
 export class AirflowSecretsError extends Error {
@@ -10,9 +48,13 @@ export class AirflowSecretsError extends Error {
   /**
    * A `cause` that is not one of ours is kept only as {@link safeCause} makes it: SDK errors carry
    * their request (bearer tokens, `X-Vault-Token`, login bodies) and parser errors quote input.
+   * The message is escaped with {@link escapeText}.
    */
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options?.cause === undefined ? options : { cause: safeCause(options.cause) });
+  constructor(message: string, options?: BaseOptions) {
+    super(
+      escapeText(String(message), { keepNewlines: options?.[MULTILINE] === true }),
+      options?.cause === undefined ? options : { cause: safeCause(options.cause) },
+    );
   }
 }
 
@@ -69,6 +111,8 @@ export type BackendErrorReason =
   | 'malformed'
   | 'failed';
 
+type SubOptions = { cause?: unknown; secretName?: string | undefined; [MULTILINE]?: boolean };
+
 /** A backend could not answer. The resolver logs it and moves on (or rethrows, per policy). */
 export class BackendError extends AirflowSecretsError {
   override name: string = 'BackendError';
@@ -77,20 +121,13 @@ export class BackendError extends AirflowSecretsError {
   readonly reason: BackendErrorReason;
   /** The secret name or id that was asked for, when known (never its value). */
   readonly secretName: string | undefined;
-  constructor(
-    backend: string,
-    reason: BackendErrorReason,
-    message: string,
-    options?: { cause?: unknown; secretName?: string | undefined },
-  ) {
+  constructor(backend: string, reason: BackendErrorReason, message: string, options?: SubOptions) {
     super(message, options);
     this.backend = backend;
     this.reason = reason;
     this.secretName = options?.secretName;
   }
 }
-
-type SubOptions = { cause?: unknown; secretName?: string | undefined };
 
 export class AccessDeniedError extends BackendError {
   override name = 'AccessDeniedError' as const;
@@ -138,6 +175,73 @@ export class SecretExistsError extends AirflowSecretsError {
     super(`${backend}: '${secretName}' already exists (pass overwrite to replace it)`, options);
     this.backend = backend;
     this.secretName = secretName;
+  }
+}
+
+/** One problem in a secrets file (Airflow's `FileSyntaxError`). `line` is 1-based, or null when unknown. */
+export interface FileSyntaxError {
+  line: number | null;
+  message: string;
+}
+
+/** The Airflow exception a {@link SecretFileError} stands for. */
+export type AirflowFileErrorKind =
+  | 'AirflowFileParseException'
+  | 'VariableNotUnique'
+  | 'ConnectionNotUnique'
+  | 'AirflowException'
+  | 'UnicodeDecodeError';
+
+/** Airflow's `AirflowFileParseException` text: the file name, then one block per parse error. */
+function fileParseText(filePath: string, errors: readonly FileSyntaxError[]): string {
+  let message = `Failed to load the secret file.\nFilename: ${filePath}\n`;
+  errors.forEach((e, i) => {
+    message += `\n${'='.repeat(20)} Parse error ${String(i + 1).padStart(3)} ${'='.repeat(20)}\n${e.message}`;
+    if (e.line) message += `\nLine number:  ${e.line}`;
+  });
+  return message;
+}
+
+/**
+ * A secrets file's content cannot be used: a syntax error, a duplicate key, a connection entry of
+ * the wrong shape. A `MalformedSecretError` (reason `malformed`), so the resolver treats it like any
+ * other backend failure. The message names the file and the line numbers, never a value.
+ *
+ * Airflow's multi-line `AirflowFileParseException` layout keeps its line breaks: when the message is
+ * exactly that layout for `filePath` and `parseErrors`, it is rebuilt with the file name and each
+ * error text escaped line by line, so only the layout's own breaks remain. Any other message is
+ * escaped whole, like every message.
+ */
+export class SecretFileError extends MalformedSecretError {
+  override name = 'SecretFileError';
+  readonly filePath: string;
+  readonly parseErrors: readonly FileSyntaxError[];
+  readonly airflowError: AirflowFileErrorKind;
+  constructor(
+    backend: string,
+    message: string,
+    details: {
+      filePath: string;
+      airflowError: AirflowFileErrorKind;
+      parseErrors?: FileSyntaxError[];
+      cause?: unknown;
+    },
+  ) {
+    const errors = details.parseErrors ?? [];
+    const layout =
+      details.airflowError === 'AirflowFileParseException' &&
+      errors.length > 0 &&
+      message === fileParseText(details.filePath, errors);
+    const text = layout
+      ? fileParseText(
+          escapeText(details.filePath),
+          errors.map((e) => ({ line: e.line, message: escapeText(e.message) })),
+        )
+      : message;
+    super(backend, text, { cause: details.cause, secretName: details.filePath, [MULTILINE]: layout });
+    this.filePath = details.filePath;
+    this.airflowError = details.airflowError;
+    this.parseErrors = errors;
   }
 }
 

@@ -1,16 +1,38 @@
 /**
  * The tiny logging seam. Everything the library logs goes through a `Logger`; no message or field
  * ever carries a secret value (ids, secret names, backend names and error kinds only).
+ *
+ * Messages carry caller-provided text (ids, keys, file names). Our loggers escape it where the line
+ * is written ({@link escapeText}: control characters, line breaks, ANSI escapes, bidi controls), so
+ * an id holding a newline cannot forge a log line; `fields` reach a custom logger with their raw
+ * values (they are data, not text), and are written as escaped JSON by {@link consoleLogger}.
  */
+import { escapeText } from './errors.js';
+
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
 }
 
-function format(message: string, fields?: Record<string, unknown>): string {
-  if (!fields || Object.keys(fields).length === 0) return `airflow-secrets: ${message}`;
-  return `airflow-secrets: ${message} ${JSON.stringify(fields)}`;
+function fieldsJson(fields: Record<string, unknown>): string {
+  try {
+    return escapeText(
+      JSON.stringify(fields, (_k, v) => (typeof v === 'bigint' ? String(v) : v)),
+      {
+        json: true,
+      },
+    );
+  } catch {
+    return '{"fields":"(not serialisable)"}';
+  }
+}
+
+/** One log line: `airflow-secrets: <escaped message> <escaped JSON of fields>`. */
+export function formatLogLine(message: string, fields?: Record<string, unknown>): string {
+  const text = `airflow-secrets: ${escapeText(String(message))}`;
+  if (!fields || Object.keys(fields).length === 0) return text;
+  return `${text} ${fieldsJson(fields)}`;
 }
 
 /**
@@ -19,15 +41,27 @@ function format(message: string, fields?: Record<string, unknown>): string {
  */
 export const consoleLogger: Logger = {
   debug(message, fields) {
-    if (process.env.AIRFLOW_SECRETS_DEBUG) console.error(format(message, fields));
+    if (process.env.AIRFLOW_SECRETS_DEBUG) console.error(formatLogLine(message, fields));
   },
   warn(message, fields) {
-    console.warn(format(message, fields));
+    console.warn(formatLogLine(message, fields));
   },
   error(message, fields) {
-    console.error(format(message, fields));
+    console.error(formatLogLine(message, fields));
   },
 };
+
+/**
+ * `logger` with every message escaped ({@link escapeText}) before it is handed on; fields are passed
+ * through unchanged. For text loggers that print messages as they are.
+ */
+export function escapingLogger(logger: Logger): Logger {
+  return {
+    debug: (message, fields) => logger.debug(escapeText(String(message)), fields),
+    warn: (message, fields) => logger.warn(escapeText(String(message)), fields),
+    error: (message, fields) => logger.error(escapeText(String(message)), fields),
+  };
+}
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = { debug() {}, warn() {}, error() {} };

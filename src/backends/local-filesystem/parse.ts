@@ -5,7 +5,13 @@
  * backend in `./index.ts` and by `airflow-secrets/testing`'s fixtures.
  */
 import { CONNECTION_PARAMETERS, Connection, type ConnectionFields } from '../../connection.js';
-import { describeError, isAirflowSecretsError, MalformedSecretError, safeCause } from '../../errors.js';
+import {
+  describeError,
+  type FileSyntaxError,
+  isAirflowSecretsError,
+  SecretFileError,
+  safeCause,
+} from '../../errors.js';
 import { parsePythonJson, pyStrRepr } from '../../pyjson.js';
 import { parsePythonYaml } from '../../python-yaml.js';
 
@@ -14,46 +20,10 @@ const DRIVER_NAME = 'local-filesystem';
 /** A file format Airflow reads, chosen by the file's extension. */
 export type SecretFileFormat = 'env' | 'json' | 'yaml';
 
-/** One problem in a secrets file (Airflow's `FileSyntaxError`). `line` is 1-based, or null when unknown. */
-export interface FileSyntaxError {
-  line: number | null;
-  message: string;
-}
-
-/** The Airflow exception a {@link SecretFileError} stands for. */
-export type AirflowFileErrorKind =
-  | 'AirflowFileParseException'
-  | 'VariableNotUnique'
-  | 'ConnectionNotUnique'
-  | 'AirflowException'
-  | 'UnicodeDecodeError';
-
-/**
- * A secrets file's content cannot be used: a syntax error, a duplicate key, a connection entry of
- * the wrong shape. A `MalformedSecretError` (reason `malformed`), so the resolver treats it like any
- * other backend failure. The message names the file and the line numbers, never a value.
- */
-export class SecretFileError extends MalformedSecretError {
-  override name = 'SecretFileError';
-  readonly filePath: string;
-  readonly parseErrors: readonly FileSyntaxError[];
-  readonly airflowError: AirflowFileErrorKind;
-  constructor(
-    backend: string,
-    message: string,
-    details: {
-      filePath: string;
-      airflowError: AirflowFileErrorKind;
-      parseErrors?: FileSyntaxError[];
-      cause?: unknown;
-    },
-  ) {
-    super(backend, message, { cause: details.cause, secretName: details.filePath });
-    this.filePath = details.filePath;
-    this.airflowError = details.airflowError;
-    this.parseErrors = details.parseErrors ?? [];
-  }
-}
+// SecretFileError (with FileSyntaxError and AirflowFileErrorKind) lives in src/errors.ts, where its
+// message escaping sits with the base class's; it is re-exported here under the same names.
+export type { AirflowFileErrorKind, FileSyntaxError } from '../../errors.js';
+export { SecretFileError } from '../../errors.js';
 
 const EXTENSIONS: Record<string, SecretFileFormat> = { env: 'env', json: 'json', yaml: 'yaml', yml: 'yaml' };
 
