@@ -438,6 +438,7 @@ export class Connection {
 
   /** The fields with the password as `***` and extra values under sensitive keys masked. */
   toJSON(): Record<string, unknown> {
+    if (!(#password in this)) return {}; // `JSON.stringify(Connection.prototype)` and the like
     const r = (s: string | null) => (s === null ? null : redact(s));
     const d = this.#extraDict(false);
     return {
@@ -456,6 +457,7 @@ export class Connection {
 
   /** `Connection<id uri>` with the password and sensitive extras masked. */
   toString(): string {
+    if (!(#password in this)) return 'Connection';
     let uri: string;
     try {
       uri = redact(this.#buildUri(true)).replaceAll('%2A%2A%2A', MASK);

@@ -8,7 +8,8 @@
  * string form (PyYAML keeps `1` an int); error texts are fixed, libyaml-like descriptions with the
  * YAML parser's code (PyYAML's `str(e)` quotes a snippet of the file, which could hold a secret, so
  * it is never reproduced); nesting deeper than {@link MAX_YAML_DEPTH} (counted after aliases are
- * expanded), aliases that would add more than {@link MAX_ALIAS_EXPANSION} nodes, and recursive
+ * expanded), aliases that would add more than {@link MAX_ALIAS_EXPANSION} nodes (plus ten per node
+ * of the document), and recursive
  * aliases (`&a [*a]`, which PyYAML builds as a list containing itself) are refused.
  *
  * Nothing a file holds can crash or hang the process: the depth is read from the YAML parser's own
@@ -47,7 +48,11 @@ export type PythonYamlResult =
  * PyYAML hits Python's recursion limit at a similar depth.
  */
 export const MAX_YAML_DEPTH = 256;
-/** Most nodes that aliases (and merge keys) may add once expanded: the billion-laughs bound. */
+/**
+ * Most nodes that aliases (and merge keys) may add once expanded, plus ten per node of the document
+ * itself: the billion-laughs bound (a bomb grows exponentially; a large file that merges one default
+ * mapping into each of its entries grows linearly and stays within it).
+ */
 export const MAX_ALIAS_EXPANSION = 1_000_000;
 
 const BOOL_TRUE = /^(?:yes|Yes|YES|true|True|TRUE|on|On|ON)$/;
@@ -262,7 +267,7 @@ function bindAliases(doc: Document): { code: string; offset: number } | Map<Alia
     frames.pop();
     const m = leave(f);
     const offset = (f.node as { range?: number[] }).range?.[0] ?? 0;
-    if (m.depth > MAX_YAML_DEPTH || m.size - own > MAX_ALIAS_EXPANSION) {
+    if (m.depth > MAX_YAML_DEPTH || m.size - own > MAX_ALIAS_EXPANSION + 10 * own) {
       return { code: 'RESOURCE_EXHAUSTION', offset };
     }
   }

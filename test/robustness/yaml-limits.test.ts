@@ -1,0 +1,158 @@
+/**
+ * Issue 11 item 1: no YAML file can kill or hang the process. Every hostile text is looked up
+ * through a real resolver and local-filesystem backend in a child process (a V8 abort there fails
+ * this test instead of killing the runner), at many caller stack depths, and must end in a typed
+ * SecretFileError. On the code before the fix, `-\t` × 1,000 aborted Node ("RegExpCompiler
+ * Allocation failed") and `k: &a [*a]` ended in a TypeError.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it, vi } from 'vitest';
+import { Alias } from 'yaml';
+import { loadVariables } from '../../src/backends/local-filesystem/index.js';
+import { SecretFileError } from '../../src/errors.js';
+import { MAX_YAML_DEPTH, parsePythonYaml } from '../../src/python-yaml.js';
+
+const CHILD = fileURLToPath(new URL('./child/yaml-files.ts', import.meta.url));
+
+function runChild(
+  texts: string[],
+): Promise<{ code: number | null; signal: string | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD], { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    child.on('close', (code, signal) => resolve({ code, signal, out, err: err.slice(-2000) }));
+    child.stdin.end(JSON.stringify(texts));
+  });
+}
+
+const letters = (i: number) => `n${i}`;
+
+/** Ten anchors, each 40 levels deep around an alias to the previous one: 400 levels once expanded. */
+function deepThroughAliases(): string {
+  const lines = [`${letters(0)}: &${letters(0)} x`];
+  for (let i = 1; i < 10; i++)
+    lines.push(`${letters(i)}: &${letters(i)} ${'['.repeat(40)}*${letters(i - 1)}${']'.repeat(40)}`);
+  return lines.join('\n');
+}
+
+/** Merge keys and aliases doubling at every level (a billion-laughs spelled with `<<`). */
+function mergeBomb(): string {
+  const lines = ['m0: &m0 {a: 1, b: 2, c: 3, d: 4, e: 5, f: 6, g: 7, h: 8, i: 9, j: 10}'];
+  for (let i = 1; i < 12; i++)
+    lines.push(`m${i}: &m${i} {<<: *m${i - 1}, x: [${`*m${i - 1}, `.repeat(10)}]}`);
+  return lines.join('\n');
+}
+
+const HOSTILE: Record<string, string> = {
+  'dash-tab × 1,000 (the reported crash)': `${'-\t'.repeat(1000)}x`,
+  'dash-space × 50,000': `${'- '.repeat(50_000)}x`,
+  'dash-tab-dash-space mixed': `${'-\t- '.repeat(20_000)}x`,
+  'explicit keys × 10,000': `${'? '.repeat(10_000)}x`,
+  'implicit keys on one line × 10,000': `${'a: '.repeat(10_000)}x`,
+  'flow sequences × 100,000': '['.repeat(100_000),
+  'flow mappings × 100,000': `k: ${'{a: '.repeat(100_000)}`,
+  'flow mixed with tabs': `k:\t${'[\t{\t'.repeat(20_000)}`,
+  'block mappings indented 1,000 deep': `${Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i)}a:`).join('\n')} x`,
+  'block sequences indented 1,000 deep': `${Array.from({ length: 1000 }, (_, i) => `${' '.repeat(i * 2)}-`).join('\n')} x`,
+  'self-referencing alias in a flow sequence': 'k: &a [*a]\n',
+  'self-referencing alias in a flow mapping': 'k: &a {x: *a}\n',
+  'self-referencing alias in a block sequence': 'k: &a\n  - *a\n',
+  'self-referencing merge key': 'k: &a {<<: *a}\n',
+  'billion laughs with aliases': [
+    'a: &a [x, x, x, x, x, x, x, x, x, x]',
+    ...Array.from({ length: 9 }, (_, i) => {
+      const [me, prev] = [String.fromCharCode(98 + i), String.fromCharCode(97 + i)];
+      return `${me}: &${me} [${`*${prev}, `.repeat(10)}]`;
+    }),
+  ].join('\n'),
+  'nesting built from aliases (400 levels expanded)': deepThroughAliases(),
+  'billion laughs with merge keys': mergeBomb(),
+};
+
+describe('no YAML file can kill or hang the process (issue 11 item 1)', () => {
+  it('ends every hostile file in a SecretFileError, through a resolver, at any caller stack depth', async () => {
+    const names = Object.keys(HOSTILE);
+    const r = await runChild(Object.values(HOSTILE));
+    expect(r.err).toBe('');
+    expect({ code: r.code, signal: r.signal }).toEqual({ code: 0, signal: null });
+    const lines = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { i: number; lookup: unknown; depths: unknown[] });
+    expect(lines.map((l) => names[l.i])).toEqual(names);
+    const typed = { name: 'SecretFileError', malformed: true };
+    for (const l of lines) {
+      expect({ file: names[l.i], lookup: l.lookup, depths: l.depths }).toEqual({
+        file: names[l.i],
+        lookup: typed,
+        depths: [typed],
+      });
+    }
+  }, 120_000);
+
+  it('names the problem without quoting the file', () => {
+    const cases: [string, RegExp][] = [
+      [HOSTILE['dash-tab × 1,000 (the reported crash)']!, /RESOURCE_EXHAUSTION|TAB_AS_INDENT/],
+      ['k: &a [*a]\n', /RECURSIVE_ALIAS/],
+      [deepThroughAliases(), /RESOURCE_EXHAUSTION/],
+      [mergeBomb(), /RESOURCE_EXHAUSTION/],
+      ['a: &a 1\nb: {<<: *a}\n', /BAD_MERGE/],
+    ];
+    for (const [text, code] of cases) {
+      let err: unknown;
+      try {
+        loadVariables(text, 'yaml', 'f.yaml');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SecretFileError);
+      const e = err as SecretFileError;
+      expect(e.parseErrors[0]!.message).toMatch(code);
+      expect(e.message).not.toContain('*a');
+    }
+  });
+
+  it(`accepts nesting up to ${MAX_YAML_DEPTH} levels, in compact, block and flow spellings`, () => {
+    const n = MAX_YAML_DEPTH - 1;
+    const block = Array.from({ length: n }, (_, i) => `${' '.repeat(i)}a:`).join('\n');
+    for (const text of [`${'- '.repeat(n)}x`, `${block} x`, `k: ${'['.repeat(n - 1)}x${']'.repeat(n - 1)}`]) {
+      const r = parsePythonYaml(text);
+      expect(r.ok, JSON.stringify(r).slice(0, 200)).toBe(true);
+    }
+    expect(parsePythonYaml(`${'- '.repeat(MAX_YAML_DEPTH + 1)}x`).ok).toBe(false);
+  });
+
+  it('resolves aliases in one pass (the library scans every earlier anchor per alias: quadratic)', () => {
+    const spy = vi.spyOn(Alias.prototype, 'resolve');
+    try {
+      const lines: string[] = [];
+      for (let i = 0; i < 2000; i++) lines.push(`a${i}: &a${i} v${i}`, `b${i}: *a${i}`);
+      const r = parsePythonYaml(lines.join('\n'));
+      expect(r.ok && (r.value as Record<string, string>).b1999).toBe('v1999');
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+    const big: string[] = [];
+    for (let i = 0; i < 50_000; i++) big.push(`a${i}: &a${i} v`, `b${i}: *a${i}`);
+    expect(parsePythonYaml(big.join('\n')).ok).toBe(true); // quadratic before: about a minute
+  }, 60_000);
+
+  it('keeps PyYAML behaviour for ordinary aliases and merge keys, with no 100-alias limit', () => {
+    const lines = ['defaults: &d {conn_type: postgres, port: 5432}'];
+    for (let i = 0; i < 150; i++) lines.push(`c${i}: {<<: *d, host: h${i}}`, `l${i}: [*d]`);
+    const r = parsePythonYaml(lines.join('\n'));
+    expect(r.ok).toBe(true);
+    const v = (r as { value: Record<string, unknown> }).value;
+    expect(v.c149).toEqual({ conn_type: 'postgres', port: 5432, host: 'h149' });
+    expect(v.l0).toEqual([{ conn_type: 'postgres', port: 5432 }]);
+  });
+});
