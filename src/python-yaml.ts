@@ -8,8 +8,8 @@
  * string form (PyYAML keeps `1` an int); error texts are fixed, libyaml-like descriptions with the
  * YAML parser's code (PyYAML's `str(e)` quotes a snippet of the file, which could hold a secret, so
  * it is never reproduced); nesting deeper than {@link MAX_YAML_DEPTH} (counted after aliases are
- * expanded), aliases that would add more than {@link MAX_ALIAS_EXPANSION} nodes (plus ten per node
- * of the document), and recursive
+ * expanded), aliases that would add more than {@link MAX_ALIAS_EXPANSION} nodes and characters
+ * (plus ten times the document's own), and recursive
  * aliases (`&a [*a]`, which PyYAML builds as a list containing itself) are refused.
  *
  * Nothing a file holds can crash or hang the process: the depth is read from the YAML parser's own
@@ -27,6 +27,7 @@ import {
   isCollection,
   isNode,
   isPair,
+  isScalar,
   Lexer,
   type Node,
   Parser,
@@ -49,9 +50,10 @@ export type PythonYamlResult =
  */
 export const MAX_YAML_DEPTH = 256;
 /**
- * Most nodes that aliases (and merge keys) may add once expanded, plus ten per node of the document
- * itself: the billion-laughs bound (a bomb grows exponentially; a large file that merges one default
- * mapping into each of its entries grows linearly and stays within it).
+ * Most that aliases (and merge keys) may add once expanded, counting nodes and the characters of
+ * scalars, plus ten times the document's own count: the billion-laughs bound (a bomb grows
+ * exponentially, in nodes or in long strings; a large file that merges one default mapping into
+ * each of its entries grows linearly and stays within it).
  */
 export const MAX_ALIAS_EXPANSION = 1_000_000;
 
@@ -208,9 +210,21 @@ function cstDepth(tokens: CST.Token[]): { depth: number; offset: number } {
 type Measure = { size: number; depth: number };
 
 /**
+ * A node's own weight: one, plus the length of a scalar's text (a short alias to a long string must
+ * count as that string wherever it is expanded: output size, not only node count, is bounded).
+ */
+function weight(node: unknown): number {
+  if (isPair(node)) return 0;
+  const v = isScalar(node) ? node.value : undefined;
+  if (typeof v === 'string') return 1 + v.length;
+  if (v instanceof Uint8Array) return 1 + v.byteLength;
+  return 1;
+}
+
+/**
  * One pass over the document in the order the YAML library resolves anchors (pre-order, a pair's
- * key before its value): binds every alias to the anchor it names, and measures each node's size and
- * depth with aliases expanded. A recursive alias, an alias to no anchor, too deep a value or too
+ * key before its value): binds every alias to the anchor it names, and measures each node's size
+ * (nodes plus scalar characters, see {@link weight}) and depth with aliases expanded. A recursive alias, an alias to no anchor, too deep a value or too
  * large an expansion is a failure (with the offending node's offset).
  */
 function bindAliases(doc: Document): { code: string; offset: number } | Map<Alias, Node> {
@@ -232,8 +246,8 @@ function bindAliases(doc: Document): { code: string; offset: number } | Map<Alia
       measured.set(node, measured.get(target)!);
       return null;
     }
+    own += weight(node);
     if (isNode(node)) {
-      own++;
       if (node.anchor) anchors.set(node.anchor, node);
     }
     const children = isPair(node) ? [node.key, node.value] : isCollection(node) ? [...node.items] : [];
@@ -242,7 +256,7 @@ function bindAliases(doc: Document): { code: string; offset: number } | Map<Alia
     return null;
   };
   const leave = (f: Frame): Measure => {
-    let size = isPair(f.node) ? 0 : 1;
+    let size = weight(f.node);
     let depth = 0;
     for (const c of f.children) {
       const m = measured.get(c)!;
