@@ -11,10 +11,11 @@
  * Seeds: fuzz/seeds/<target>/ (committed, from fuzz/make-seeds.mjs). The growing corpus goes to
  * fuzz/.corpus/<target>/ and findings (crash-*, timeout-*, oom-*) to fuzz/findings/<target>/, both
  * git-ignored. The per-target numbers (executions, time, edges and features covered, corpus size,
- * findings) are printed and written to fuzz/.results.json.
+ * findings) are printed and written to fuzz/.results.json; each target's full output goes to
+ * fuzz/.logs/<target>.log.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureJazzerLoads } from './patch-jazzer-glibc.mjs';
@@ -57,6 +58,7 @@ function runTarget(name, runs) {
   const findings = join(here, 'findings', name);
   mkdirSync(corpus, { recursive: true });
   mkdirSync(findings, { recursive: true });
+  mkdirSync(join(here, '.logs'), { recursive: true });
   const args = [
     join('targets', `${name}.mjs`),
     corpus,
@@ -80,13 +82,16 @@ function runTarget(name, runs) {
   return new Promise((resolve) => {
     const started = Date.now();
     const child = spawn(bin, args, { cwd: here, stdio: ['ignore', 'pipe', 'pipe'] });
+    const log = createWriteStream(join(here, '.logs', `${name}.log`));
     let tail = '';
     const keep = (chunk) => {
+      log.write(chunk);
       tail = (tail + chunk.toString()).slice(-20_000);
     };
     child.stdout.on('data', keep);
     child.stderr.on('data', keep);
     child.on('close', (code) => {
+      log.end();
       const done = [...tail.matchAll(/#(\d+)\s+DONE\s+cov: (\d+) ft: (\d+) corp: (\d+)/g)].pop();
       const last = [...tail.matchAll(/#(\d+)\s+\w+\s+cov: (\d+) ft: (\d+) corp: (\d+)/g)].pop();
       const m = done ?? last;
