@@ -8,14 +8,15 @@
  *   npm run fuzz -- --runs 20000 yaml pyjson  # some targets, fewer executions
  *   npm run fuzz -- --jobs 2                  # two targets at a time
  *
- * Seeds: fuzz/seeds/<target>/ (committed, from fuzz/make-seeds.mjs). The growing corpus goes to
+ * Seeds: fuzz/seeds/<target>/ (committed, from fuzz/make-seeds.mjs) and fuzz/regressions/<target>/
+ * (the inputs of past findings, each also a regression test). The growing corpus goes to
  * fuzz/.corpus/<target>/ and findings (crash-*, timeout-*, oom-*) to fuzz/findings/<target>/, both
  * git-ignored. The per-target numbers (executions, time, edges and features covered, corpus size,
  * findings) are printed and written to fuzz/.results.json; each target's full output goes to
  * fuzz/.logs/<target>.log.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureJazzerLoads } from './patch-jazzer-glibc.mjs';
@@ -23,18 +24,22 @@ import { ensureJazzerLoads } from './patch-jazzer-glibc.mjs';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = dirname(here);
 
-/** Target → whether it is synchronous, and what else to instrument. */
+/**
+ * Target → whether it is synchronous, and the longest input libFuzzer may build (the machine is
+ * shared: small inputs keep 1,000,000 executions within reach, and the hostile seeds, up to 200 KB,
+ * still run whole).
+ */
 const TARGETS = {
-  'connection-uri': { sync: true },
-  pyjson: { sync: true },
-  yaml: { sync: true },
-  'secret-files': { sync: true },
-  'env-file': { sync: true },
-  'airflow-cfg': { sync: true },
-  'backend-kwargs': { sync: false },
-  'sqlalchemy-url': { sync: true },
-  fernet: { sync: true },
-  'cli-argv': { sync: false },
+  'connection-uri': { sync: true, maxLen: 1024 },
+  pyjson: { sync: true, maxLen: 4096 },
+  yaml: { sync: true, maxLen: 1024 },
+  'secret-files': { sync: true, maxLen: 1024 },
+  'env-file': { sync: true, maxLen: 1024 },
+  'airflow-cfg': { sync: true, maxLen: 1024 },
+  'backend-kwargs': { sync: false, maxLen: 512 },
+  'sqlalchemy-url': { sync: true, maxLen: 512 },
+  fernet: { sync: true, maxLen: 512 },
+  'cli-argv': { sync: false, maxLen: 512 },
 };
 
 function parseArgs(argv) {
@@ -63,9 +68,9 @@ function runTarget(name, runs) {
     join('targets', `${name}.mjs`),
     corpus,
     join(here, 'seeds', name),
+    ...(existsSync(join(here, 'regressions', name)) ? [join(here, 'regressions', name)] : []),
     '-i',
     `${join(root, 'dist')}/`,
-    ...(spec.yaml ? ['-i', `${join(root, 'node_modules', 'yaml')}/`] : []),
     '-e',
     `${join(here, 'targets')}/`,
     '--timeout',
@@ -73,7 +78,7 @@ function runTarget(name, runs) {
     ...(spec.sync ? ['--sync'] : []),
     '--',
     `-runs=${runs}`,
-    '-max_len=8192',
+    `-max_len=${spec.maxLen}`,
     '-rss_limit_mb=3072',
     `-artifact_prefix=${findings}/`,
     '-print_final_stats=1',
