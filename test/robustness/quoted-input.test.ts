@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { environmentVariables } from '../../src/backends/environment.js';
 import { main } from '../../src/cli/main.js';
 import { Connection, deserializeConnection } from '../../src/connection.js';
@@ -73,6 +73,17 @@ describe('stored text never appears in parse errors (issue 11 item 9)', () => {
       }
     } finally {
       rmSync(home, { recursive: true, force: true });
+    }
+  });
+
+  it('in no process warning: the yaml package warns with the text of a collection key (fuzz finding)', () => {
+    const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => {});
+    try {
+      const r = parsePythonYaml(`? [${PORT}]\n: v\n{${PORT}: x}: w\n`);
+      expect(r.ok).toBe(true);
+      expect(warn).not.toHaveBeenCalled();
+    } finally {
+      warn.mockRestore();
     }
   });
 
