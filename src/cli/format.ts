@@ -2,7 +2,13 @@
  * What the lookup commands print besides values: `explain`'s table (one line per backend, never a
  * value), and the lines under a "not found" that name each backend that failed and why.
  */
+import { escapeText } from '../errors.js';
 import type { Explanation } from '../resolver/index.js';
+
+/** `--json` output: JSON whose line separators, bidi and other control characters are JSON escapes. */
+export function jsonText(value: unknown): string {
+  return escapeText(JSON.stringify(value, null, 2), { json: true, keepNewlines: true });
+}
 
 /** A backend that failed during a lookup, as the CLI prints it (the shape of `BackendFailure`). */
 export interface PrintedFailure {
@@ -18,9 +24,9 @@ function outcomeText(s: Explanation['steps'][number]): string {
     case 'not-found':
       return 'not found';
     case 'error':
-      return `error [${s.reason}] ${s.detail ?? ''}`.trimEnd();
+      return `error [${s.reason}] ${escapeText(s.detail ?? '')}`.trimEnd();
     case 'skipped':
-      return `skipped (${s.detail ?? ''})`;
+      return `skipped (${escapeText(s.detail ?? '')})`;
     default:
       return 'found';
   }
@@ -28,7 +34,7 @@ function outcomeText(s: Explanation['steps'][number]): string {
 
 /** Human-readable explain output: one line per backend. */
 export function formatExplanation(x: Explanation, backendNames: readonly string[]): string {
-  const what = `${x.kind} '${x.id}'`;
+  const what = `${x.kind} '${escapeText(x.id)}'`;
   const failed = x.steps.filter((s) => s.outcome === 'error').length;
   const head = x.found
     ? `${what}: found in ${x.source}`
@@ -38,9 +44,9 @@ export function formatExplanation(x: Explanation, backendNames: readonly string[
   const lines = [`${head} (cache: ${x.cache}, ${x.durationMs.toFixed(1)} ms)`];
   if (x.cache === 'hit') return lines.join('\n');
   const width = Math.max(...backendNames.map((n) => n.length), 7);
-  const nameWidth = Math.max(1, ...x.steps.map((s) => (s.secretName ?? '-').length));
+  const nameWidth = Math.max(1, ...x.steps.map((s) => escapeText(s.secretName ?? '-').length));
   x.steps.forEach((s, i) => {
-    const name = s.secretName ?? '-';
+    const name = escapeText(s.secretName ?? '-');
     lines.push(
       `  ${i + 1}. ${s.backend.padEnd(width)}  ${name.padEnd(nameWidth)}  ${outcomeText(s)}  ${s.durationMs.toFixed(1)} ms`,
     );
@@ -60,8 +66,8 @@ export function formatFailures(failures: readonly PrintedFailure[]): string {
     `airflow-secrets: ${n} backend${n === 1 ? '' : 's'} failed, so the answer may be incomplete (exit 3):`,
   ];
   for (const f of failures) {
-    const where = f.secretName ? `, ${f.secretName}` : '';
-    lines.push(`  ${f.backend} (${f.reason}${where}): ${f.message}`);
+    const where = f.secretName ? `, ${escapeText(f.secretName)}` : '';
+    lines.push(`  ${f.backend} (${f.reason}${where}): ${escapeText(f.message)}`);
   }
   return lines.join('\n');
 }

@@ -16,10 +16,12 @@ import { mkdirSync } from 'node:fs';
 import type { PutOptions, SecretKind, SecretsBackend } from '../backend.js';
 import { resolverFromEnv } from '../config/index.js';
 import { readSettings } from '../config/settings.js';
-import { ConfigurationError, describeError, isAirflowSecretsError } from '../errors.js';
+import { ConfigurationError, describeError, escapeText, isAirflowSecretsError } from '../errors.js';
 import type { Inventory } from '../inventory/list.js';
 import { type MigrateKind, type MigrateResult, migrate, type PlanEntry } from '../inventory/migrate.js';
 import type { Logger } from '../logger.js';
+import { jsonText } from './format.js';
+import { cliLogger } from './spec.js';
 
 export interface InventoryIO {
   out: (text: string) => void;
@@ -54,7 +56,7 @@ export async function inventoryCommand(
     return await listCommand(command === 'connections' ? 'connection' : 'variable', argv, io);
   } catch (e) {
     if (e instanceof Usage) {
-      io.err(`airflow-secrets: ${e.message} (see airflow-secrets --help)`);
+      io.err(`airflow-secrets: ${escapeText(e.message)} (see airflow-secrets --help)`);
       return 2;
     }
     if (e instanceof ConfigurationError) {
@@ -62,7 +64,7 @@ export async function inventoryCommand(
       return 2;
     }
     io.err(
-      `airflow-secrets: ${isAirflowSecretsError(e) ? `${e.name}: ${e.message}` : `unexpected failure: ${describeError(e)}`}`,
+      `airflow-secrets: ${isAirflowSecretsError(e) ? `${e.name}: ${e.message}` : `unexpected failure: ${escapeText(describeError(e))}`}`,
     );
     return 3;
   }
@@ -77,7 +79,7 @@ async function listCommand(kind: SecretKind, argv: string[], io: InventoryIO): P
       ...(values['--source'] ? { source: values['--source'][0]! } : {}),
       ...(limit !== undefined ? { limit: positive(limit, '--limit') } : {}),
     });
-    io.out(flags.has('--json') ? JSON.stringify(inv, null, 2) : formatInventory(inv));
+    io.out(flags.has('--json') ? jsonText(inv) : formatInventory(inv));
     return inv.backends.some((b) => b.status === 'failed') ? 3 : 0;
   } finally {
     await r.close();
@@ -155,7 +157,7 @@ async function migrateCommand(argv: string[], io: InventoryIO): Promise<number> 
         ? {}
         : { onPlan: (plan: readonly PlanEntry[]) => io.out(formatPlan(plan, source.name, target.name)) }),
     });
-    io.out(json ? JSON.stringify(result, null, 2) : formatOutcome(result));
+    io.out(json ? jsonText(result) : formatOutcome(result));
     return result.exitCode;
   } finally {
     await Promise.allSettled(opened.map((b) => b.close?.()));
@@ -322,11 +324,5 @@ function positive(v: string, name: string): number {
 }
 
 function logger(io: InventoryIO): Logger {
-  return {
-    debug(message) {
-      if (io.env.AIRFLOW_SECRETS_DEBUG) io.err(`debug: ${message}`);
-    },
-    warn: (message) => io.err(`warning: ${message}`),
-    error: (message) => io.err(`error: ${message}`),
-  };
+  return cliLogger(io);
 }

@@ -5,25 +5,9 @@
  */
 import type { SecretKind } from '../backend.js';
 import { resolverFromEnv } from '../config/index.js';
-import type { Logger } from '../logger.js';
 import type { Resolver } from '../resolver/index.js';
-import { formatExplanation, formatFailures, type PrintedFailure } from './format.js';
-import { type CliIO, type CommandCall, EXIT } from './spec.js';
-
-/** The CLI's logger: warnings and errors on stderr; `quiet` silences warnings for a second look. */
-export function cliLogger(io: CliIO, state: { quiet: boolean } = { quiet: false }): Logger {
-  return {
-    debug(message) {
-      if (io.env.AIRFLOW_SECRETS_DEBUG) io.err(`debug: ${message}`);
-    },
-    warn(message) {
-      if (!state.quiet) io.err(`warning: ${message}`);
-    },
-    error(message) {
-      io.err(`error: ${message}`);
-    },
-  };
-}
+import { formatExplanation, formatFailures, jsonText, type PrintedFailure } from './format.js';
+import { type CliIO, type CommandCall, cliLogger, EXIT } from './spec.js';
 
 /** The chain from the environment, and its logger's switch (`failuresOf` may look again, quietly). */
 interface Lookup {
@@ -34,7 +18,7 @@ interface Lookup {
 async function withResolver<T>(io: CliIO, strict: boolean, fn: (l: Lookup) => Promise<T>): Promise<T> {
   const quiet = { quiet: false };
   const r = await resolverFromEnv(io.env, {
-    logger: cliLogger(io, quiet),
+    logger: cliLogger(io, { quiet }),
     onBackendError: strict ? 'throw' : 'continue',
     cache: false,
   });
@@ -133,7 +117,7 @@ export async function explain(call: CommandCall): Promise<number> {
   return withResolver(call.io, false, async ({ r }) => {
     const x = await r.explain(kind, id, { fresh: true });
     const names = r.backends.map((b) => b.name);
-    call.io.out(call.flag('--json') ? JSON.stringify(x, null, 2) : formatExplanation(x, names));
+    call.io.out(call.flag('--json') ? jsonText(x) : formatExplanation(x, names));
     if (x.found) return EXIT.ok;
     return x.steps.some((s) => s.outcome === 'error') ? EXIT.sourceFailed : EXIT.notFound;
   });

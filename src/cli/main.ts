@@ -6,7 +6,7 @@
  * 0 found or done, 1 not found, 2 usage or configuration error, 3 not found while a source failed.
  */
 import { readFileSync } from 'node:fs';
-import { describeError, isAirflowSecretsError, isBackendError } from '../errors.js';
+import { describeError, escapeText, isAirflowSecretsError, isBackendError } from '../errors.js';
 import { checkArgs, type ParsedLine, parseLine } from './args.js';
 import { COMMANDS } from './commands.js';
 import { readEnvFile } from './env-file.js';
@@ -105,7 +105,7 @@ function version(): string {
 /** One message and the exit code for what a command threw. */
 function report(e: unknown, io: CliIO): number {
   if (e instanceof UsageError) {
-    io.err(`airflow-secrets: ${e.message}\n${helpHint(e.command)}`);
+    io.err(`airflow-secrets: ${escapeText(e.message)}\n${helpHint(e.command)}`);
     return EXIT.usage;
   }
   if (e instanceof Error && e.name === 'MissingDependencyError') {
@@ -127,6 +127,6 @@ function report(e: unknown, io: CliIO): number {
       ? EXIT.notFound
       : EXIT.usage;
   }
-  io.err(`airflow-secrets: unexpected failure: ${describeError(e)}`);
+  io.err(`airflow-secrets: unexpected failure: ${escapeText(describeError(e))}`);
   return EXIT.usage;
 }

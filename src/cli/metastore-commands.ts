@@ -12,20 +12,17 @@ import { mkdirSync } from 'node:fs';
 import { type MetastoreBackend, metastoreFromSettings } from '../backends/metastore.js';
 import { metastoreSettingsFromEnv } from '../config/index.js';
 import { Connection } from '../connection.js';
+import { escapeText } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { ConnectionExistsError } from '../metastore/store.js';
-import { type CommandCall, EXIT, UsageError } from './spec.js';
+import { type CommandCall, cliLogger, EXIT, UsageError } from './spec.js';
 
 /** The metastore from the environment (a new SQLite file's folder created), closed after `fn`. */
 async function withMetastore(
   call: CommandCall,
   fn: (b: MetastoreBackend) => Promise<number>,
 ): Promise<number> {
-  const logger: Logger = {
-    debug() {},
-    warn: (m) => call.io.err(`airflow-secrets: ${m}`),
-    error: (m) => call.io.err(`airflow-secrets: ${m}`),
-  };
+  const logger: Logger = cliLogger(call.io, { prefix: 'airflow-secrets: ' });
   const settings = await metastoreSettingsFromEnv(call.io.env);
   if (!settings.sqlAlchemyConn) mkdirSync(settings.airflowHome, { recursive: true });
   const backend = metastoreFromSettings({ ...settings, logger });
@@ -49,7 +46,7 @@ export function variablesDelete(call: CommandCall): Promise<number> {
   const key = call.args[0]!;
   return withMetastore(call, async (b) => {
     if (!(await b.deleteVariable(key))) {
-      call.io.err(`Variable ${key} does not exist`);
+      call.io.err(`Variable ${escapeText(key)} does not exist`);
       return EXIT.notFound;
     }
     call.io.out(`Variable ${key} deleted`);
@@ -61,7 +58,7 @@ export function connectionsDelete(call: CommandCall): Promise<number> {
   const id = call.args[0]!;
   return withMetastore(call, async (b) => {
     if (!(await b.deleteConnection(id))) {
-      call.io.err(`Did not find a connection with \`conn_id\`=${id}`);
+      call.io.err(`Did not find a connection with \`conn_id\`=${escapeText(id)}`);
       return EXIT.notFound;
     }
     call.io.out(`Successfully deleted connection with \`conn_id\`=${id}`);

@@ -4,6 +4,9 @@
  * the help (`./help.ts`) read only these declarations, so adding a command is adding a row.
  */
 
+import { escapeText } from '../errors.js';
+import type { Logger } from '../logger.js';
+
 /** Where the CLI writes and what environment it reads (process.env, or a test's object). */
 export interface CliIO {
   out: (text: string) => void;
@@ -118,3 +121,24 @@ export const GLOBAL_OPTIONS: readonly OptionSpec[] = [
   { name: '--help', alias: '-h', help: 'show the help (of a command: airflow-secrets COMMAND --help)' },
   { name: '--version', help: 'print the version' },
 ];
+
+/**
+ * The CLI's logger: warnings and errors on stderr, debug lines with `AIRFLOW_SECRETS_DEBUG`, each
+ * message escaped (an id with a line break cannot forge a line). `quiet.quiet` silences warnings
+ * (for a second, silent look); `prefix` replaces the `warning: ` / `error: ` / `debug: ` labels.
+ */
+export function cliLogger(io: CliIO, options: { quiet?: { quiet: boolean }; prefix?: string } = {}): Logger {
+  const line = (label: string, message: string) =>
+    io.err(`${options.prefix ?? `${label}: `}${escapeText(message)}`);
+  return {
+    debug(message) {
+      if (io.env.AIRFLOW_SECRETS_DEBUG) line('debug', message);
+    },
+    warn(message) {
+      if (!options.quiet?.quiet) line('warning', message);
+    },
+    error(message) {
+      line('error', message);
+    },
+  };
+}
