@@ -18,7 +18,10 @@ export function parseEnvFile(text: string, file: string, flag = '--env'): Record
     }
     const key = body.slice(0, eq).trim();
     if (!/^[A-Za-z_][A-Za-z0-9_.-]*$/.test(key)) {
-      throw new ConfigurationError(flag, `${file}:${i + 1}: '${key}' is not a valid variable name`);
+      throw new ConfigurationError(
+        flag,
+        `${file}:${i + 1}: the name before '=' is not a valid variable name`,
+      );
     }
     let value = body.slice(eq + 1).trim();
     const q = value[0];

@@ -8,6 +8,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { environmentVariables } from '../../src/backends/environment.js';
+import { loadConnections } from '../../src/backends/local-filesystem/parse.js';
+import { parseEnvFile } from '../../src/cli/env-file.js';
 import { main } from '../../src/cli/main.js';
 import { Connection, deserializeConnection } from '../../src/connection.js';
 import { silentLogger } from '../../src/logger.js';
@@ -93,5 +95,34 @@ describe('stored text never appears in parse errors (issue 11 item 9)', () => {
       expect(r.ok).toBe(false);
       expect(JSON.stringify(r)).not.toContain(PORT);
     }
+  });
+});
+
+describe('secrets files and .env files never quote what they hold in their errors', () => {
+  const SECRET = 'Hunter2-stored-text';
+  const failure = (fn: () => unknown): Error => {
+    try {
+      fn();
+    } catch (e) {
+      return e as Error;
+    }
+    throw new Error('expected a failure');
+  };
+
+  it('an illegal key or a mismatching conn_id in a connections file is counted or named by its entry key only', () => {
+    const load = (value: unknown) =>
+      failure(() => loadConnections(JSON.stringify({ db: value }), 'json', 'connections.json'));
+    const illegal = load({ [SECRET]: 'x', host: 'h' });
+    expect(illegal.message).toContain('1 illegal key');
+    expect(illegal.message).not.toContain(SECRET);
+    const mismatch = load({ conn_id: SECRET });
+    expect(mismatch.message).toContain('conn_id field differs from its key: db');
+    expect(mismatch.message).not.toContain(SECRET);
+  });
+
+  it('a .env line whose name is not a variable name is reported by line, not by its text', () => {
+    const e = failure(() => parseEnvFile(`OK=1\n${SECRET} PASSWORD=x\n`, '.env'));
+    expect(e.message).toBe(".env:2: the name before '=' is not a valid variable name");
+    expect(e.message).not.toContain(SECRET);
   });
 });

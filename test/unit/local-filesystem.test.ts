@@ -232,11 +232,11 @@ describe('local-filesystem: JSON files', () => {
     [{ CONN_ID: [[]] }, "Unexpected value type: <class 'list'>."],
     [
       { CONN_ID: { AAA: 'mysql://host_1' } },
-      'The object have illegal keys: AAA. The dictionary can only contain the following keys: {',
+      'The object have 1 illegal key. The dictionary can only contain the following keys: {',
     ],
     [
       { CONN_ID: { conn_id: 'BBBB' } },
-      'Mismatch conn_id. The dictionary key has the value: BBBB. The item has the value: CONN_ID.',
+      "Mismatch conn_id. The item's conn_id field differs from its key: CONN_ID.",
     ],
     [
       { CONN_ID: { extra: '{}', extra_dejson: {} } },

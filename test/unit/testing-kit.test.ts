@@ -172,7 +172,7 @@ describe('fromFixtures', () => {
       `The "<variables fixture>" file contains multiple values for keys: ['A']`,
     );
     expect(() => fromFixtures({ connections: '{"c": {"nope": 1}}' })).toThrow(
-      'The object have illegal keys: nope.',
+      'The object have 1 illegal key.',
     );
   });
 });

@@ -227,7 +227,8 @@ function createConnection(connId: string, value: unknown, filePath: string, back
   const illegal = keys.filter((k) => !CONNECTION_KEYS.includes(k));
   if (illegal.length > 0) {
     fail(
-      `The object have illegal keys: ${illegal.join(', ')}. The dictionary can only contain the following keys: {${[...CONNECTION_KEYS].sort().map(pyStrRepr).join(', ')}}`,
+      // Airflow names the keys; a key is stored text (a misplaced password would show), so we count them.
+      `The object have ${illegal.length} illegal key${illegal.length === 1 ? '' : 's'}. The dictionary can only contain the following keys: {${[...CONNECTION_KEYS].sort().map(pyStrRepr).join(', ')}}`,
     );
   }
   if ('extra' in value && 'extra_dejson' in value) {
@@ -235,7 +236,8 @@ function createConnection(connId: string, value: unknown, filePath: string, back
   }
   if ('conn_id' in value && value.conn_id !== connId) {
     fail(
-      `Mismatch conn_id. The dictionary key has the value: ${pyStr(value.conn_id)}. The item has the value: ${connId}.`,
+      // Airflow also quotes the stored conn_id field; we name only the entry's key.
+      `Mismatch conn_id. The item's conn_id field differs from its key: ${connId}.`,
     );
   }
   const fields: ConnectionFields = { id: connId };
@@ -296,12 +298,4 @@ function pyTypeName(v: unknown): string {
   if (v instanceof Uint8Array) return 'bytes';
   if (v instanceof Set) return 'set';
   return 'dict';
-}
-
-/** Python's `str()` of a parsed value, for the ids shown in messages. */
-function pyStr(v: unknown): string {
-  if (v === null || v === undefined) return 'None';
-  if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (typeof v === 'string' || typeof v === 'number') return String(v);
-  return `<${pyTypeName(v)}>`;
 }
