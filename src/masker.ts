@@ -282,3 +282,53 @@ export function resetMasker(): void {
   minLength = MIN_LENGTH_MASKED_SECRET;
   maxSecrets = MAX_MASKED_SECRETS;
 }
+
+/** The longest piece of server-provided text kept in a message (see {@link serverText}). */
+export const MAX_SERVER_TEXT = 80;
+
+/** Words after which the next word is a value to hide (`token s.abc`, `password=…`, `secret_id: …`). */
+const VALUE_AFTER =
+  /\b((?:[a-z_-]*?(?:token|secret|password|passwd|passphrase|credential|api[_-]?key|private[_-]?key|authorization|bearer|jwt|signature|session))(?:[_-]?id)?s?)(?![A-Za-z])(\s*[:=]\s*|\s+(?:(?:is|of|for)\s+)?)([^\s,;)]+)/giu;
+/** Token-like strings anywhere: known prefixes (Vault, AWS, GitHub, Slack, JWTs) and long random runs. */
+const TOKEN_LIKE = [
+  /\b(?:hv[sbr]|s|b|r)\.[A-Za-z0-9_-]{8,}/gu,
+  /\b(?:AKIA|ASIA|AGPA|AIDA|AROA)[A-Z0-9]{12,}/gu,
+  /\beyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?/gu,
+  /\b(?:gh[pousr]_|github_pat_|xox[abprs]-|sk-|AIza)[A-Za-z0-9_-]{6,}/gu,
+  // 20+ key characters with both a letter and a digit (keys, base64, hex), not plain words or paths.
+  /(?<![A-Za-z0-9+/=_.~-])(?=[A-Za-z0-9+/=_.~-]*\d)(?=[A-Za-z0-9+/=_.~-]*[A-Za-z])[A-Za-z0-9+/=_.~-]{20,}/gu,
+];
+
+/**
+ * Text a server (or proxy, or plugin) sent, made fit for an error message: one line; quoted
+ * text and JSON/array fragments replaced by `***` (a server that echoes the request shows
+ * values there); the word after a credential-like word (`token …`, `password=…`) and token-like
+ * strings (Vault/AWS/GitHub tokens, JWTs, any run of 20+ key characters) replaced by `***`; every
+ * registered secret {@link redact}ed; control characters dropped; at most {@link MAX_SERVER_TEXT}
+ * characters. Returns `''` when nothing readable is left.
+ */
+export function serverText(text: unknown, max = MAX_SERVER_TEXT): string {
+  if (typeof text !== 'string' || text === '') return '';
+  // Bound the work before any pattern runs: only the start of a long text can be kept anyway.
+  let s = redact(text.slice(0, 4 * max + 400));
+  s = s.replace(/<[^<>]{0,200}>/gu, ' ').replace(/[\p{Cc}\p{Cf}\p{Zl}\p{Zp}]+/gu, ' ');
+  // Quoted text, greedily from the first quote to the last of its kind (or to the end when there
+  // is only one), so stray quotes cannot shift the pairing (a `'` inside a word, as in "can't", is
+  // no quote).
+  s = s.replace(
+    /"[\s\S]*"|"[\s\S]*$|(?<![\p{L}\p{N}])'[\s\S]*'|(?<![\p{L}\p{N}])'[\s\S]*$|`[\s\S]*`|`[\s\S]*$/gu,
+    '***',
+  );
+  // JSON or array fragments, greedily from the first opening bracket to the last closing one.
+  s = s.replace(/[{[][\s\S]*[}\]]|[{[][\s\S]*$/u, '*** ');
+  s = s.replace(VALUE_AFTER, (m, word: string, sep: string, value: string) =>
+    /[^A-Za-z]/u.test(value) || value.length >= 8 ? `${word}${sep}***` : m,
+  );
+  for (const re of TOKEN_LIKE) s = s.replace(re, '***');
+  s = s
+    .replace(/(?:\*\*\*[\s,:;=]*){2,}/gu, '*** ')
+    .replace(/\s+/gu, ' ')
+    .trim();
+  if (!/[\p{L}\p{N}]/u.test(s.replace(/\*\*\*/gu, ''))) return '';
+  return s.length > max ? `${s.slice(0, max - 1).trimEnd()}…` : s;
+}
