@@ -24,19 +24,27 @@ export interface SecretsBackend {
    * `AIRFLOW__SECRETS__BACKEND`, `airflow.cfg [secrets] backend`, `default chain`. Optional.
    */
   readonly origin?: string;
-  /** The connection, or `null` when this backend does not have it. */
-  getConnection(connId: string): Promise<Connection | null>;
+  /**
+   * The connection, or `null` when this backend does not have it. `options.signal` (given by the
+   * resolver) aborts when the lookup settles without this answer (its deadline, `close()`): the
+   * backend then stops its remote work (sockets destroyed, retries stopped).
+   */
+  getConnection(connId: string, options?: { signal?: AbortSignal }): Promise<Connection | null>;
   /** The variable's raw string value (`""` is a value), or `null` when this backend does not have it. */
-  getVariable(key: string): Promise<string | null>;
+  getVariable(key: string, options?: { signal?: AbortSignal }): Promise<string | null>;
   /** Airflow's `get_config`: a config value stored as a secret. Optional; absent means "never has any". */
-  getConfig?(key: string): Promise<string | null>;
+  getConfig?(key: string, options?: { signal?: AbortSignal }): Promise<string | null>;
   /** Pure: the exact secret name this backend would ask for, or why it would skip. No I/O. */
   locate(kind: SecretKind, id: string): Lookup;
   /**
    * Optional batch read used by `resolver.prefetch`. The map must hold an entry for every id asked
    * (`null` = not found). Values are `Connection`s for kind `connection`, strings otherwise.
    */
-  getMany?(kind: SecretKind, ids: readonly string[]): Promise<Map<string, Connection | string | null>>;
+  getMany?(
+    kind: SecretKind,
+    ids: readonly string[],
+    options?: { signal?: AbortSignal },
+  ): Promise<Map<string, Connection | string | null>>;
   /**
    * Optional: the names this backend holds for one kind, each with the id a lookup would find it
    * by (recovered by the backend's own naming rule), never a value. Paginated under the hood and

@@ -16,8 +16,11 @@ export interface RawSecretSource {
   readonly name: string;
   /** Pure: which secret name a lookup asks for, or why it is skipped. */
   locate(kind: SecretKind, id: string): Lookup;
-  /** Read the raw text stored at `secretName`; `null` when absent. Failures throw typed errors. */
-  fetch(secretName: string, kind: SecretKind, id: string): Promise<string | null>;
+  /**
+   * Read the raw text stored at `secretName`; `null` when absent. Failures throw typed errors.
+   * `options.signal` is the lookup's: stop the remote work when it aborts (see {@link withDeadline}).
+   */
+  fetch(secretName: string, kind: SecretKind, id: string, options?: ReadOptions): Promise<string | null>;
   /**
    * Every name a lookup tries, in order, when there is more than one (Airflow 3.2's team-scoped
    * name before the team-agnostic one); the first is `locate`'s. Absent: just `locate`'s name.
@@ -30,27 +33,32 @@ export interface RawSecretSource {
 /** Turns a raw-string source into a backend: locate → fetch → (connections) deserialize. */
 export function rawBackend(src: RawSecretSource): SecretsBackend {
   /** The value and the name it was found at (`null`: not found at any name tried). */
-  const find = async (kind: SecretKind, id: string): Promise<{ value: string; at: string } | null> => {
+  const find = async (
+    kind: SecretKind,
+    id: string,
+    options?: ReadOptions,
+  ): Promise<{ value: string; at: string } | null> => {
     const where = src.locate(kind, id);
     if (!('name' in where)) return null;
     for (const at of src.candidates ? src.candidates(kind, id) : [where.name]) {
-      const value = await src.fetch(at, kind, id);
+      const value = await src.fetch(at, kind, id, options);
       if (value !== null) return { value, at };
     }
     return null;
   };
-  const read = async (kind: SecretKind, id: string) => (await find(kind, id))?.value ?? null;
+  const read = async (kind: SecretKind, id: string, options?: ReadOptions) =>
+    (await find(kind, id, options))?.value ?? null;
   const backend: SecretsBackend = {
     name: src.name,
     locate: (kind, id) => src.locate(kind, id),
-    async getConnection(connId) {
-      const found = await find('connection', connId);
+    async getConnection(connId, options) {
+      const found = await find('connection', connId, options);
       // Airflow: `if value:` — only an empty value is "not found"; blank text fails to deserialize.
       if (found === null || found.value === '') return null;
       return parseConnection(src.name, connId, found.value, found.at);
     },
-    getVariable: (key) => read('variable', key),
-    getConfig: (key) => read('config', key),
+    getVariable: (key, options) => read('variable', key, options),
+    getConfig: (key, options) => read('config', key, options),
   };
   if (src.getMany) backend.getMany = src.getMany.bind(src);
   if (src.close) backend.close = src.close.bind(src);
@@ -89,34 +97,153 @@ export function parseConnection(
 /** Default deadline for one remote call, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
 
+/** The options of one read: `signal` aborts when the lookup settles elsewhere (its deadline, `close()`). */
+export interface ReadOptions {
+  readonly signal?: AbortSignal | undefined;
+}
+
 /**
- * Run `fn` with an AbortSignal that fires after `ms`; if it has not settled by then, reject with a
- * `BackendTimeoutError` (the underlying call is aborted where the SDK honours the signal).
+ * The cancellation of one remote call. It is a plain `{ aborted, onabort }` object, the shape the
+ * AWS SDK's HTTP handler and retry loop accept as `abortSignal` (they assign `onabort`, which costs
+ * nothing, where a real `AbortSignal` costs ~29 µs a call inside the SDK), plus listeners of our own
+ * (`onCancel`) for the transports that are not the AWS SDK. {@link CallCancel.cancel} runs once.
  */
-export async function withDeadline<T>(
+export class CallCancel {
+  aborted = false;
+  /** Set by the AWS SDK (one handler at a time); called by {@link cancel}. */
+  onabort: ((this: unknown) => void) | null = null;
+  #listeners: (() => void)[] | undefined;
+
+  /** Run `fn` when the call is cancelled (at once if it already is); returns the unsubscribe. */
+  onCancel(fn: () => void): () => void {
+    if (this.aborted) {
+      fn();
+      return () => undefined;
+    }
+    const list = (this.#listeners ??= []);
+    list.push(fn);
+    return () => {
+      const i = list.indexOf(fn);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  cancel(): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    const list = this.#listeners;
+    this.#listeners = undefined;
+    for (const fn of list ?? []) {
+      try {
+        fn();
+      } catch {
+        // a transport's teardown failing must not stop the others
+      }
+    }
+    const sdk = this.onabort;
+    this.onabort = null;
+    try {
+      sdk?.call(this);
+    } catch {
+      // as above
+    }
+  }
+}
+
+/**
+ * The calls a backend has in flight, so its `close()` can cancel them (a socket destroyed under an
+ * SDK would otherwise be retried on a new one). `track` adds a call until it settles.
+ */
+export class InFlightCalls {
+  readonly #calls = new Set<CallCancel>();
+
+  track<T>(cancel: CallCancel, p: Promise<T>): Promise<T> {
+    const calls = this.#calls;
+    calls.add(cancel);
+    const drop = () => void calls.delete(cancel);
+    p.then(drop, drop);
+    return p;
+  }
+
+  /** Cancel every call in flight (for `close()`). */
+  cancelAll(): void {
+    const all = [...this.#calls];
+    this.#calls.clear();
+    for (const c of all) c.cancel();
+  }
+}
+
+/**
+ * Run `fn` under a deadline of `ms`, cancelled for real: when the deadline passes, or `signal` (the
+ * lookup's) aborts, the {@link CallCancel} handed to `fn` fires, so the transport stops (sockets
+ * destroyed, SDK retries stopped), and the call rejects with a `BackendTimeoutError`. The timer is
+ * cleared as soon as the call settles; while it runs, it keeps the process alive (a pending lookup
+ * must not let Node exit). Subscribing to `signal` is paid only when one is given.
+ */
+export function withDeadline<T>(
   backend: string,
   secretName: string,
   ms: number,
-  fn: (signal: AbortSignal) => Promise<T>,
+  fn: (cancel: CallCancel) => Promise<T>,
+  signal?: AbortSignal,
 ): Promise<T> {
-  const ac = new AbortController();
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => {
-      ac.abort();
-      reject(
-        new BackendTimeoutError(backend, `${backend}: no answer for '${secretName}' within ${ms} ms`, {
-          secretName,
-        }),
-      );
-    }, ms);
-    timer.unref?.();
+  return new Promise<T>((resolve, reject) => {
+    const cancel = new CallCancel();
+    if (signal?.aborted) {
+      reject(cancelled(backend, secretName, signal));
+      return;
+    }
+    let settled = false;
+    const settle = () => {
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const stop = (err: Error) => {
+      if (settled) return;
+      settle();
+      cancel.cancel();
+      reject(err);
+    };
+    const timer = setTimeout(
+      () =>
+        stop(
+          new BackendTimeoutError(backend, `${backend}: no answer for '${secretName}' within ${ms} ms`, {
+            secretName,
+          }),
+        ),
+      ms,
+    );
+    const onAbort = () => stop(cancelled(backend, secretName, signal));
+    signal?.addEventListener('abort', onAbort);
+    let p: Promise<T>;
+    try {
+      p = fn(cancel);
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    p.then(
+      (v) => {
+        if (settled) return;
+        settle();
+        resolve(v);
+      },
+      (e) => {
+        if (settled) return;
+        settle();
+        reject(e);
+      },
+    );
   });
-  try {
-    return await Promise.race([fn(ac.signal), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+}
+
+/** The error a call rejects with when the lookup's own signal aborted it (its reason, when ours). */
+function cancelled(backend: string, secretName: string, signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (isAirflowSecretsError(reason)) return reason;
+  return new BackendTimeoutError(backend, `${backend}: the lookup of '${secretName}' was cancelled`, {
+    secretName,
+  });
 }
 
 /** Node socket error codes meaning the service could not be reached (→ `BackendUnavailableError`). */
@@ -159,4 +286,43 @@ const PY_EDGE_SPACE =
 const PY_BLANK = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
 export function isBlank(raw: string): boolean {
   return PY_BLANK.test(raw);
+}
+
+/**
+ * A Node network error in words, naming the host or address it was about (configuration, never a
+ * value): `DNS lookup failed for 'vault.internal' (ENOTFOUND)`, `connection refused by
+ * 127.0.0.1:8200 (ECONNREFUSED)`. `undefined` for anything else.
+ */
+export function networkReason(e: unknown): string | undefined {
+  const err = (e ?? {}) as { code?: unknown; hostname?: unknown; address?: unknown; port?: unknown };
+  const code = typeof err.code === 'string' ? err.code : '';
+  const host = typeof err.hostname === 'string' ? `'${err.hostname}'` : 'the host';
+  const addr =
+    typeof err.address === 'string'
+      ? `${err.address}${typeof err.port === 'number' ? `:${err.port}` : ''}`
+      : 'the server';
+  switch (code) {
+    case 'ENOTFOUND':
+      return `DNS lookup failed for ${host} (ENOTFOUND)`;
+    case 'EAI_AGAIN':
+      return `DNS lookup for ${host} failed for now (EAI_AGAIN)`;
+    case 'ECONNREFUSED':
+      return `connection refused by ${addr} (ECONNREFUSED)`;
+    case 'ECONNRESET':
+      return 'the connection was reset (ECONNRESET)';
+    case 'EHOSTUNREACH':
+      return `no route to ${addr} (EHOSTUNREACH)`;
+    case 'ENETUNREACH':
+      return `network unreachable for ${addr} (ENETUNREACH)`;
+    case 'EPIPE':
+      return 'the connection closed while sending (EPIPE)';
+    case 'ETIMEDOUT':
+      return `connecting to ${addr} timed out (ETIMEDOUT)`;
+    default:
+      return undefined;
+  }
+}
+
+function secretNameOf(l: Lookup): string | undefined {
+  return 'name' in l ? l.name : undefined;
 }
