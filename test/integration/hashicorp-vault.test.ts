@@ -241,7 +241,7 @@ describe('hashicorp-vault errors', () => {
     expect(err).toBeInstanceOf(AccessDeniedError);
     expect((err as AccessDeniedError).secretName).toBe('secret/variables/k');
     expect((err as AccessDeniedError).message).toBe(
-      "hashicorp-vault: HTTP 403 reading 'secret/variables/k': permission denied",
+      "hashicorp-vault: permission denied (HTTP 403) reading 'secret/variables/k'",
     );
     expect(fake.reads()).toHaveLength(1);
   });

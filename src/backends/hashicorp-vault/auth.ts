@@ -110,9 +110,11 @@ export async function login(
   c: VaultClient,
   o: VaultAuthOptions,
   env: Record<string, string | undefined> = {},
+  /** Sent with the login request (the transport's cancellation). */
+  requestOptions?: object,
 ): Promise<void> {
   const type = o.authType ?? 'token';
-  if (type === 'aws_iam' || type === 'gcp' || type === 'azure') return cloudLogin(c, o, type, env);
+  if (type === 'aws_iam' || type === 'gcp' || type === 'azure') return cloudLogin(c, o, type, env, requestOptions);
   // Always name the mount: node-vault's kubernetes path template is empty without one.
   const mount = { mount_point: o.authMountPoint ?? type };
   const secret = (value: string | undefined, file: string | undefined, setting: string) =>
@@ -139,7 +141,7 @@ export async function login(
             : { token: secret(o.token, o.token ? undefined : o.tokenPath, 'token_path') };
   let res: any;
   try {
-    res = await c[`${type}Login`]({ ...args, ...mount });
+    res = await c[`${type}Login`]({ ...args, ...mount, ...(requestOptions ? { requestOptions } : {}) });
   } catch (e) {
     const where = `auth/${o.authMountPoint ?? type}/login`;
     if (status(e) === 400) {
@@ -164,6 +166,7 @@ async function cloudLogin(
   o: VaultAuthOptions,
   type: 'aws_iam' | 'gcp' | 'azure',
   env: Record<string, string | undefined>,
+  requestOptions: object | undefined,
 ): Promise<void> {
   const mount = o.authMountPoint ?? (type === 'aws_iam' ? 'aws' : type);
   const where = `auth/${mount}/login`;
@@ -178,7 +181,7 @@ async function cloudLogin(
   }
   let res: any;
   try {
-    res = await c.write(where, body);
+    res = await c.write(where, body, requestOptions);
   } catch (e) {
     if (status(e) === 400) {
       throw new AccessDeniedError(DRIVER_NAME, `${DRIVER_NAME}: Vault ${type} login was refused (HTTP 400)`, {

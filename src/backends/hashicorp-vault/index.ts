@@ -19,10 +19,11 @@ import {
   kwString,
   kwVerify,
 } from '../airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import { type CallCancel, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
 import { buildPath, type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 import { authPath, canLoginAgain, checkAuth, login, type VaultAuthOptions } from './auth.js';
 import { createClient, DRIVER_NAME, mapVaultError, quote, status, type VaultClient } from './client.js';
+import { CANCEL, type VaultTransport } from './transport.js';
 import { vaultWrites } from './write.js';
 
 export type { VaultAuthOptions, VaultAuthType } from './auth.js';
@@ -85,17 +86,23 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   const logger = o.logger ?? consoleLogger;
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = vaultSession(o, timeoutMs, logger);
-  const readOne = async (t: KvTarget, kind: SecretKind): Promise<string | null> => {
+  const readOne = async (t: KvTarget, kind: SecretKind, signal?: AbortSignal): Promise<string | null> => {
     const apiPath = [quote(t.mount), ...(v2 ? ['data'] : []), quote(t.rel)].join('/');
     let body: any;
     try {
-      body = await withDeadline(DRIVER_NAME, t.name, timeoutMs, () => session.read(t.name, apiPath));
+      body = await withDeadline(
+        DRIVER_NAME,
+        t.name,
+        timeoutMs,
+        (cancel) => session.read(t.name, apiPath, cancel),
+        signal,
+      );
     } catch (e) {
       if (status(e) === 404) {
         logger.debug(`${DRIVER_NAME}: '${t.name}' not found`, { backend: DRIVER_NAME, secretName: t.name });
         return null;
       }
-      throw mapVaultError(t.name, e);
+      throw mapVaultError(t.name, e, { url: o.url ?? 'http://localhost:8200', noToken: session.noToken() });
     }
     return kvValue(body, v2, kind, t.name, logger);
   };
@@ -105,7 +112,7 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     return Array.isArray(c) ? { name: c[0]!.name } : c;
   };
   const writes = vaultWrites({
-    call: (name, fn) => withDeadline(DRIVER_NAME, name, timeoutMs, () => session.call(name, fn)),
+    call: (name, fn) => withDeadline(DRIVER_NAME, name, timeoutMs, (cancel) => session.call(name, fn, cancel)),
     locate,
     targets: (kind, id) => kvCandidates(layout, kind, id),
     folders: (kind) => (layout.paths[kind] === null ? null : kvBases(layout, kind)),
@@ -116,11 +123,11 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     name: DRIVER_NAME,
     locate,
     // Each candidate path in Airflow's order (team path, then the team-agnostic one, per base path).
-    async fetch(_name, kind, id) {
+    async fetch(_name, kind, id, readOptions) {
       const c = kvCandidates(layout, kind, id);
       if (!Array.isArray(c)) return null;
       for (const t of c) {
-        const value = await readOne(t, kind);
+        const value = await readOne(t, kind, readOptions?.signal);
         if (value !== null) return value;
       }
       return null;
@@ -278,17 +285,31 @@ function teamKwargs(kw: Record<string, unknown>, context: AdapterContext): Parti
 /**
  * The backend's one node-vault client, created and logged in on first use, then reused (a failed
  * start is not kept: the next lookup starts afresh). A 403 triggers one fresh login, shared by the
- * reads that saw it, when the credentials can produce a new token.
+ * reads that saw it, when the credentials can produce a new token. A read's requests carry its
+ * {@link CallCancel}; a login shared by several reads has its own deadline. `close()` destroys the
+ * transports (every socket, in flight or idle).
  */
 function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logger) {
   const canRelogin = !o.client && canLoginAgain(o);
   let client: Promise<VaultClient> | undefined;
+  let current: VaultClient | undefined;
   let relogin: Promise<void> | undefined;
+  const transports = new Set<VaultTransport>();
+  const loginOnce = (c: VaultClient) =>
+    withDeadline(DRIVER_NAME, authPath(o), timeoutMs, (cancel) =>
+      login(c, o, o.env ?? process.env, { [CANCEL]: cancel }),
+    );
   const open = async (): Promise<VaultClient> => {
     if (o.client) return o.client;
-    const c = await createClient(o, timeoutMs);
-    // Its own deadline, so a hung login fails this client (and the next lookup starts afresh).
-    await withDeadline(DRIVER_NAME, authPath(o), timeoutMs, () => login(c, o, o.env ?? process.env));
+    const { client: c, transport } = await createClient(o);
+    transports.add(transport);
+    try {
+      await loginOnce(c);
+    } catch (e) {
+      transport.destroy();
+      transports.delete(transport);
+      throw e;
+    }
     return c;
   };
   const getClient = () =>
@@ -296,15 +317,22 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
       client = undefined;
       throw e;
     }));
-  const call = async <T>(name: string, fn: (c: VaultClient) => Promise<T>): Promise<T> => {
+  /** `fn` gets the request options to pass on (the call's cancellation, when it has one). */
+  const call = async <T>(
+    name: string,
+    fn: (c: VaultClient, requestOptions: object) => Promise<T>,
+    cancel?: CallCancel,
+  ): Promise<T> => {
     const c = await getClient();
+    current = c;
     const used = c.token;
+    const requestOptions = cancel ? { [CANCEL]: cancel } : {};
     try {
-      return await fn(c);
+      return await fn(c, requestOptions);
     } catch (e) {
-      if (status(e) !== 403 || !canRelogin) throw e;
+      if (status(e) !== 403 || !canRelogin || cancel?.aborted) throw e;
       if (c.token === used) {
-        relogin ??= login(c, o, o.env ?? process.env).finally(() => {
+        relogin ??= loginOnce(c).finally(() => {
           relogin = undefined;
         });
         await relogin;
@@ -312,14 +340,20 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
       logger.debug(`${DRIVER_NAME}: 403 for '${name}', retried once after a fresh login`, {
         backend: DRIVER_NAME,
       });
-      return fn(c);
+      return fn(c, requestOptions);
     }
   };
   return {
-    read: (name: string, apiPath: string): Promise<any> => call(name, (c) => c.read(apiPath)),
+    read: (name: string, apiPath: string, cancel?: CallCancel): Promise<any> =>
+      call(name, (c, requestOptions) => c.read(apiPath, requestOptions), cancel),
     call,
+    /** The client's token is empty (a token file with nothing in it): said in a 403's message. */
+    noToken: () => current !== undefined && current.token === '',
     async close(): Promise<void> {
       client = undefined;
+      current = undefined;
+      for (const t of transports) t.destroy();
+      transports.clear();
     },
   };
 }
