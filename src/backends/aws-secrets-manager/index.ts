@@ -105,11 +105,12 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   const shape = (kind: SecretKind, name: string, value: string | undefined) =>
     value === undefined ? null : kind === 'connection' ? standardise(value, words, name) : value;
 
-  const getOne = async (name: string, kind: SecretKind): Promise<string | null> => {
+  const getOne = async (name: string, kind: SecretKind, signal?: AbortSignal): Promise<string | null> => {
     try {
       const out = await aws.send<{ SecretString?: string }>(
         name,
         (sdk) => new sdk.GetSecretValueCommand({ SecretId: name }),
+        signal,
       );
       return shape(kind, name, out.SecretString);
     } catch (e) {
@@ -118,13 +119,14 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
       throw mapAwsError(DRIVER_NAME, name, e);
     }
   };
-  const getBatch = async (chunk: string[], kind: SecretKind) => {
+  const getBatch = async (chunk: string[], kind: SecretKind, signal?: AbortSignal) => {
     const found = new Map<string, string | null>();
     let token: string | undefined;
     do {
       const out = await aws.send<BatchOutput>(
         chunk[0]!,
         (sdk) => new sdk.BatchGetSecretValueCommand({ SecretIdList: chunk, NextToken: token }),
+        signal,
       );
       for (const { SecretId: name = '', ErrorCode: code = 'Error' } of out.Errors ?? []) {
         if (NOT_FOUND.has(code)) logNotFound(logger, DRIVER_NAME, name, code);
@@ -143,7 +145,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     name: DRIVER_NAME,
     locate,
     ...(team ? { candidates } : {}),
-    fetch: (name, kind) => getOne(name, kind),
+    fetch: (name, kind, _id, options) => getOne(name, kind, options?.signal),
     // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch); one name per id, so
     // not with a team (two names per id): the resolver then reads one by one.
     ...batchOrNot(team, {

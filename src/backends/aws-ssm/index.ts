@@ -6,7 +6,7 @@
  * The AWS session (region, credentials, role, retries, TLS) and the SDK error mapping are in
  * `../aws/common.ts`.
  */
-import type { AdapterContext, SecretsBackend } from '../../backend.js';
+import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
 import { consoleLogger } from '../../logger.js';
 import { kindKwargs } from '../airflow-kwargs.js';
 import {
@@ -87,11 +87,12 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
   });
 
-  const getOne = async (name: string): Promise<string | null> => {
+  const getOne = async (name: string, signal?: AbortSignal): Promise<string | null> => {
     try {
       const out = await aws.send<{ Parameter?: { Value?: string } }>(
         name,
         (sdk) => new sdk.GetParameterCommand({ Name: name, WithDecryption: true }),
+        signal,
       );
       return out.Parameter?.Value ?? null;
     } catch (e) {
@@ -100,10 +101,15 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
       throw mapAwsError(DRIVER_NAME, name, e);
     }
   };
-  const getBatch = async (chunk: string[]): Promise<Map<string, string | null>> => {
+  const getBatch = async (
+    chunk: string[],
+    _kind: SecretKind,
+    signal?: AbortSignal,
+  ): Promise<Map<string, string | null>> => {
     const out = await aws.send<{ Parameters?: { Name?: string; Value?: string }[] }>(
       chunk[0]!,
       (sdk) => new sdk.GetParametersCommand({ Names: chunk, WithDecryption: true }),
+      signal,
     );
     // Unknown names come back in InvalidParameters: they stay "not found".
     return new Map(
@@ -116,7 +122,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     name: DRIVER_NAME,
     locate,
     ...(team ? { candidates } : {}),
-    fetch: (name) => getOne(name),
+    fetch: (name, _kind, _id, options) => getOne(name, options?.signal),
     // GetParameters, 10 names a call (used by the resolver's prefetch); not with a team.
     ...batchOrNot(team, {
       backend: DRIVER_NAME,
@@ -125,7 +131,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
       logger,
       locate,
       batch: getBatch,
-      one: getOne,
+      one: (name, _kind, signal) => getOne(name, signal),
     }),
     close: () => aws.close(),
   });

@@ -7,7 +7,8 @@
  * and the mapping of SDK errors onto this library's typed errors.
  */
 import { readFileSync } from 'node:fs';
-import { Agent } from 'node:https';
+import http from 'node:http';
+import https from 'node:https';
 import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
 import type { Connection } from '../../connection.js';
 import {
@@ -16,14 +17,31 @@ import {
   BackendTimeoutError,
   BackendUnavailableError,
   ConfigurationError,
-  describeError,
   safeCause,
   ThrottledError,
 } from '../../errors.js';
 import type { Logger } from '../../logger.js';
+import { serverText } from '../../masker.js';
 import { importOptional } from '../../optional-import.js';
 import { kwargSetting, kwInt, kwObject, kwOptString, kwVerify } from '../airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, NETWORK_ERROR_CODES, parseConnection, withDeadline } from '../base.js';
+import {
+  type CallCancel,
+  DEFAULT_TIMEOUT_MS,
+  InFlightCalls,
+  NETWORK_ERROR_CODES,
+  networkReason,
+  parseConnection,
+  withDeadline,
+} from '../base.js';
+import {
+  credentialsError,
+  defaultChain,
+  explicitSdkSettings,
+  maxAttemptsFrom,
+  regionFromConfigFile,
+  sharedFiles,
+  staticCredentials,
+} from './env.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -59,6 +77,13 @@ export interface AwsCommonOptions {
   /** Extra SDK client configuration, applied last (e.g. `retryStrategy`, `logger`). */
   clientConfig?: Record<string, unknown> | undefined;
   logger?: Logger | undefined;
+  /**
+   * The environment the AWS settings come from instead of `process.env` (set by
+   * `fromAirflowKwargs` to the resolver's env). With it, the SDK is given every setting it would
+   * otherwise read from `process.env` (region, credentials chain, retries, endpoints; see
+   * `./env.ts`). Default: none, and the SDK reads `process.env` as usual.
+   */
+  env?: Record<string, string | undefined> | undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -135,26 +160,24 @@ export function awsOptionsFromKwargs(
     env.AWS_ENDPOINT_URL;
   if (endpoint) out.endpoint = endpoint;
 
-  const keyId = kwOptString(kw, 'aws_access_key_id');
-  const secret = kwOptString(kw, 'aws_secret_access_key');
-  const token = kwOptString(kw, 'aws_session_token');
+  const fromKwargs = staticCredentials(
+    kwOptString(kw, 'aws_access_key_id'),
+    kwOptString(kw, 'aws_secret_access_key'),
+    kwOptString(kw, 'aws_session_token'),
+    { keyId: 'aws_access_key_id', secret: 'aws_secret_access_key', token: 'aws_session_token' },
+  );
   const profile = kwOptString(kw, 'profile_name');
-  if (keyId && secret) {
-    out.credentials = {
-      accessKeyId: keyId,
-      secretAccessKey: secret,
-      ...(token ? { sessionToken: token } : {}),
-    };
-  } else if (profile) {
-    out.profile = profile;
-  } else if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
-    // The first link of the default chain, read from the given environment rather than process.env.
-    out.credentials = {
-      accessKeyId: env.AWS_ACCESS_KEY_ID,
-      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-    };
-  }
+  // botocore's order: explicit keys (all or a "partial credentials" error), the profile, then the
+  // environment's keys (read from the given env rather than process.env), then the rest of the chain.
+  const fromEnv = staticCredentials(env.AWS_ACCESS_KEY_ID, env.AWS_SECRET_ACCESS_KEY, env.AWS_SESSION_TOKEN, {
+    keyId: 'AWS_ACCESS_KEY_ID',
+    secret: 'AWS_SECRET_ACCESS_KEY',
+    token: 'AWS_SESSION_TOKEN',
+  });
+  if (fromKwargs) out.credentials = fromKwargs;
+  else if (profile) out.profile = profile;
+  else if (fromEnv) out.credentials = fromEnv;
+  out.env = env;
 
   const roleArn = kwOptString(kw, 'role_arn');
   if (roleArn) {
@@ -215,35 +238,65 @@ function botocoreTotalAttempts(kw: Record<string, unknown>): number | undefined 
 // ---------------------------------------------------------------------------------------------
 // The SDK client
 
-/** Build the SDK client configuration (no I/O except reading a `verify` CA file). */
+/** The keep-alive agents of one backend's SDK clients (service and STS), destroyed by `close()`. */
+export interface AwsAgents {
+  httpAgent: http.Agent;
+  httpsAgent: https.Agent;
+}
+
+function makeAgents(o: AwsCommonOptions): AwsAgents {
+  const tls =
+    o.verify === false
+      ? { rejectUnauthorized: false }
+      : typeof o.verify === 'string'
+        ? { ca: readCa(o.verify) }
+        : {};
+  return {
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 50 }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 50, ...tls }),
+  };
+}
+
+/**
+ * Build the SDK client configuration (no I/O except reading a `verify` CA file). The requests go
+ * through `agents` (ours, so `close()` can destroy every socket). With `o.env`, every setting the
+ * SDK would read from `process.env` or the shared files is given from `o.env` (`./env.ts`).
+ */
 export async function awsClientConfig(
   o: AwsCommonOptions,
   usedBy: string,
   roleSessionName: string,
+  agents: AwsAgents = makeAgents(o),
 ): Promise<Record<string, unknown>> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const requestHandler: Record<string, unknown> = {
     requestTimeout: timeoutMs,
     throwOnRequestTimeout: true,
     connectionTimeout: o.connectTimeoutMs ?? timeoutMs,
+    ...agents,
   };
-  if (o.verify === false)
-    requestHandler.httpsAgent = new Agent({ keepAlive: true, rejectUnauthorized: false });
-  else if (typeof o.verify === 'string')
-    requestHandler.httpsAgent = new Agent({ keepAlive: true, ca: readCa(o.verify) });
-
+  const env = o.env;
+  const maxAttempts = o.maxAttempts ?? (env ? (maxAttemptsFrom(env) ?? 3) : undefined);
+  const shared: Record<string, unknown> = {
+    requestHandler,
+    ...(env ? explicitSdkSettings(env, Boolean(o.endpoint)) : {}),
+    ...(maxAttempts ? { maxAttempts } : {}),
+    ...(o.clientConfig?.retryStrategy ? { retryStrategy: o.clientConfig.retryStrategy } : {}),
+  };
+  const region = o.region ?? (env ? regionProvider(env, o.profile) : undefined);
+  if (region) shared.region = region;
   let credentials: unknown = o.credentials;
   if (credentials === undefined && o.profile) {
     const cp = await credentialProviders(usedBy);
-    credentials = cp.fromIni({ profile: o.profile });
+    credentials = cp.fromIni({ profile: o.profile, ...(env ? sharedFiles(env) : {}), clientConfig: shared });
+  } else if (credentials === undefined && env) {
+    credentials = defaultChain(await credentialProviders(usedBy), env, shared);
   }
   if (o.roleArn) {
     const cp = await credentialProviders(usedBy);
-    const stsConfig: Record<string, unknown> = { requestHandler };
-    if (o.region) stsConfig.region = o.region;
+    const stsConfig: Record<string, unknown> = { ...shared };
     if (o.stsEndpoint) stsConfig.endpoint = o.stsEndpoint;
-    if (o.maxAttempts) stsConfig.maxAttempts = o.maxAttempts;
-    if (o.clientConfig?.retryStrategy) stsConfig.retryStrategy = o.clientConfig.retryStrategy;
+    else if (env) stsConfig.ignoreConfiguredEndpointUrls = true;
     credentials = cp.fromTemporaryCredentials({
       params: { RoleSessionName: roleSessionName, ...o.assumeRoleParams, RoleArn: o.roleArn },
       ...(credentials ? { masterCredentials: credentials as AwsCredentials } : {}),
@@ -251,25 +304,40 @@ export async function awsClientConfig(
     });
   }
   return {
-    ...(o.region ? { region: o.region } : {}),
+    ...shared,
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
-    ...(o.profile ? { profile: o.profile } : {}),
-    ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
-    requestHandler,
+    ...(o.profile && !env ? { profile: o.profile } : {}),
     ...o.clientConfig,
+  };
+}
+
+/** The region when none is configured: the profile's in the config file `env` names, else a typed error. */
+function regionProvider(env: Record<string, string | undefined>, profile: string | undefined) {
+  return async (): Promise<string> => {
+    const found = regionFromConfigFile(env, profile);
+    if (found) return found;
+    throw new ConfigurationError(
+      kwargSetting('region_name'),
+      'no AWS region configured: set region_name in backend_kwargs, AWS_REGION or AWS_DEFAULT_REGION, or region in the profile of the AWS config file',
+    );
   };
 }
 
 /** The part of an SDK v3 client the adapters use. */
 export interface AwsSdkClient {
-  send(command: never, options?: { abortSignal?: AbortSignal }): Promise<unknown>;
+  send(command: never, options?: { abortSignal?: unknown }): Promise<unknown>;
   destroy(): void;
 }
 
 /**
  * One SDK client per backend instance, created on first use (SDK imported then) and reused; every
- * call runs under `withDeadline`. SDK errors are rethrown as they are, for the adapter to map.
+ * call runs under `withDeadline`, cancelled for real: its {@link CallCancel} goes to the SDK as the
+ * call's `abortSignal` (a plain `{ aborted, onabort }`, which the SDK's handler and retry loop
+ * accept without the cost of a real `AbortSignal`), so the deadline or the lookup's `signal`
+ * destroys the request in flight and stops the SDK's retries. `close()` cancels the calls in
+ * flight and destroys the client and its agents (every socket). SDK errors are rethrown as they
+ * are, for the adapter to map.
  */
 export function lazyAwsClient<M>(args: {
   backend: string;
@@ -283,11 +351,14 @@ export function lazyAwsClient<M>(args: {
 }) {
   const timeoutMs = args.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let client: Promise<AwsSdkClient> | undefined;
+  let agents: AwsAgents | undefined;
+  const inFlight = new InFlightCalls();
   const get = () =>
     (client ??= (async () => {
       if (args.injected) return args.injected;
       const sdk = await importOptional<M>(args.pkg, args.backend, args.load);
-      return args.create(sdk, await awsClientConfig(args.options, args.pkg, args.roleSessionName));
+      agents ??= makeAgents(args.options);
+      return args.create(sdk, await awsClientConfig(args.options, args.pkg, args.roleSessionName, agents));
     })().catch((e) => {
       client = undefined;
       throw e;
@@ -296,22 +367,28 @@ export function lazyAwsClient<M>(args: {
   return {
     /**
      * One SDK call. Each attempt is bounded by the client's `requestTimeout` (with
-     * `throwOnRequestTimeout`), and the whole call, retries included, by `timeoutMs`. No per-call
-     * AbortSignal: the SDK's signal handling alone costs more than the rest of the adapter.
+     * `throwOnRequestTimeout`), and the whole call, retries included, by `timeoutMs` and `signal`.
      */
-    async send<T>(secretName: string, make: (sdk: M) => unknown): Promise<T> {
+    async send<T>(secretName: string, make: (sdk: M) => unknown, signal?: AbortSignal): Promise<T> {
       if (!ready) {
         const sdk = await importOptional<M>(args.pkg, args.backend, args.load);
         ready = { sdk, client: await get() };
       }
       const { sdk, client: c } = ready;
-      return (await withDeadline(args.backend, secretName, timeoutMs, () => c.send(make(sdk) as never))) as T;
+      const call = (cancel: CallCancel) =>
+        inFlight.track(cancel, c.send(make(sdk) as never, { abortSignal: cancel }));
+      return (await withDeadline(args.backend, secretName, timeoutMs, call, signal)) as T;
     },
     async close(): Promise<void> {
       const c = client;
+      const a = agents;
       client = undefined;
       ready = undefined;
+      agents = undefined;
+      inFlight.cancelAll();
       if (c && !args.injected) (await c.catch(() => undefined))?.destroy();
+      a?.httpAgent.destroy();
+      a?.httpsAgent.destroy();
     },
   };
 }
@@ -329,9 +406,9 @@ export interface BatchReads {
   logger: Logger;
   locate: (kind: SecretKind, id: string) => Lookup;
   /** The batch action on one chunk: name → value for the names it answers (the rest stay not found). */
-  batch: (chunk: string[], kind: SecretKind) => Promise<Map<string, string | null>>;
+  batch: (chunk: string[], kind: SecretKind, signal?: AbortSignal) => Promise<Map<string, string | null>>;
   /** The single read, used once the batch action is denied. */
-  one: (name: string, kind: SecretKind) => Promise<string | null>;
+  one: (name: string, kind: SecretKind, signal?: AbortSignal) => Promise<string | null>;
 }
 
 /** `{ getMany }` for an adapter, or nothing when a team is active (two names per id: single reads). */
@@ -352,10 +429,10 @@ export function batchOrNot(
  */
 export function batchGetMany(r: BatchReads): NonNullable<SecretsBackend['getMany']> {
   let denied = false;
-  const chunkValues = async (chunk: string[], kind: SecretKind) => {
+  const chunkValues = async (chunk: string[], kind: SecretKind, signal: AbortSignal | undefined) => {
     if (!denied) {
       try {
-        return await r.batch(chunk, kind);
+        return await r.batch(chunk, kind, signal);
       } catch (e) {
         const mapped = mapAwsError(r.backend, chunk.join(', '), e);
         if (!batchDenied(e, mapped)) throw mapped;
@@ -363,10 +440,10 @@ export function batchGetMany(r: BatchReads): NonNullable<SecretsBackend['getMany
         denied = true;
       }
     }
-    const values = await Promise.all(chunk.map((name) => r.one(name, kind)));
+    const values = await Promise.all(chunk.map((name) => r.one(name, kind, signal)));
     return new Map(chunk.map((name, j) => [name, values[j]!]));
   };
-  return async (kind, ids) => {
+  return async (kind, ids, options) => {
     const result = new Map<string, Connection | string | null>();
     const idByName = new Map<string, string>();
     for (const id of ids) {
@@ -376,7 +453,7 @@ export function batchGetMany(r: BatchReads): NonNullable<SecretsBackend['getMany
     }
     const names = [...idByName.keys()];
     for (let i = 0; i < names.length; i += r.size) {
-      for (const [name, value] of await chunkValues(names.slice(i, i + r.size), kind)) {
+      for (const [name, value] of await chunkValues(names.slice(i, i + r.size), kind, options?.signal)) {
         const id = idByName.get(name);
         if (id === undefined || value === null) continue;
         if (kind !== 'connection') result.set(id, value);
@@ -408,12 +485,32 @@ export function logNotFound(logger: Logger, backend: string, secretName: string,
   return null;
 }
 
+/** Why a request was refused, in words, for the SDK error names that say it (server text is never copied). */
+const DENIED_WORDS: Record<string, string> = {
+  AccessDeniedException: 'access denied',
+  AccessDenied: 'access denied',
+  UnrecognizedClientException: 'the access key id or session token is not valid',
+  InvalidClientTokenId: 'the access key id is not valid',
+  InvalidSignatureException: 'the secret access key does not match the access key id',
+  SignatureDoesNotMatch: 'the secret access key does not match the access key id',
+  IncompleteSignature: 'the request signature is incomplete',
+  MissingAuthenticationToken: 'no credentials were sent',
+  ExpiredTokenException: 'the session token has expired',
+  ExpiredToken: 'the session token has expired',
+  NotAuthorized: 'not authorized',
+};
+
 /**
- * Map an SDK (or credential-provider) error onto a typed error. Never quotes a value. `verb` says
- * what was being done (`reading` by default; `writing`, `listing`, `deleting` for the others).
+ * Map an SDK (or credential-provider) error onto a typed error whose message says why in words:
+ * access denied for the secret name, which credential is missing, the DNS or connection failure
+ * with its host, throttling, the HTTP status; `verb` says what was being done (`reading` by default;
+ * `writing`, `listing`, `deleting`). The error's `name` and `code` come from the wire, so
+ * they appear only through {@link serverText}; its `message` never.
  */
 export function mapAwsError(backend: string, secretName: string, e: unknown, verb = 'reading'): Error {
   if (e instanceof BackendError || e instanceof ConfigurationError) return e;
+  const known = credentialsError(backend, secretName, e);
+  if (known) return known;
   const err = e as {
     name?: string;
     code?: string;
@@ -422,24 +519,34 @@ export function mapAwsError(backend: string, secretName: string, e: unknown, ver
   };
   const name = err?.name ?? 'Error';
   const status = err?.$metadata?.httpStatusCode;
-  const what = `${describeError(e)}${status ? `, HTTP ${status}` : ''}`;
+  const what = `${serverText(name, 60) || 'Error'}${status ? `, HTTP ${status}` : ''}`;
   const opts = { cause: safeCause(e), secretName };
   const at = `'${secretName}'`;
   if (THROTTLING.has(name) || status === 429) {
     return new ThrottledError(backend, `${backend}: throttled ${verb} ${at} (${what})`, opts);
   }
   if (DENIED.has(name) || status === 403) {
-    return new AccessDeniedError(backend, `${backend}: access denied ${verb} ${at} (${what})`, opts);
+    const words = DENIED_WORDS[name] ?? 'access denied';
+    return new AccessDeniedError(backend, `${backend}: ${words} ${verb} ${at} (${what})`, opts);
   }
   if (name === 'TimeoutError' || err?.code === 'ETIMEDOUT') {
     return new BackendTimeoutError(backend, `${backend}: no answer for ${at} in time (${what})`, opts);
   }
-  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(err?.code ?? '')) {
+  const code = typeof err?.code === 'string' ? err.code : '';
+  if (/CERT|SSL|TLS|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
     const hint = 'set verify to the CA bundle that signed the endpoint certificate';
-    return new BackendError(backend, 'failed', `${backend}: TLS failed for ${at} (${what}); ${hint}`, opts);
+    return new BackendError(backend, 'failed', `${backend}: TLS failed for ${at} (${code}); ${hint}`, opts);
   }
-  if (NETWORK_ERROR_CODES.has(err?.code ?? '') || (status !== undefined && status >= 500)) {
-    return new BackendUnavailableError(backend, `${backend}: unavailable ${verb} ${at} (${what})`, opts);
+  if (NETWORK_ERROR_CODES.has(code)) {
+    const why = networkReason(e) ?? code;
+    return new BackendUnavailableError(backend, `${backend}: cannot reach AWS for ${at}: ${why}`, opts);
+  }
+  if (status !== undefined && status >= 500) {
+    return new BackendUnavailableError(
+      backend,
+      `${backend}: service unavailable ${verb} ${at} (${what})`,
+      opts,
+    );
   }
   if (name === 'SyntaxError') {
     return new BackendError(
@@ -452,14 +559,14 @@ export function mapAwsError(backend: string, secretName: string, e: unknown, ver
   if (err?.message === 'Region is missing') {
     return new ConfigurationError(
       kwargSetting('region_name'),
-      `${backend}: no AWS region configured (set region_name or AWS_REGION)`,
+      `${backend}: no AWS region configured (set region_name in backend_kwargs, or AWS_REGION / AWS_DEFAULT_REGION)`,
     );
   }
   if (name === 'CredentialsProviderError') {
     return new BackendError(
       backend,
       'failed',
-      `${backend}: no AWS credentials found for ${at} (set aws_access_key_id/aws_secret_access_key, profile_name, role_arn or AWS_ACCESS_KEY_ID)`,
+      `${backend}: cannot read ${at}: no AWS credentials found (set aws_access_key_id and aws_secret_access_key, profile_name, role_arn, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)`,
       opts,
     );
   }
