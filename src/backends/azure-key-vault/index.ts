@@ -4,6 +4,8 @@
  * latest version. SDKs `@azure/keyvault-secrets` + `@azure/identity`, loaded on the first lookup;
  * one credential and one `SecretClient` per backend.
  */
+import http from 'node:http';
+import https from 'node:https';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
 import {
   AccessDeniedError,
@@ -15,9 +17,17 @@ import {
   ThrottledError,
 } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
+import { serverText } from '../../masker.js';
 import { importOptional } from '../../optional-import.js';
 import { kwargSetting, kwOptString, kwString } from '../airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import {
+  type CallCancel,
+  DEFAULT_TIMEOUT_MS,
+  InFlightCalls,
+  networkReason,
+  rawBackend,
+  withDeadline,
+} from '../base.js';
 import { activeTeam, kindRules, locateWith, type TeamOptions, teamNaming } from '../naming.js';
 import { type AzureWriteClient, azureWrites } from './write.js';
 
@@ -56,6 +66,11 @@ export interface AzureKeyVaultOptions extends TeamOptions {
   logger?: Logger | undefined;
   /** Backend name in logs and `explain`. Default `azure-key-vault`. */
   name?: string | undefined;
+  /**
+   * Where the proxy (`HTTPS_PROXY`, `HTTP_PROXY`) and `AZURE_AUTHORITY_HOST` are read, instead of
+   * the SDK reading `process.env`. Default `process.env`. (`fromAirflowKwargs`: the resolver's env.)
+   */
+  env?: Record<string, string | undefined> | undefined;
 }
 
 /** The part of `SecretClient` this adapter uses (lookups need only `getSecret`). */
@@ -90,6 +105,7 @@ export function fromAirflowKwargs(
 ): SecretsBackend {
   const opts: AzureKeyVaultOptions = {
     logger: context.logger,
+    env: context.env,
     team: context.team,
     multiTeam: context.multiTeam,
   };
@@ -131,8 +147,10 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
   let client: Promise<AzureSecretClient> | undefined;
+  const agents = new Set<http.Agent>();
+  const inFlight = new InFlightCalls();
   const connect = () => {
-    client ??= open(options, vaultUrl, logger).catch((e: unknown) => {
+    client ??= open(options, vaultUrl, logger, agents).catch((e: unknown) => {
       client = undefined;
       throw e;
     });
@@ -158,7 +176,10 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
   const writes = azureWrites({
     backend: name,
     connect,
-    bounded: (secretName, fn) => withDeadline(name, secretName, timeoutMs, fn),
+    bounded: (secretName, fn) =>
+      withDeadline(name, secretName, timeoutMs, (cancel) =>
+        inFlight.track(cancel, fn(abortSignalOf(cancel))),
+      ),
     mapError: (secretName, e, verb) => toBackendError(name, secretName, vaultUrl, e, verb),
     locate,
     candidates,
@@ -170,21 +191,31 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
     name,
     locate,
     ...(team ? { candidates } : {}),
-    fetch: (secretName) =>
-      withDeadline(name, secretName, timeoutMs, async (abortSignal) => {
-        const c = await connect();
-        try {
-          const secret = await c.getSecret(secretName, { abortSignal });
-          return typeof secret.value === 'string' ? secret.value : null;
-        } catch (e) {
-          const err = toBackendError(name, secretName, vaultUrl, e);
-          if (err) throw err;
-          logger.debug(`${name}: secret '${secretName}' not found`, { vaultUrl });
-          return null;
-        }
-      }),
+    fetch: (secretName, _kind, _id, fetchOptions) =>
+      withDeadline(
+        name,
+        secretName,
+        timeoutMs,
+        async (cancel) => {
+          const c = await connect();
+          try {
+            const abortSignal = abortSignalOf(cancel);
+            const secret = await inFlight.track(cancel, c.getSecret(secretName, { abortSignal }));
+            return typeof secret.value === 'string' ? secret.value : null;
+          } catch (e) {
+            const err = toBackendError(name, secretName, vaultUrl, e);
+            if (err) throw err;
+            logger.debug(`${name}: secret '${secretName}' not found`, { vaultUrl });
+            return null;
+          }
+        },
+        fetchOptions?.signal,
+      ),
     async close() {
       client = undefined;
+      inFlight.cancelAll();
+      for (const a of agents) a.destroy();
+      agents.clear();
     },
   });
   return { ...backend, ...writes };
@@ -196,10 +227,35 @@ type Identity = {
   DefaultAzureCredential: new (o: object) => object;
 };
 
-/** First lookup: load the SDKs, choose the credential as Airflow does, build the one client. */
-async function open(o: AzureKeyVaultOptions, vaultUrl: string, logger: Logger): Promise<AzureSecretClient> {
+/** A real `AbortSignal` that aborts with `cancel` (the SDK subscribes with addEventListener). */
+function abortSignalOf(cancel: CallCancel): AbortSignal {
+  const ac = new AbortController();
+  cancel.onCancel(() => ac.abort());
+  return ac.signal;
+}
+
+/**
+ * First lookup: load the SDKs, choose the credential as Airflow does, build the one client. The
+ * client and the credential send through keep-alive agents of ours (`agents`, destroyed by
+ * `close()`), and get the proxy and authority host from `o.env` rather than `process.env`.
+ */
+async function open(
+  o: AzureKeyVaultOptions,
+  vaultUrl: string,
+  logger: Logger,
+  agents: Set<http.Agent>,
+): Promise<AzureSecretClient> {
   if (o.client) return o.client;
   const name = o.name ?? DRIVER_NAME;
+  const env = o.env ?? process.env;
+  const proxyOptions = proxyFrom(env);
+  const agent = (url: string, tls: unknown): http.Agent => {
+    const a = url.startsWith('http:')
+      ? new http.Agent({ keepAlive: true })
+      : new https.Agent({ keepAlive: true, ...(tls as https.AgentOptions | undefined) });
+    agents.add(a);
+    return a;
+  };
   const { SecretClient } = await importOptional<Sdk>(
     '@azure/keyvault-secrets',
     DRIVER_NAME,
@@ -212,7 +268,14 @@ async function open(o: AzureKeyVaultOptions, vaultUrl: string, logger: Logger): 
       DRIVER_NAME,
       () => import('@azure/identity'),
     );
-    const extra = o.credentialOptions ?? {};
+    const given = o.credentialOptions ?? {};
+    const authorityHost = (given.authorityHost as string | undefined) ?? env.AZURE_AUTHORITY_HOST;
+    const extra: Record<string, unknown> = {
+      agent: agent(authorityHost ?? 'https:', given.tlsOptions),
+      authorityHost: authorityHost ?? 'https://login.microsoftonline.com',
+      ...(proxyOptions ? { proxyOptions } : {}),
+      ...given,
+    };
     if (o.tenantId && o.clientId && o.clientSecret) {
       logger.debug(`${name}: using ClientSecretCredential`, { tenantId: o.tenantId, clientId: o.clientId });
       credential = new identity.ClientSecretCredential(o.tenantId, o.clientId, o.clientSecret, extra);
@@ -245,8 +308,36 @@ async function open(o: AzureKeyVaultOptions, vaultUrl: string, logger: Logger): 
       credential = new identity.DefaultAzureCredential(extra);
     }
   }
-  const clientOptions = { ...o.clientOptions, ...(o.retryOptions ? { retryOptions: o.retryOptions } : {}) };
-  return new SecretClient(vaultUrl, credential, clientOptions);
+  const clientOptions = {
+    agent: agent(vaultUrl, o.clientOptions?.tlsOptions),
+    ...(proxyOptions ? { proxyOptions } : {}),
+    ...o.clientOptions,
+    ...(o.retryOptions ? { retryOptions: o.retryOptions } : {}),
+  };
+  const client = new SecretClient(vaultUrl, credential, clientOptions);
+  // No proxy in `env`: drop the policy that would take one from process.env.
+  if (!proxyOptions && !o.clientOptions?.proxyOptions) {
+    type Pipeline = { removePolicy(p: { name: string }): unknown };
+    (client as { client?: { pipeline?: Pipeline } }).client?.pipeline?.removePolicy({ name: 'proxyPolicy' });
+  }
+  return client;
+}
+
+/** `HTTPS_PROXY` (then `HTTP_PROXY`, either case) from `env`, as the SDK's proxy settings. */
+function proxyFrom(env: Record<string, string | undefined>): Record<string, unknown> | undefined {
+  const raw = env.HTTPS_PROXY || env.https_proxy || env.HTTP_PROXY || env.http_proxy;
+  if (!raw) return undefined;
+  try {
+    const u = new URL(raw);
+    return {
+      host: `${u.protocol}//${u.hostname}`,
+      port: Number(u.port) || (u.protocol === 'https:' ? 443 : 80),
+      ...(u.username ? { username: decodeURIComponent(u.username) } : {}),
+      ...(u.password ? { password: decodeURIComponent(u.password) } : {}),
+    };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Credential errors of @azure/identity: no token could be had (→ AccessDeniedError). */
@@ -267,7 +358,8 @@ const NEEDS: Record<string, string> = {
 
 /**
  * `null` means not found (404 / `ResourceNotFoundError`, as Airflow); anything else is a typed
- * failure. `verb` says what was being done (`reading` for lookups).
+ * failure saying why in words. `verb` says what was being done (`reading` for lookups). The
+ * service's error `code` is server text: kept only through {@link serverText}; its `message` never.
  */
 function toBackendError(
   backend: string,
@@ -276,16 +368,21 @@ function toBackendError(
   e: unknown,
   verb = 'reading',
 ): BackendError | null {
-  const { name, statusCode, code } = (e ?? {}) as { name?: string; statusCode?: number; code?: string };
+  const {
+    name,
+    statusCode,
+    code: rawCode,
+  } = (e ?? {}) as { name?: string; statusCode?: number; code?: unknown };
+  const code = serverText(rawCode, 40);
   const opts = { cause: e, secretName };
-  const where = `secret '${secretName}' in ${vaultUrl || 'the vault'}`;
+  const where = `secret '${secretName}' in ${originOf(vaultUrl)}`;
   if (statusCode === 404) return null;
   if (name === 'AbortError')
     return new BackendTimeoutError(backend, `${backend}: aborted ${verb} ${where}`, opts);
   if (statusCode === 401 || statusCode === 403) {
     return new AccessDeniedError(
       backend,
-      `${backend}: access denied (${statusCode}${code ? ` ${code}` : ''}) ${verb} ${where}; the identity needs ${NEEDS[verb] ?? NEEDS.reading}`,
+      `${backend}: access denied (HTTP ${statusCode}${code ? ` ${code}` : ''}) ${verb} ${where}; the identity needs ${NEEDS[verb] ?? NEEDS.reading}`,
       opts,
     );
   }
@@ -297,9 +394,13 @@ function toBackendError(
     );
   }
   if (statusCode === 429)
-    return new ThrottledError(backend, `${backend}: throttled (429) ${verb} ${where}`, opts);
+    return new ThrottledError(backend, `${backend}: throttled (HTTP 429) ${verb} ${where}`, opts);
   if (statusCode === 408 || statusCode === 504) {
-    return new BackendTimeoutError(backend, `${backend}: timed out (${statusCode}) ${verb} ${where}`, opts);
+    return new BackendTimeoutError(
+      backend,
+      `${backend}: timed out (HTTP ${statusCode}) ${verb} ${where}`,
+      opts,
+    );
   }
   if (statusCode === 409) {
     return new BackendError(
@@ -309,13 +410,22 @@ function toBackendError(
       opts,
     );
   }
-  if (
-    (statusCode !== undefined && statusCode >= 500) ||
-    (name === 'RestError' && statusCode === undefined && code !== 'PARSE_ERROR')
-  ) {
+  const network = typeof rawCode === 'string' ? networkWords(rawCode, vaultUrl) : undefined;
+  if (network) {
     return new BackendUnavailableError(
       backend,
-      `${backend}: vault unavailable (${statusCode ?? code ?? 'network error'}) ${verb} ${where}`,
+      `${backend}: cannot reach the vault for ${where}: ${network}`,
+      opts,
+    );
+  }
+  if (
+    (statusCode !== undefined && statusCode >= 500) ||
+    (name === 'RestError' && statusCode === undefined && rawCode !== 'PARSE_ERROR')
+  ) {
+    const what = statusCode !== undefined ? `HTTP ${statusCode}` : code || 'network error';
+    return new BackendUnavailableError(
+      backend,
+      `${backend}: vault unavailable (${what}) ${verb} ${where}`,
       opts,
     );
   }
@@ -325,6 +435,29 @@ function toBackendError(
     `${backend}: ${verb} ${where} failed: ${describeError(e)}`,
     opts,
   );
+}
+
+/** A socket error code of the SDK's `RestError`, in words naming the vault's host. */
+function networkWords(code: string, vaultUrl: string): string | undefined {
+  let host = 'the vault host';
+  let port = '';
+  try {
+    const u = new URL(vaultUrl);
+    host = u.hostname;
+    port = u.port || (u.protocol === 'http:' ? '80' : '443');
+  } catch {
+    // keep the generic words
+  }
+  return networkReason({ code, hostname: host, address: host, port: Number(port) || undefined });
+}
+
+/** The scheme, host and port of the vault URL (never credentials or a path). */
+function originOf(vaultUrl: string): string {
+  try {
+    return new URL(vaultUrl).origin;
+  } catch {
+    return 'the vault';
+  }
 }
 
 /** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */

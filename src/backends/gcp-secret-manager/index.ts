@@ -7,7 +7,7 @@
  * This file: the options, the naming, the read (with its retries) and the kwargs. Credentials, the
  * project and building the client are `./credentials.ts`.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'node:querystring';
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
 import {
   AccessDeniedError,
@@ -22,7 +22,7 @@ import {
 } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { kwargSetting, kwObject, kwOptString, kwString } from '../airflow-kwargs.js';
-import { DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import { type CallCancel, DEFAULT_TIMEOUT_MS, InFlightCalls, rawBackend, withDeadline } from '../base.js';
 import { activeTeam, buildPath, kindRules, locateWith, type TeamOptions, teamNaming } from '../naming.js';
 import {
   checkCredentials,
@@ -153,6 +153,7 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
   const rules = kindRules(prefixes, {}, 'prefix'); // Airflow's backend has no lookup patterns
 
   let opened: Promise<{ client: GcpSecretManagerClient; project: string }> | undefined;
+  const inFlight = new InFlightCalls();
   let owned: GcpSecretManagerClient | undefined;
   const connect = () => {
     opened ??= openClient(options, setting, { logger, backend: name }, (c) => (owned = c)).catch(
@@ -188,16 +189,23 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
     name,
     locate,
     ...(team ? { candidates } : {}),
-    fetch: (secretName) =>
-      withDeadline(name, secretName, timeoutMs, async (signal) => {
-        const deadline = Date.now() + timeoutMs;
-        const { client, project } = await connect();
-        return accessLatest(reader, client, project, secretName, deadline, signal);
-      }),
+    fetch: (secretName, _kind, _id, fetchOptions) =>
+      withDeadline(
+        name,
+        secretName,
+        timeoutMs,
+        async (cancel) => {
+          const deadline = Date.now() + timeoutMs;
+          const { client, project } = await connect();
+          return inFlight.track(cancel, accessLatest(reader, client, project, secretName, deadline, cancel));
+        },
+        fetchOptions?.signal,
+      ),
     async close() {
       const c = owned;
       owned = undefined;
       opened = undefined;
+      inFlight.cancelAll();
       await c?.close?.();
     },
   });
@@ -214,7 +222,7 @@ async function accessLatest(
   project: string,
   secretName: string,
   deadline: number,
-  signal: AbortSignal,
+  cancel: CallCancel,
 ): Promise<string | null> {
   const resource = `projects/${project}/secrets/${secretName}/versions/latest`;
   for (let attempt = 0; ; attempt++) {
@@ -222,21 +230,71 @@ async function accessLatest(
     try {
       // Per-call deadline; gax's own retries are off (they would replace the status code with 4).
       const timeout = Math.max(1, deadline - Date.now());
-      reply = await client.accessSecretVersion({ name: resource }, { timeout, retry: { retryCodes: [] } });
+      reply = await cancellableAccess(client, resource, { timeout, retry: { retryCodes: [] } }, cancel);
     } catch (e) {
       const code = grpcCode(e);
       if (code === NOT_FOUND) {
         r.logger.debug(`${r.name}: secret '${secretName}' not found`, { project });
         return null;
       }
-      if (code !== undefined && RETRYABLE.has(code) && attempt < r.maxRetries && !signal.aborted) {
-        await sleep(r.retryDelayMs * 2 ** attempt, undefined, { signal });
-        continue;
+      if (code !== undefined && RETRYABLE.has(code) && attempt < r.maxRetries && !cancel.aborted) {
+        await pause(r.retryDelayMs * 2 ** attempt, cancel);
+        if (!cancel.aborted) continue;
       }
       throw toBackendError(r.name, r.logger, secretName, project, code, e);
     }
     return decodePayload(r.name, secretName, reply);
   }
+}
+
+/** The generated client's own call, which gives gax's cancellable promise (its public method does not). */
+interface InnerCalls {
+  initialize?(): Promise<unknown>;
+  innerApiCalls?: {
+    accessSecretVersion?(request: object, options: object): Promise<unknown> & { cancel?(): void };
+  };
+}
+
+/**
+ * `accessSecretVersion`, cancelled when `cancel` fires. The SDK's public method wraps gax's call
+ * in a plain promise (losing its `cancel()`) and logs the whole response, secret payload included,
+ * under `GOOGLE_SDK_NODE_LOGGING`; so, when the client has them, this calls the generated
+ * client's `innerApiCalls.accessSecretVersion` (with the routing header the public method adds)
+ * and cancels the gRPC call itself. An injected client without them is called as given.
+ */
+async function cancellableAccess(
+  client: GcpSecretManagerClient,
+  resource: string,
+  options: Record<string, unknown>,
+  cancel: CallCancel,
+): Promise<unknown> {
+  const c = client as GcpSecretManagerClient & InnerCalls;
+  if (typeof c.initialize === 'function') await c.initialize();
+  const inner = c.innerApiCalls?.accessSecretVersion;
+  if (typeof inner !== 'function') return client.accessSecretVersion({ name: resource }, options);
+  const headers = { 'x-goog-request-params': stringify({ name: resource }) };
+  const call = inner.call(c.innerApiCalls, { name: resource }, { ...options, otherArgs: { headers } });
+  const off = cancel.onCancel(() => call.cancel?.());
+  try {
+    return await call;
+  } finally {
+    off();
+  }
+}
+
+/** Wait `ms`, or less when `cancel` fires first. */
+function pause(ms: number, cancel: CallCancel): Promise<void> {
+  return new Promise((resolve) => {
+    let off = (): void => undefined;
+    const timer = setTimeout(() => {
+      off();
+      resolve();
+    }, ms);
+    off = cancel.onCancel(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+  });
 }
 
 /** What {@link accessLatest} needs of the backend, built once per backend. */

@@ -114,7 +114,8 @@ export async function login(
   requestOptions?: object,
 ): Promise<void> {
   const type = o.authType ?? 'token';
-  if (type === 'aws_iam' || type === 'gcp' || type === 'azure') return cloudLogin(c, o, type, env, requestOptions);
+  if (type === 'aws_iam' || type === 'gcp' || type === 'azure')
+    return cloudLogin(c, o, type, env, requestOptions);
   // Always name the mount: node-vault's kubernetes path template is empty without one.
   const mount = { mount_point: o.authMountPoint ?? type };
   const secret = (value: string | undefined, file: string | undefined, setting: string) =>

@@ -14,9 +14,9 @@ import {
   safeCause,
   ThrottledError,
 } from '../../errors.js';
+import { serverText } from '../../masker.js';
 import { importOptional } from '../../optional-import.js';
 import { kwargSetting } from '../airflow-kwargs.js';
-import { serverText } from '../../masker.js';
 import { NETWORK_ERROR_CODES, networkReason } from '../base.js';
 import {
   MAX_RESPONSE_BYTES,

@@ -112,7 +112,8 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     return Array.isArray(c) ? { name: c[0]!.name } : c;
   };
   const writes = vaultWrites({
-    call: (name, fn) => withDeadline(DRIVER_NAME, name, timeoutMs, (cancel) => session.call(name, fn, cancel)),
+    call: (name, fn) =>
+      withDeadline(DRIVER_NAME, name, timeoutMs, (cancel) => session.call(name, fn, cancel)),
     locate,
     targets: (kind, id) => kvCandidates(layout, kind, id),
     folders: (kind) => (layout.paths[kind] === null ? null : kvBases(layout, kind)),
