@@ -62,6 +62,8 @@ export interface GcpFake {
   delete(secretId: string): void;
   /** Answer the next `times` calls for `secretId` (or any id with `*`) with `fault`. */
   fault(secretId: string, fault: GcpFault, times?: number): void;
+  /** Resolves with the n-th (1-based) call left hanging; its `cancelled` resolves when the client cancels it. */
+  hung(n?: number): Promise<{ name: string; cancelled: Promise<void> }>;
   close(): Promise<void>;
 }
 
@@ -120,6 +122,8 @@ export async function startGcpFake(
     [...secrets.keys()].map((k) => [k, { labels: {}, replication: 'automatic' as const }]),
   );
   const hanging = new Set<grpc.ServerUnaryCall<unknown, unknown>>();
+  const hungCalls: { name: string; cancelled: Promise<void> }[] = [];
+  const hungWaiters: { n: number; resolve: (h: { name: string; cancelled: Promise<void> }) => void }[] = [];
   let version = 0;
 
   const takeFault = (id: string): GcpFault | undefined => {
@@ -165,6 +169,12 @@ export async function startGcpFake(
       const fault = takeFault(id);
       if (fault === 'hang') {
         hanging.add(call as grpc.ServerUnaryCall<unknown, unknown>);
+        const cancelled = new Promise<void>((resolve) => call.on('cancelled', () => resolve()));
+        hungCalls.push({ name, cancelled });
+        for (const w of hungWaiters.filter((x) => x.n <= hungCalls.length)) {
+          hungWaiters.splice(hungWaiters.indexOf(w), 1);
+          w.resolve(hungCalls[w.n - 1]!);
+        }
         return; // never answer
       }
       if (fault === 'malformed') {
@@ -220,6 +230,10 @@ export async function startGcpFake(
       const queue = faults.get(id) ?? [];
       queue.push({ fault, times });
       faults.set(id, queue);
+    },
+    hung(n = 1) {
+      if (hungCalls.length >= n) return Promise.resolve(hungCalls[n - 1]!);
+      return new Promise((resolve) => hungWaiters.push({ n, resolve }));
     },
     async close() {
       hanging.clear();

@@ -1,0 +1,186 @@
+/**
+ * Remote work stops when a lookup settles (issue 11 item 2): against servers that never answer,
+ * answer one byte at a time, or answer without end, each adapter's request is cancelled at its
+ * deadline, when the lookup's `signal` aborts, and on `close()`. "Cancelled" is checked on the wire:
+ * the server sees its connection closed by the client (and no retry opens another one). The real
+ * SDKs run against `test/fakes/hostile-http.ts`; nothing here asserts a duration.
+ */
+import { createRequire } from 'node:module';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { SecretsBackend } from '../../src/backend.js';
+import { awsSecretsManager } from '../../src/backends/aws-secrets-manager/index.js';
+import { awsSsm } from '../../src/backends/aws-ssm/index.js';
+import { azureKeyVault } from '../../src/backends/azure-key-vault/index.js';
+import { gcpSecretManager } from '../../src/backends/gcp-secret-manager/index.js';
+import { hashicorpVault } from '../../src/backends/hashicorp-vault/index.js';
+import { BackendError, BackendTimeoutError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { type GcpFake, startGcpFake } from '../fakes/gcp-fake.js';
+import { closed, type HostileServer, startHostileServer } from '../fakes/hostile-http.js';
+import { rejection } from '../helpers/assertions.js';
+import { staticTokenCredential } from '../helpers/azure-fixture.js';
+
+const require = createRequire(import.meta.url);
+const gax = createRequire(require.resolve('@google-cloud/secret-manager'))('google-gax') as {
+  grpc: { credentials: { createInsecure(): unknown } };
+};
+
+const servers: HostileServer[] = [];
+const backends: SecretsBackend[] = [];
+afterEach(async () => {
+  await Promise.all(backends.splice(0).map((b) => b.close?.()));
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+async function server(mode: 'silent' | 'trickle' | 'flood'): Promise<HostileServer> {
+  const s = await startHostileServer(mode);
+  servers.push(s);
+  return s;
+}
+
+function keep<B extends SecretsBackend>(b: B): B {
+  backends.push(b);
+  return b;
+}
+
+const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+
+type Make = (url: string, timeoutMs: number) => SecretsBackend;
+const HTTP_ADAPTERS: [string, Make][] = [
+  [
+    'hashicorp-vault',
+    (url, timeoutMs) => hashicorpVault({ url, token: 'root', timeoutMs, logger: silentLogger }),
+  ],
+  [
+    'aws-secrets-manager',
+    (url, timeoutMs) =>
+      awsSecretsManager({
+        endpoint: url,
+        region: 'us-east-1',
+        credentials: CREDS,
+        timeoutMs,
+        logger: silentLogger,
+      }),
+  ],
+  [
+    'aws-ssm',
+    (url, timeoutMs) =>
+      awsSsm({ endpoint: url, region: 'us-east-1', credentials: CREDS, timeoutMs, logger: silentLogger }),
+  ],
+  [
+    'azure-key-vault',
+    (url, timeoutMs) =>
+      azureKeyVault({
+        vaultUrl: url,
+        credential: staticTokenCredential('t'),
+        clientOptions: { allowInsecureConnection: true, disableChallengeResourceVerification: true },
+        retryOptions: { maxRetries: 3, retryDelayInMs: 1, maxRetryDelayInMs: 2 },
+        timeoutMs,
+        logger: silentLogger,
+      }),
+  ],
+];
+
+describe.each(HTTP_ADAPTERS)('%s: the request stops when the lookup settles', (_name, make) => {
+  it('at the deadline, against a server that never answers: the connection is closed, no retry follows', async () => {
+    const s = await server('silent');
+    const b = keep(make(s.url, 300));
+    const err = await rejection(b.getVariable('k'));
+    expect(err).toBeInstanceOf(BackendTimeoutError);
+    await closed(await s.connection(1));
+    // A retry would have opened a second connection by the time the first one is closed.
+    expect(s.connections).toHaveLength(1);
+  });
+
+  it("when the lookup's signal aborts, mid-request", async () => {
+    const s = await server('silent');
+    const b = keep(make(s.url, 60_000));
+    const ac = new AbortController();
+    const pending = rejection(b.getVariable('k', { signal: ac.signal }));
+    const socket = await s.connection(1);
+    ac.abort();
+    expect(await pending).toBeInstanceOf(BackendError);
+    await closed(socket);
+    expect(s.connections).toHaveLength(1);
+  });
+
+  it('on close(), mid-request: the socket is destroyed and the read rejects', async () => {
+    const s = await server('silent');
+    const b = make(s.url, 60_000);
+    const pending = rejection(b.getVariable('k'));
+    const socket = await s.connection(1);
+    await b.close?.();
+    expect(await pending).toBeInstanceOf(Error);
+    await closed(socket);
+    expect(s.connections).toHaveLength(1);
+  });
+
+  it('against a server that trickles its answer, the deadline closes the connection', async () => {
+    const s = await server('trickle');
+    const b = keep(make(s.url, 300));
+    const err = await rejection(b.getVariable('k'));
+    expect(err).toBeInstanceOf(BackendTimeoutError);
+    await closed(await s.connection(1));
+  });
+});
+
+describe('hashicorp-vault: an answer without end', () => {
+  it('is cut at the body limit: a typed error, the socket closed, the body not kept', async () => {
+    const s = await server('flood');
+    const b = keep(hashicorpVault({ url: s.url, token: 'root', timeoutMs: 60_000, logger: silentLogger }));
+    const err = await rejection(b.getVariable('k'));
+    expect(err).toBeInstanceOf(BackendError);
+    expect(err.message).toMatch(/larger than \d+ bytes; the read was stopped/);
+    await closed(await s.connection(1));
+  });
+});
+
+describe('gcp-secret-manager: the gRPC call stops when the lookup settles', () => {
+  let fake: GcpFake;
+  beforeEach(async () => {
+    fake = await startGcpFake({ project: 'p' });
+  });
+  afterEach(() => fake.close());
+  const make = (port: number, timeoutMs: number) =>
+    keep(
+      gcpSecretManager({
+        projectId: 'p',
+        clientOptions: {
+          apiEndpoint: '127.0.0.1',
+          port,
+          sslCreds: gax.grpc.credentials.createInsecure(),
+          universeDomain: 'googleapis.com',
+        },
+        maxRetries: 0,
+        timeoutMs,
+        logger: silentLogger,
+      }),
+    );
+
+  it("the server sees the call cancelled when the lookup's signal aborts", async () => {
+    fake.fault('airflow-variables-k', 'hang');
+    const b = make(fake.port, 60_000);
+    const ac = new AbortController();
+    const pending = rejection(b.getVariable('k', { signal: ac.signal }));
+    const call = await fake.hung(1);
+    ac.abort();
+    expect(await pending).toBeInstanceOf(BackendError);
+    await call.cancelled;
+  });
+
+  it('the server sees the call cancelled on close()', async () => {
+    fake.fault('airflow-variables-k', 'hang');
+    const b = make(fake.port, 60_000);
+    const pending = rejection(b.getVariable('k'));
+    const call = await fake.hung(1);
+    await b.close?.();
+    expect(await pending).toBeInstanceOf(Error);
+    await call.cancelled;
+  });
+
+  it('rejects at the deadline against a server that never answers', async () => {
+    const s = await server('silent');
+    const b = make(s.port, 300);
+    expect(await rejection(b.getVariable('k'))).toBeInstanceOf(BackendTimeoutError);
+  });
+});
