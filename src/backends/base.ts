@@ -8,7 +8,13 @@
  */
 import type { Lookup, SecretKind, SecretsBackend } from '../backend.js';
 import { type Connection, deserializeConnection } from '../connection.js';
-import { BackendTimeoutError, isAirflowSecretsError, MalformedSecretError, safeCause } from '../errors.js';
+import {
+  BackendTimeoutError,
+  BackendUnavailableError,
+  isAirflowSecretsError,
+  MalformedSecretError,
+  safeCause,
+} from '../errors.js';
 import { pyJsonLoads } from '../pyjson.js';
 
 /** A source that stores each secret as one string at a name (most cloud providers). */
@@ -178,7 +184,8 @@ export class InFlightCalls {
  * lookup's) aborts, the {@link CallCancel} handed to `fn` fires, so the transport stops (sockets
  * destroyed, SDK retries stopped), and the call rejects with a `BackendTimeoutError`. The timer is
  * cleared as soon as the call settles; while it runs, it keeps the process alive (a pending lookup
- * must not let Node exit). Subscribing to `signal` is paid only when one is given.
+ * must not let Node exit). Subscribing to `signal` is paid only when one is given. A call cancelled
+ * from outside (by {@link InFlightCalls.cancelAll} in `close()`) rejects at once too.
  */
 export function withDeadline<T>(
   backend: string,
@@ -216,6 +223,18 @@ export function withDeadline<T>(
     );
     const onAbort = () => stop(cancelled(backend, secretName, signal));
     signal?.addEventListener('abort', onAbort);
+    // Cancelled from outside (the backend's close()): settle now, whatever the transport does.
+    cancel.onCancel(() =>
+      stop(
+        new BackendUnavailableError(
+          backend,
+          `${backend}: '${secretName}' was not read: the backend was closed`,
+          {
+            secretName,
+          },
+        ),
+      ),
+    );
     let p: Promise<T>;
     try {
       p = fn(cancel);

@@ -20,7 +20,7 @@ import { classifyDriverError, openDriver, type SqlDriver } from '../metastore/dr
 import { FERNET_KEY_SETTING, fernetFromSetting, type MultiFernet } from '../metastore/fernet.js';
 import * as store from '../metastore/store.js';
 import { type DatabaseUrl, parseSqlAlchemyUrl, SQL_ALCHEMY_CONN_SETTING } from '../metastore/url.js';
-import { DEFAULT_TIMEOUT_MS, withDeadline } from './base.js';
+import { type CallCancel, DEFAULT_TIMEOUT_MS, InFlightCalls, withDeadline } from './base.js';
 import { checkPutOptions, emptyList, encodeValue, listLimit, refusedId } from './list-write.js';
 
 export { ConnectionExistsError } from '../metastore/store.js';
@@ -94,7 +94,7 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
       if (db.missingFile()) return { skip: `no database file at ${url.sqlitePath}` };
       return { name: kind === 'connection' ? `connection.conn_id=${id}` : `variable.key=${id}` };
     },
-    async getConnection(connId) {
+    async getConnection(connId, readOptions) {
       const [query, params] = teamQuery(
         options,
         sql.getConnection,
@@ -102,10 +102,15 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
         sql.getConnectionNoTeam,
         connId,
       );
-      const row = await db.use(false, connId, async (d) => (await d.all(query, params))[0] ?? null);
+      const row = await db.use(
+        false,
+        connId,
+        async (d, cancel) => (await d.all(query, params, cancel))[0] ?? null,
+        readOptions?.signal,
+      );
       return row ? store.connectionFromRow(ctx, connId, row) : null;
     },
-    async getVariable(key) {
+    async getVariable(key, readOptions) {
       const [query, params] = teamQuery(
         options,
         sql.getVariable,
@@ -113,7 +118,12 @@ export function metastore(options: MetastoreOptions): MetastoreBackend {
         sql.getVariableNoTeam,
         key,
       );
-      const row = await db.use(false, key, async (d) => (await d.all(query, params))[0] ?? null);
+      const row = await db.use(
+        false,
+        key,
+        async (d, cancel) => (await d.all(query, params, cancel))[0] ?? null,
+        readOptions?.signal,
+      );
       return row ? store.variableFromRow(ctx, key, row) : null;
     },
     ...writes(db, sql, ctx, (kind, id) => options.onWrite?.(kind, id)),
@@ -197,8 +207,17 @@ function teamQuery(
 
 /** One database behind a backend: the driver opened on first use, deadlines, typed errors, close. */
 interface Database {
-  /** Run one operation with a deadline, mapping driver failures to typed errors; null: no database file. */
-  use<T>(write: boolean, id: string, fn: (d: SqlDriver) => Promise<T>): Promise<T | null>;
+  /**
+   * Run one operation with a deadline (and the lookup's `signal`), mapping driver failures to typed
+   * errors; null: no database file. A server read gets the call's cancellation, which destroys the
+   * connection running it.
+   */
+  use<T>(
+    write: boolean,
+    id: string,
+    fn: (d: SqlDriver, cancel?: CallCancel) => Promise<T>,
+    signal?: AbortSignal,
+  ): Promise<T | null>;
   /** A SQLite file that does not exist (yet) and counts as "no database" (`missingDatabase: 'not-found'`). */
   missingFile(): boolean;
   ensureSchema(): Promise<void>;
@@ -211,6 +230,7 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
   let driver: Promise<SqlDriver> | undefined;
   let schemaReady = false;
   let closed = false;
+  const inFlight = new InFlightCalls();
 
   const missingFile = () =>
     !closed && !driver && isFile && options.missingDatabase === 'not-found' && !existsSync(url.sqlitePath!);
@@ -235,20 +255,28 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
     return driver;
   };
 
-  const use: Database['use'] = async (write, id, fn) => {
+  const use: Database['use'] = async (write, id, fn, signal) => {
     try {
       const d = getDriver(write);
       if (d === null) return null;
-      const run = async () => {
+      const run = async (cancel?: CallCancel) => {
         const db = await d;
         if (write && db.dialect === 'sqlite' && !schemaReady) {
           await store.ensureSchema(db, 'sqlite');
           schemaReady = true;
         }
-        return fn(db);
+        return fn(db, cancel);
       };
       // SQLite is in-process and bounded by its busy timeout; servers get a deadline per call.
-      return url.dialect === 'sqlite' ? await run() : await withDeadline(DRIVER_NAME, id, timeoutMs, run);
+      return url.dialect === 'sqlite'
+        ? await run()
+        : await withDeadline(
+            DRIVER_NAME,
+            id,
+            timeoutMs,
+            (cancel) => inFlight.track(cancel, run(cancel)),
+            signal,
+          );
     } catch (e) {
       if (e instanceof BackendTimeoutError) {
         throw new BackendTimeoutError(
@@ -273,6 +301,7 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
     async close() {
       if (closed) return;
       closed = true;
+      inFlight.cancelAll();
       const d = driver;
       driver = undefined;
       if (d) await d.then((x) => x.close()).catch(() => undefined);

@@ -17,9 +17,17 @@ import type { DatabaseUrl, Dialect, MysqlTarget, PostgresTarget, SqliteTarget, S
 export type SqlValue = string | number | boolean | null;
 export type Row = Record<string, unknown>;
 
+/**
+ * The cancellation of one read (the backends' `CallCancel` has this shape): when it fires, a
+ * server driver destroys the connection running the query, so nothing is left running.
+ */
+export interface Cancellation {
+  onCancel(fn: () => void): () => void;
+}
+
 export interface SqlExecutor {
-  /** Rows of a SELECT. */
-  all(sql: string, params?: readonly SqlValue[]): Promise<Row[]>;
+  /** Rows of a SELECT; `cancel` (server drivers) destroys the connection running it when it fires. */
+  all(sql: string, params?: readonly SqlValue[], cancel?: Cancellation): Promise<Row[]>;
   /** Execute a statement; resolves to the number of affected rows. */
   run(sql: string, params?: readonly SqlValue[]): Promise<number>;
 }
@@ -124,7 +132,18 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
   if (target.user !== undefined) config.user = target.user;
   if (target.password !== undefined) config.password = target.password;
   if (target.applicationName !== undefined) config.application_name = target.applicationName;
-  const pool = new pg.Pool(config);
+  // Every client the pool creates, so close() can destroy them (connecting, busy or idle).
+  const clients = new Set<Pg.Client>();
+  let created: Pg.Client | undefined;
+  class TrackedClient extends pg.Client {
+    constructor(c?: string | Pg.ClientConfig) {
+      super(c);
+      clients.add(this);
+      created = this;
+      this.once('end', () => clients.delete(this));
+    }
+  }
+  const pool = new pg.Pool({ ...config, Client: TrackedClient } as Pg.PoolConfig);
   pool.on('error', (e) => options.onIdleError?.(e));
   // Each distinct statement becomes a named prepared statement (parsed once per connection).
   const named = new Map<string, { name: string; text: string }>();
@@ -143,10 +162,49 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
     run: async (sql, params = []) =>
       (await c.query({ ...toPg(sql), values: params as unknown[] })).rowCount ?? 0,
   });
+  const pooled = execOn(pool);
+  /** A read that can be cancelled: on its own connection, destroyed (not returned) when cancelled. */
+  const cancellable = async (sql: string, params: readonly SqlValue[], cancel: Cancellation) => {
+    // pg-pool creates a new client synchronously inside connect(): that one is ours to destroy
+    // if the read is cancelled while it connects.
+    created = undefined;
+    const pending = pool.connect();
+    const connecting = created as Pg.Client | undefined;
+    const offConnect = cancel.onCancel(() => connecting && destroyPgClient(connecting));
+    let client: Pg.PoolClient;
+    try {
+      client = await pending;
+    } finally {
+      offConnect();
+    }
+    let broken = false;
+    // A checked-out client has no error listener of the pool's: its socket destroyed below must
+    // not become an uncaught 'error'.
+    const ignore = () => undefined;
+    client.on('error', ignore);
+    const off = cancel.onCancel(() => {
+      broken = true;
+      // The server would otherwise go on running (or waiting on a lock for) the query: PostgreSQL
+      // notices a closed client only when it next writes to it.
+      sendPgCancel(pg, config, client);
+      destroyPgClient(client);
+    });
+    try {
+      return (await client.query({ ...toPg(sql), values: params as unknown[] })).rows as Row[];
+    } catch (e) {
+      broken = true;
+      throw e;
+    } finally {
+      off();
+      client.removeListener('error', ignore);
+      client.release(broken);
+    }
+  };
   let closing: Promise<void> | undefined;
   return {
     dialect: 'postgresql',
-    ...execOn(pool),
+    all: (sql, params = [], cancel) => (cancel ? cancellable(sql, params, cancel) : pooled.all(sql, params)),
+    run: pooled.run,
     async transaction(fn) {
       const client = await pool.connect();
       let broken = false;
@@ -164,8 +222,50 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
         client.release(broken);
       }
     },
-    close: () => (closing ??= pool.end()),
+    close: () =>
+      (closing ??= (() => {
+        for (const c of clients) destroyPgClient(c);
+        return pool.end();
+      })()),
   };
+}
+
+/**
+ * PostgreSQL's CancelRequest for the query `client` is running: a separate short connection
+ * carrying the session's process id and secret key (what libpq's `PQcancel` sends). Best effort:
+ * its failures are ignored, and its socket is closed as soon as the request is written.
+ */
+function sendPgCancel(pg: typeof Pg, config: Pg.PoolConfig, client: Pg.PoolClient): void {
+  const c = client as unknown as { processID?: number; secretKey?: number };
+  if (c.processID === undefined || c.secretKey === undefined) return;
+  type Con = {
+    on(ev: string, fn: (...a: unknown[]) => void): void;
+    connect(port: number | string, host?: string): void;
+    cancel(pid: number, key: number): void;
+    end(): void;
+    stream?: { destroy(): void };
+  };
+  const Connection = (pg as unknown as { Connection?: new (o: object) => Con }).Connection;
+  if (!Connection) return;
+  try {
+    const con = new Connection({ ssl: config.ssl });
+    con.on('error', () => undefined);
+    const host = String(config.host ?? 'localhost');
+    if (host.startsWith('/')) con.connect(`${host}/.s.PGSQL.${config.port ?? 5432}`);
+    else con.connect(config.port ?? 5432, host);
+    con.on('connect', () => {
+      con.cancel(c.processID!, c.secretKey!);
+      con.end();
+    });
+    setTimeout(() => con.stream?.destroy(), 5_000).unref();
+  } catch {
+    // best effort
+  }
+}
+
+/** Destroy a pg client's socket at once (a query in flight fails; the pool drops the client). */
+function destroyPgClient(c: Pg.Client | Pg.PoolClient): void {
+  (c as unknown as { connection?: { stream?: { destroy(): void } } }).connection?.stream?.destroy();
 }
 
 /** libpq `sslmode` (and `sslrootcert`/`sslcert`/`sslkey` file paths) → node-postgres `ssl`. */
@@ -236,10 +336,43 @@ async function openMysql(target: MysqlTarget, options: DriverOptions): Promise<S
       return (res as Mysql2.ResultSetHeader).affectedRows;
     },
   });
+  const pooled = execOn(pool);
+  /** A read that can be cancelled: on its own connection, destroyed (not returned) when cancelled. */
+  const cancellable = async (sql: string, params: readonly SqlValue[], cancel: Cancellation) => {
+    // mysql2 creates a new connection synchronously inside getConnection(): that one is ours to
+    // destroy if the read is cancelled while it connects.
+    const all = corePool(pool)?._allConnections;
+    const before = all?.length ?? 0;
+    const pending = pool.getConnection();
+    const connecting = all && all.length > before ? all.peekBack?.() : undefined;
+    const offConnect = cancel.onCancel(() => connecting?.destroy?.());
+    let conn: Mysql2.PoolConnection;
+    try {
+      conn = await pending;
+    } finally {
+      offConnect();
+    }
+    let cancelled = false;
+    let broken = false;
+    const off = cancel.onCancel(() => {
+      cancelled = true;
+      conn.destroy();
+    });
+    try {
+      return await execOn(conn).all(sql, params);
+    } catch (e) {
+      broken = true;
+      throw e;
+    } finally {
+      off();
+      if (!cancelled) broken ? conn.destroy() : conn.release();
+    }
+  };
   let closing: Promise<void> | undefined;
   return {
     dialect: 'mysql',
-    ...execOn(pool),
+    all: (sql, params = [], cancel) => (cancel ? cancellable(sql, params, cancel) : pooled.all(sql, params)),
+    run: pooled.run,
     async transaction(fn) {
       const conn = await pool.getConnection();
       try {
@@ -254,8 +387,34 @@ async function openMysql(target: MysqlTarget, options: DriverOptions): Promise<S
         conn.release();
       }
     },
-    close: () => (closing ??= pool.end()),
+    close: () =>
+      (closing ??= (() => {
+        destroyMysqlConnections(pool);
+        return pool.end();
+      })()),
   };
+}
+
+/**
+ * Destroy every connection of a mysql2 pool, connecting, busy or idle (`pool.end()` alone sends
+ * COM_QUIT and waits, which a server that does not answer never lets finish). mysql2 keeps them in
+ * the core pool's `_allConnections`; without it, `end()` is all there is.
+ */
+function destroyMysqlConnections(pool: Mysql2.Pool): void {
+  const all = corePool(pool)?._allConnections;
+  for (const c of all?.toArray?.() ?? []) c.destroy?.();
+}
+
+type CoreConnection = { destroy?(): void };
+/** mysql2/promise's pool wraps a callback pool, whose `_allConnections` (a deque) holds every connection. */
+function corePool(pool: Mysql2.Pool) {
+  return (
+    pool as unknown as {
+      pool?: {
+        _allConnections?: { length: number; peekBack?(): CoreConnection; toArray?(): CoreConnection[] };
+      };
+    }
+  ).pool;
 }
 
 export type DriverErrorKind =

@@ -79,6 +79,7 @@ export function vaultTransport(settings: VaultTransportSettings): VaultTransport
   const send = (options: TransportRequest, redirects: number): Promise<TransportResponse> =>
     new Promise<TransportResponse>((resolve, reject) => {
       if (destroyed) return reject(codeError('the Vault client is closed', 'ECLOSED'));
+      if (options[CANCEL]?.aborted) return reject(codeError('the read was cancelled', 'ECANCELED'));
       const url = new URL(options.uri);
       const secure = url.protocol === 'https:';
       const body = options.json !== undefined ? Buffer.from(JSON.stringify(options.json)) : undefined;
