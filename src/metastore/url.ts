@@ -247,25 +247,34 @@ export function queryValue(url: Pick<DatabaseUrl, 'query'>, name: string): strin
 }
 
 /**
- * The URL with the password replaced by `***` (and secret-looking query values too). Text that is
- * not a URL at all is replaced entirely, since it might be a secret pasted in the wrong place.
+ * The URL with its credentials replaced by `***` (and secret-looking query values too). Everything
+ * between `scheme://` and the host is masked whatever its characters: the credentials end at the
+ * URL's last `@` (a password may hold an un-escaped `@`, `/`, `?` or `#`); the user name is kept
+ * only when it is a plain name (no `:`, `/`, `?`, `#`, `@` or space). Text that is not a URL at all
+ * is replaced entirely, since it might be a secret pasted in the wrong place.
  */
 export function redactUrl(url: string): string {
   const text = url.trim();
-  const m = URL_RE.exec(text);
-  if (!m?.groups) return '***';
+  const scheme = /^[\w+]+:\/\//.exec(text)?.[0];
+  if (!scheme) return '***';
+  const rest = text.slice(scheme.length);
+  const at = rest.lastIndexOf('@');
+  if (at < 0) return redactAfterCredentials(scheme, rest);
+  const credentials = rest.slice(0, at);
+  const colon = credentials.indexOf(':');
+  const user = colon < 0 ? credentials : credentials.slice(0, colon);
+  const shown = /^[^:/?#@\s]*$/u.test(user) ? `${user}${colon < 0 ? '' : ':***'}@` : '***@';
+  return `${scheme}${shown}${redactAfterCredentials('', rest.slice(at + 1))}`;
+}
+
+/** Host, port, database and query of a URL with no credentials left in it, secret parts masked. */
+function redactAfterCredentials(scheme: string, rest: string): string {
+  const m = URL_RE.exec(`x://${rest}`);
+  if (!m?.groups) return `${scheme}***`;
   const g = m.groups;
-  let out = `${g.name}://`;
-  // A password with an un-escaped `@` runs into the host ("p@ss@host" → host "ss@host"): everything
-  // up to the host's last `@` is part of the credentials.
-  let host = g.ipv4host;
-  const at = host?.lastIndexOf('@') ?? -1;
-  if (host !== undefined && at >= 0) host = host.slice(at + 1);
-  if (g.username !== undefined) {
-    out += g.password !== undefined || at >= 0 ? `${g.username}:***@` : `${g.username}@`;
-  } else if (at >= 0) out += '***@';
+  let out = scheme;
   if (g.ipv6host !== undefined) out += `[${g.ipv6host}]`;
-  else if (host !== undefined) out += host;
+  else if (g.ipv4host !== undefined) out += g.ipv4host;
   // Without a host, `user:password` parses as host `user` and port `password`: a port that is not
   // a number is never shown.
   if (g.port !== undefined) out += /^\d*$/.test(g.port) ? `:${g.port}` : ':***';

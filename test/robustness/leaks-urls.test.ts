@@ -3,6 +3,7 @@
  * password even when the URL is written wrongly — an un-escaped `@` in the password, or a missing
  * host so the password lands where the port goes.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ConfigurationError } from '../../src/errors.js';
 import { parseSqlAlchemyUrl, redactUrl } from '../../src/metastore/url.js';
@@ -44,5 +45,45 @@ describe('redactUrl hides passwords of malformed URLs', () => {
     );
     expect(redactUrl('sqlite:////tmp/airflow.db')).toBe('sqlite:////tmp/airflow.db');
     expect(redactUrl('mysql://u@h/db')).toBe('mysql://u@h/db');
+  });
+});
+
+describe('redactUrl masks everything between scheme:// and the host, whatever the characters (property)', () => {
+  const tail = '@db.internal:5432/airflow?sslmode=require';
+  const shownParts = `postgresql+psycopg2://${tail}`;
+  it('random user names and passwords (un-escaped @ / ? # : included) never show', () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 24, unit: 'grapheme' }),
+        fc.string({ minLength: 1, maxLength: 24, unit: 'grapheme' }),
+        fc.constantFrom('postgresql+psycopg2', 'mysql', 'mysql+pymysql', 'postgres'),
+        (user, password, scheme) => {
+          const r = redactUrl(`${scheme}://${user}:${password}${tail}`);
+          // The host and what follows it are kept exactly.
+          expect(r.endsWith(tail)).toBe(true);
+          const credentials = r.slice(`${scheme}://`.length, r.length - tail.length);
+          // Only `***` or `plainuser:***` may stand where the credentials were.
+          expect(credentials === '***' || credentials === `${user}:***`).toBe(true);
+          if (credentials !== '***') expect(user).toMatch(/^[^:/?#@\s]*$/u);
+          if (!`${scheme}://${shownParts}***${user}`.includes(password)) expect(r).not.toContain(password);
+        },
+      ),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('the reported cases: an @ before / or ?, and a user name holding /', () => {
+    expect(redactUrl('postgresql://airflow:Pa@ss/Tail5ecret@127.0.0.1:1/airflow')).toBe(
+      'postgresql://airflow:***@127.0.0.1:1/airflow',
+    );
+    expect(redactUrl('postgresql://airflow:Pa@ss?Tail5ecret@127.0.0.1:1/airflow')).toBe(
+      'postgresql://airflow:***@127.0.0.1:1/airflow',
+    );
+    expect(redactUrl('postgresql://team/airflow:Tail5ecret@127.0.0.1:1/airflow')).toBe(
+      'postgresql://***@127.0.0.1:1/airflow',
+    );
+    expect(
+      parseSqlAlchemyUrl('postgresql://airflow:Pa@ss/Tail5ecret@127.0.0.1:1/airflow').redacted,
+    ).not.toContain('Tail5ecret');
   });
 });
