@@ -311,15 +311,29 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
 
 type Writes = Pick<MetastoreBackend, 'setVariable' | 'deleteVariable' | 'setConnection' | 'deleteConnection'>;
 
-/** Airflow's `Variable.set` / `Connection` writes, each in one transaction, then `wrote(kind, id)`. */
+/**
+ * Airflow's `Variable.set` / `Connection` writes, each in one transaction, then `wrote(kind, id)`.
+ * Without a Fernet key values are stored in plain text, and (as Airflow's `get_fernet`) the first
+ * such write warns, naming the setting.
+ */
 function writes(
   db: Database,
   sql: ReturnType<typeof store.sqlFor>,
   ctx: store.StoreContext,
   wrote: (kind: 'connection' | 'variable', id: string) => void,
 ): Writes {
+  let warned = false;
+  const warnIfPlain = () => {
+    if (warned || ctx.fernet() !== null) return;
+    warned = true;
+    ctx.logger.warn(
+      `empty cryptography key - values will not be stored encrypted. Set ${FERNET_KEY_SETTING} to encrypt what is written to ${ctx.database}.`,
+      { backend: DRIVER_NAME, setting: FERNET_KEY_SETTING },
+    );
+  };
   return {
     async setVariable(key, value, opts = {}) {
+      warnIfPlain();
       const [val, encrypted] = store.encryptField(ctx, value);
       await db.use(true, key, (d) =>
         d.transaction((tx) => tx.run(sql.upsertVariable, [key, val, opts.description ?? null, encrypted])),
@@ -334,6 +348,7 @@ function writes(
     async setConnection(conn, opts = {}) {
       const id = conn.id;
       if (!id) throw new ConfigurationError('conn_id', 'A connection to store needs a non-empty conn_id');
+      warnIfPlain();
       const params = store.connectionParams(ctx, conn);
       await db.use(true, id, (d) =>
         d.transaction(async (tx) => {

@@ -6,7 +6,7 @@
  * Drivers throw the raw driver errors; `classifyDriverError` tells the store what kind they are.
  * Each driver is configured from the URL's `target`, resolved once by `url.ts`.
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type BetterSqlite3 from 'better-sqlite3';
 import type * as Mysql2 from 'mysql2/promise';
@@ -65,6 +65,7 @@ async function openSqlite(target: SqliteTarget, options: DriverOptions): Promise
   );
   const Database = (mod.default ?? mod) as typeof BetterSqlite3;
   const file = target.file;
+  if (options.create && file !== ':memory:') createPrivateFile(file);
   const db = new Database(file, {
     fileMustExist: file !== ':memory:' && !options.create,
     timeout: options.timeoutMs,
@@ -109,6 +110,18 @@ async function openSqlite(target: SqliteTarget, options: DriverOptions): Promise
       await serial(() => db.close());
     },
   };
+}
+
+/**
+ * Create a new SQLite file readable by its owner only (0600; SQLite gives its journal and WAL files
+ * the database file's mode). An existing file is left as it is.
+ */
+function createPrivateFile(file: string): void {
+  try {
+    closeSync(openSync(file, 'wx', 0o600));
+  } catch (e) {
+    if ((e as { code?: unknown }).code !== 'EEXIST') throw e;
+  }
 }
 
 function sqliteParams(params: readonly SqlValue[]): unknown[] {

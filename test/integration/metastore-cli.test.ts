@@ -2,7 +2,7 @@
  * `variables set|delete` and `connections add|delete` against real databases (SQLite files, and
  * PostgreSQL for one round trip), checked by reading back through the backend.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -225,5 +225,40 @@ describe('CLI writes to the metadata database', () => {
     } finally {
       await db.drop();
     }
+  });
+});
+
+describe('plaintext writes and new database files (issue 11 item 14)', () => {
+  it('without a Fernet key, variables set and connections add warn once, naming AIRFLOW__CORE__FERNET_KEY', async () => {
+    const t = setup({ AIRFLOW__CORE__FERNET_KEY: '' });
+    expect(await t.run('variables', 'set', 'k', 'plain-value-1')).toBe(0);
+    const warning = t.err.join('\n');
+    expect(warning).toContain('values will not be stored encrypted');
+    expect(warning).toContain('AIRFLOW__CORE__FERNET_KEY');
+    expect(warning).not.toContain('plain-value-1');
+    const t2 = setup({ AIRFLOW__CORE__FERNET_KEY: '' });
+    expect(await t2.run('connections', 'add', 'c', '--conn-uri', 'postgres://u:pw-value-2@h/db')).toBe(0);
+    expect(t2.err.join('\n')).toContain('AIRFLOW__CORE__FERNET_KEY');
+    expect(t2.printed()).not.toContain('pw-value-2');
+  });
+
+  it('with a Fernet key, no warning', async () => {
+    const t = setup();
+    expect(await t.run('variables', 'set', 'k', 'v')).toBe(0);
+    expect(t.err.join('\n')).not.toContain('encrypted');
+  });
+
+  it('a new SQLite file is created readable by its owner only (0600)', async () => {
+    const t = setup();
+    expect(await t.run('variables', 'set', 'k', 'v')).toBe(0);
+    expect(statSync(path.join(t.home, 'airflow.db')).mode & 0o777).toBe(0o600);
+  });
+
+  it('an existing SQLite file keeps its mode', async () => {
+    const t = setup();
+    writeFileSync(path.join(t.home, 'airflow.db'), '');
+    chmodSync(path.join(t.home, 'airflow.db'), 0o640);
+    expect(await t.run('variables', 'set', 'k', 'v')).toBe(0);
+    expect(statSync(path.join(t.home, 'airflow.db')).mode & 0o777).toBe(0o640);
   });
 });
