@@ -147,6 +147,12 @@ export interface AdapterContext {
   team?: string | undefined;
   /** Airflow's `[core] multi_team`. Absent or false: no team naming at all (nothing changes). */
   multiTeam?: boolean | undefined;
+  /**
+   * Refuse ids that would leave the configured mount or prefix (`..`, `//`, `/` where a name
+   * cannot hold one), in the adapters where an id can: Vault, SSM, Google Cloud. Default off
+   * (Airflow parity); the CLI turns it on.
+   */
+  confineIds?: boolean;
 }
 
 /** The shape of every adapter module that can be named in `AIRFLOW__SECRETS__BACKEND`. */

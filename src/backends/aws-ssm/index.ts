@@ -20,6 +20,7 @@ import {
   warnUnsupportedKwargs,
 } from '../aws/common.js';
 import { rawBackend } from '../base.js';
+import { cleanPath, refusal, staysBelow } from '../confine.js';
 import {
   activeTeam,
   buildPath,
@@ -47,6 +48,11 @@ export interface AwsSsmOptions extends AwsCommonOptions, LookupPatternOptions, T
    * ignored. Typed by the two methods used, so these declarations need no SDK installed.
    */
   client?: AwsSdkClient | undefined;
+  /**
+   * Refuse ids that would make a name outside the kind's prefix hierarchy (`.`/`..` segments,
+   * `//`): `locate` skips them, saying why. Default `false` (Airflow parity); the CLI turns it on.
+   */
+  confineIds?: boolean | undefined;
 }
 
 export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
@@ -79,7 +85,15 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     backend: DRIVER_NAME,
     logger,
     sep: TEAM_SEP,
-    plain: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: slash(buildPath(p, id)) })),
+    plain: (kind, id) =>
+      locateWith(rules, kind, id, (p) => {
+        const name = slash(buildPath(p, id));
+        // A hierarchy is meant: `/airflow/connections/../x` is not below `/airflow/connections`.
+        if (options.confineIds && (cleanPath(name) !== name.slice(1) || !staysBelow(name, p))) {
+          return { skip: refusal(id, p, name) };
+        }
+        return { name };
+      }),
     scoped: (kind, id) => {
       const p = rules[kind].prefix;
       return team && p ? slash(buildPath(p, `${team}${TEAM_SEP}${id}`)) : null;
@@ -155,5 +169,6 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     logger: context.logger,
     team: context.team,
     multiTeam: context.multiTeam,
+    ...(context.confineIds ? { confineIds: true } : {}),
   });
 }

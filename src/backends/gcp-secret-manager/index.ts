@@ -23,6 +23,7 @@ import {
 import { consoleLogger, type Logger } from '../../logger.js';
 import { kwargSetting, kwObject, kwOptString, kwString } from '../airflow-kwargs.js';
 import { type CallCancel, DEFAULT_TIMEOUT_MS, InFlightCalls, rawBackend, withDeadline } from '../base.js';
+import { refusal } from '../confine.js';
 import { activeTeam, buildPath, kindRules, locateWith, type TeamOptions, teamNaming } from '../naming.js';
 import {
   checkCredentials,
@@ -55,6 +56,12 @@ export interface GcpSecretManagerOptions extends GcpCredentialOptions, TeamOptio
   logger?: Logger | undefined;
   /** Backend name in logs and `explain`. Default `gcp-secret-manager`. */
   name?: string | undefined;
+  /**
+   * Refuse ids holding `/` (a secret id cannot; in the resource name `projects/<p>/secrets/<id>` it
+   * would address another path): `locate` skips them, saying why. Default `false` (Airflow
+   * parity); the CLI turns it on.
+   */
+  confineIds?: boolean | undefined;
 }
 
 export function gcpSecretManager(options: GcpSecretManagerOptions = {}): SecretsBackend {
@@ -93,6 +100,7 @@ export function fromAirflowKwargs(
     team: context.team,
     multiTeam: context.multiTeam,
   };
+  if (context.confineIds) opts.confineIds = true;
   for (const k of ['connectionsPrefix', 'variablesPrefix', 'configPrefix'] as const) {
     const v = kwString(kwargs, KWARG_OF[k] as string, true);
     if (v !== undefined) opts[k] = v;
@@ -171,7 +179,15 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
     backend: name,
     logger,
     sep: TEAM_SEP,
-    plain: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: buildPath(p, id, sep) })),
+    plain: (kind, id) =>
+      locateWith(rules, kind, id, (p) => {
+        const secretName = buildPath(p, id, sep);
+        if (options.confineIds && id.includes('/')) {
+          const at = 'projects/<project>/secrets/';
+          return { skip: refusal(id, `${at}${p}${sep}`, `${at}${secretName}`) };
+        }
+        return { name: secretName };
+      }),
     scoped: (kind, id) => (team ? `${buildPath(prefixes[kind]!, team, sep)}${TEAM_SEP}${id}` : null),
     refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
   });

@@ -20,6 +20,7 @@ import {
   kwVerify,
 } from '../airflow-kwargs.js';
 import { type CallCancel, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import { cleanPath, refusal, staysBelow } from '../confine.js';
 import { buildPath, type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 import { authPath, canLoginAgain, checkAuth, login, type VaultAuthOptions } from './auth.js';
 import { createClient, DRIVER_NAME, mapVaultError, quote, status, type VaultClient } from './client.js';
@@ -72,6 +73,12 @@ export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOp
   client?: VaultClient | undefined;
   /** The environment the aws_iam login reads credentials and the region from. Default `process.env`. */
   env?: Record<string, string | undefined> | undefined;
+  /**
+   * Refuse ids that would take the read out of the kind's path under the mount (empty, `.` or `..`
+   * segments, which Vault resolves): `locate` skips them, saying why. Default `false` (Airflow does
+   * no sanitising); `fromAirflowKwargs` takes it from the context (the CLI turns it on).
+   */
+  confineIds?: boolean | undefined;
 }
 
 export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBackend {
@@ -87,7 +94,7 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = vaultSession(o, timeoutMs, logger);
   const readOne = async (t: KvTarget, kind: SecretKind, signal?: AbortSignal): Promise<string | null> => {
-    const apiPath = [quote(t.mount), ...(v2 ? ['data'] : []), quote(t.rel)].join('/');
+    const apiPath = t.apiPath;
     let body: any;
     try {
       body = await withDeadline(
@@ -187,6 +194,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     ...kindKwargs(rest, 'path'),
     ...pathKwargs(kw),
     ...teamKwargs(kw, context),
+    ...(context.confineIds ? { confineIds: true } : {}),
     logger: context.logger,
   };
   for (const [key, opt] of Object.entries(STRING_KWARGS)) {
@@ -369,13 +377,22 @@ interface KvLayout {
   team: string | undefined;
   /** `global_secrets_path` (stripped), in multi-team mode only. */
   globalPath: string | null;
+  /** KV v2 (reads go to `<mount>/data/…`). */
+  v2: boolean;
+  /** `confineIds`: refuse ids that leave the kind's path (see {@link onTheWire}). */
+  confine: boolean;
 }
 
-/** One KV read: the mount, the path under it, and the name we show (`<mount>/<path>`). */
+/**
+ * One KV read: the mount, the path under it, the kind's path the secret is under (`base`), the
+ * HTTP path, and the name we show (`<mount>/<path>`, or the path on the wire when they differ).
+ */
 interface KvTarget {
   name: string;
   mount: string;
   rel: string;
+  base: string;
+  apiPath: string;
 }
 
 const DEFAULT_PATHS: Record<SecretKind, string> = {
@@ -409,6 +426,8 @@ function kvLayout(o: HashicorpVaultOptions): KvLayout {
       multi && o.globalSecretsPath !== undefined && o.globalSecretsPath !== null
         ? rstripSlash(o.globalSecretsPath)
         : null,
+    v2: (o.kvEngineVersion ?? 2) === 2,
+    confine: o.confineIds === true,
   };
 }
 
@@ -423,10 +442,14 @@ function kvLayout(o: HashicorpVaultOptions): KvLayout {
 function kvCandidates(layout: KvLayout, kind: SecretKind, id: string): { skip: string } | KvTarget[] {
   const l = locateWith(layout.rules, kind, id, (base) => ({ name: base }));
   if ('skip' in l) return l;
-  const out = kvBases(layout, kind).flatMap((base) => {
+  const out: KvTarget[] = [];
+  for (const base of kvBases(layout, kind)) {
     const t = kvTarget(layout.mountPoint, base, id);
-    return t ? [t] : [];
-  });
+    if (!t) continue;
+    const w = onTheWire(t, layout, id);
+    if ('skip' in w) return w;
+    out.push(w);
+  }
   if (out.length) return out;
   if (!layout.paths[kind]?.length) return { skip: `${layout.rules[kind].prefixKwarg} is an empty list` };
   return { skip: 'no mount point in id (mount_point is null)' };
@@ -442,8 +465,33 @@ function kvBases(layout: KvLayout, kind: SecretKind): string[] {
   return bases;
 }
 
+/**
+ * The HTTP path of a KV read, and the name `explain` and messages show: the usual `<mount>/<path>`,
+ * or, when the URL resolves dot segments in it (`../../../sys/mounts`), the path actually requested
+ * (`/v1/sys/mounts`). With `confineIds`, an id holding an empty, `.` or `..` segment (a leading or
+ * doubled `/` included: Vault cleans those too), or whose path would not stay below
+ * `<mount>/<kind path>`, is skipped instead (`../confine.ts`).
+ */
+function onTheWire(
+  t: Omit<KvTarget, 'apiPath'>,
+  layout: KvLayout,
+  id: string,
+): { skip: string } | KvTarget {
+  const data = layout.v2 ? ['data'] : [];
+  const apiPath = [quote(t.mount), ...data, quote(t.rel)].join('/');
+  const onWire = new URL(`http://vault/v1/${apiPath}`).pathname;
+  const name = onWire === `/v1/${apiPath}` ? t.name : decodeURIComponent(onWire);
+  if (layout.confine) {
+    const base = [quote(t.mount), ...data, ...(t.base ? [quote(t.base)] : [])].join('/');
+    if (cleanPath(id) !== id || !staysBelow(apiPath, base)) {
+      return { skip: refusal(id, t.base ? `${t.mount}/${t.base}` : t.mount, name) };
+    }
+  }
+  return { ...t, name, apiPath };
+}
+
 /** `_get_secret_with_base(base, id)` then the client's `_parse_secret_path`; null: no call. */
-function kvTarget(mountPoint: string | null, base: string, id: string): KvTarget | null {
+function kvTarget(mountPoint: string | null, base: string, id: string): Omit<KvTarget, 'apiPath'> | null {
   let [mount, key]: [string, string] = ['', id];
   if (!mountPoint) {
     const at = id.indexOf('/');
@@ -452,10 +500,13 @@ function kvTarget(mountPoint: string | null, base: string, id: string): KvTarget
   }
   const secretPath = base === '' ? key : buildPath(base, key);
   const full = (mount ? `${mount}/` : '') + secretPath;
-  if (mountPoint) return { name: `${mountPoint}/${full}`, mount: mountPoint, rel: full };
+  /** The part of `rel` before the key: the kind's path the secret is read under. */
+  const under = (rel: string) => rel.slice(0, Math.max(0, rel.length - key.length)).replace(/\/+$/, '');
+  if (mountPoint) return { name: `${mountPoint}/${full}`, mount: mountPoint, rel: full, base: under(full) };
   const at = full.indexOf('/');
   if (at < 0) return null; // hvac's InvalidPath: logged by Airflow, no call
-  return { name: full, mount: full.slice(0, at), rel: full.slice(at + 1) };
+  const rel = full.slice(at + 1);
+  return { name: full, mount: full.slice(0, at), rel, base: under(rel) };
 }
 
 function rstripSlash(p: string): string {
