@@ -21,6 +21,8 @@ async function withResolver<T>(io: CliIO, strict: boolean, fn: (l: Lookup) => Pr
     logger: cliLogger(io, { quiet }),
     onBackendError: strict ? 'throw' : 'continue',
     cache: false,
+    // Ids typed at a prompt are refused when they would leave the backend's path (`../`).
+    confineIds: true,
   });
   try {
     return await fn({ r, quiet });

@@ -39,6 +39,12 @@ export interface FromEnvOptions extends Partial<Omit<ResolverOptions, 'backends'
    * (as Airflow does for a task of that team). Used only when `[core] multi_team` is on.
    */
   team?: string | undefined;
+  /**
+   * The custom backend refuses ids that would leave its configured mount or prefix (`..`, `//`,
+   * `/` where a name cannot hold one; Vault, SSM, Google Cloud). Default false (Airflow does no
+   * sanitising); the CLI sets it.
+   */
+  confineIds?: boolean | undefined;
 }
 
 /**
@@ -50,8 +56,8 @@ export async function resolverFromEnv(
   env: Env = process.env,
   options: FromEnvOptions = {},
 ): Promise<Resolver> {
-  const { logger = consoleLogger, readAirflowCfg, team, ...rest } = options;
-  const { settings, customBackend } = await readSettings(env, { logger, readAirflowCfg, team });
+  const { logger = consoleLogger, readAirflowCfg, team, confineIds, ...rest } = options;
+  const { settings, customBackend } = await readSettings(env, { logger, readAirflowCfg, team, confineIds });
   applyMaskerSettings(settings.masker);
   let resolver: Resolver | undefined;
   const backends = await buildChain(settings, customBackend, {

@@ -391,6 +391,8 @@ export interface ReadSettingsOptions {
   team?: string | undefined;
   /** Receives the kwargs warnings; also the custom backend's logger. Default `consoleLogger`. */
   logger?: Logger | undefined;
+  /** Passed to the custom backend (`AdapterContext.confineIds`): refuse ids that leave its path. */
+  confineIds?: boolean | undefined;
 }
 
 export interface SettingsAndBackend {
@@ -410,7 +412,7 @@ export async function readSettings(env: Env, options: ReadSettingsOptions = {}):
     ? await buildBackend(
         customBackend.classPath.value,
         customBackend.kwargs.reveal(),
-        { env, logger, ...teamContext },
+        { env, logger, ...teamContext, ...(options.confineIds ? { confineIds: true } : {}) },
         customBackend.classPath.source,
       )
     : null;
