@@ -145,18 +145,7 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
   if (target.user !== undefined) config.user = target.user;
   if (target.password !== undefined) config.password = target.password;
   if (target.applicationName !== undefined) config.application_name = target.applicationName;
-  // Every client the pool creates, so close() can destroy them (connecting, busy or idle).
-  const clients = new Set<Pg.Client>();
-  let created: Pg.Client | undefined;
-  class TrackedClient extends pg.Client {
-    constructor(c?: string | Pg.ClientConfig) {
-      super(c);
-      clients.add(this);
-      created = this;
-      this.once('end', () => clients.delete(this));
-    }
-  }
-  const pool = new pg.Pool({ ...config, Client: TrackedClient } as Pg.PoolConfig);
+  const { pool, clients, takeCreated } = trackedPool(pg, config);
   pool.on('error', (e) => options.onIdleError?.(e));
   // Each distinct statement becomes a named prepared statement (parsed once per connection).
   const named = new Map<string, { name: string; text: string }>();
@@ -180,9 +169,9 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
   const cancellable = async (sql: string, params: readonly SqlValue[], cancel: Cancellation) => {
     // pg-pool creates a new client synchronously inside connect(): that one is ours to destroy
     // if the read is cancelled while it connects.
-    created = undefined;
+    takeCreated();
     const pending = pool.connect();
-    const connecting = created as Pg.Client | undefined;
+    const connecting = takeCreated();
     const offConnect = cancel.onCancel(() => connecting && destroyPgClient(connecting));
     let client: Pg.PoolClient;
     try {
@@ -274,6 +263,31 @@ function sendPgCancel(pg: typeof Pg, config: Pg.PoolConfig, client: Pg.PoolClien
   } catch {
     // best effort
   }
+}
+
+/**
+ * A `pg.Pool` whose clients are all known (`clients`: connecting, busy or idle), so `close()` can
+ * destroy them; `takeCreated()` returns (and forgets) the client the pool created last, which
+ * pg-pool does synchronously inside `connect()`.
+ */
+function trackedPool(pg: typeof Pg, config: Pg.PoolConfig) {
+  const clients = new Set<Pg.Client>();
+  let created: Pg.Client | undefined;
+  class TrackedClient extends pg.Client {
+    constructor(c?: string | Pg.ClientConfig) {
+      super(c);
+      clients.add(this);
+      created = this;
+      this.once('end', () => clients.delete(this));
+    }
+  }
+  const pool = new pg.Pool({ ...config, Client: TrackedClient } as Pg.PoolConfig);
+  const takeCreated = () => {
+    const c = created;
+    created = undefined;
+    return c;
+  };
+  return { pool, clients, takeCreated };
 }
 
 /** Destroy a pg client's socket at once (a query in flight fails; the pool drops the client). */
