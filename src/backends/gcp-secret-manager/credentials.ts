@@ -120,6 +120,7 @@ export async function openClient(
     const Client = sdk.SecretManagerServiceClient ?? sdk.default?.SecretManagerServiceClient;
     if (o.impersonationChain !== undefined) auth.authClient = await impersonated(o, auth, setting, log);
     client = new Client({ ...auth, ...o.clientOptions });
+    silenceRequestLogs(client);
     own(client);
   }
   if (known) return { client, project: known };
@@ -135,6 +136,28 @@ export async function openClient(
     `${DRIVER_NAME}: Project ID could not be determined. Set project_id in the backend kwargs, use a key with a project_id, or set GOOGLE_CLOUD_PROJECT.`,
     { cause },
   );
+}
+
+/**
+ * Under `GOOGLE_SDK_NODE_LOGGING`, the generated client logs every response (secret payloads
+ * included) and google-auth-library logs its token endpoints' answers (access tokens). Both loggers
+ * are swapped for google-logging-utils' no-op `placeholder`: the client's own, and the static one of
+ * the google-auth-library copy the SDK uses (process-wide for that copy; docs/security.md).
+ */
+function silenceRequestLogs(client: GcpSecretManagerClient): void {
+  try {
+    const gax = createRequire(createRequire(import.meta.url).resolve(SDK))('google-gax') as {
+      loggingUtils?: { placeholder?: unknown };
+      googleAuthLibrary?: { AuthClient?: { log?: unknown } };
+    };
+    const quiet = gax.loggingUtils?.placeholder;
+    if (!quiet) return;
+    (client as unknown as { _log?: unknown })._log = quiet;
+    const AuthClient = gax.googleAuthLibrary?.AuthClient;
+    if (AuthClient && 'log' in AuthClient) AuthClient.log = quiet;
+  } catch {
+    // an SDK layout without these loggers has nothing to silence
+  }
 }
 
 /** Airflow's impersonation: a string is the target; a list's last entry is the target, the rest delegates. */
