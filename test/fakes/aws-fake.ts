@@ -35,6 +35,8 @@ export interface AwsRequestRecord {
   body: Record<string, unknown>;
   /** The access key id from the SigV4 `authorization` header. */
   accessKeyId: string | undefined;
+  /** The region the request was signed for (SigV4 credential scope). */
+  region: string | undefined;
   /** `x-amz-security-token`, when the credentials had a session token. */
   sessionToken: string | undefined;
   /** `amz-sdk-request`, e.g. `attempt=2; max=3`. */
@@ -144,6 +146,7 @@ export async function startAwsFake(options: { tls?: { key: string; cert: string 
         target,
         body,
         accessKeyId: /Credential=([^/]+)\//.exec(auth)?.[1],
+        region: /Credential=[^/]+\/[^/]+\/([^/]+)\//.exec(auth)?.[1],
         sessionToken: header(req, 'x-amz-security-token'),
         attempt: header(req, 'amz-sdk-request'),
         invocationId: header(req, 'amz-sdk-invocation-id'),

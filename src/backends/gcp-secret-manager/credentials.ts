@@ -119,7 +119,9 @@ export async function openClient(
     );
     const Client = sdk.SecretManagerServiceClient ?? sdk.default?.SecretManagerServiceClient;
     if (o.impersonationChain !== undefined) auth.authClient = await impersonated(o, auth, setting, log);
-    client = new Client({ ...auth, ...o.clientOptions });
+    // The universe from our env (gax would read process.env, then ask the metadata server).
+    const universeDomain = env.GOOGLE_CLOUD_UNIVERSE_DOMAIN || 'googleapis.com';
+    client = new Client({ ...auth, universeDomain, ...noProcessProxy(env), ...o.clientOptions });
     silenceRequestLogs(client);
     own(client);
   }
@@ -136,6 +138,17 @@ export async function openClient(
     `${DRIVER_NAME}: Project ID could not be determined. Set project_id in the backend kwargs, use a key with a project_id, or set GOOGLE_CLOUD_PROJECT.`,
     { cause },
   );
+}
+
+/**
+ * grpc-js takes a proxy from `grpc_proxy`/`https_proxy`/`http_proxy` in `process.env`. When the
+ * environment we were given names none, it is told not to (a channel option), so a proxy set only
+ * in the process does not redirect the reads. (A proxy named only in the given env cannot be
+ * handed to grpc-js this way; it is used when the process has it too: docs/security.md.)
+ */
+function noProcessProxy(env: Record<string, string | undefined>): Record<string, unknown> {
+  const names = ['grpc_proxy', 'https_proxy', 'http_proxy', 'HTTPS_PROXY', 'HTTP_PROXY'];
+  return names.some((n) => env[n]) ? {} : { 'grpc.enable_http_proxy': 0 };
 }
 
 /**
