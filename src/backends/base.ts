@@ -17,6 +17,8 @@ import {
 } from '../errors.js';
 import { pyJsonLoads } from '../pyjson.js';
 
+export { networkReason } from '../reasons.js';
+
 /** A source that stores each secret as one string at a name (most cloud providers). */
 export interface RawSecretSource {
   readonly name: string;
@@ -305,43 +307,4 @@ const PY_EDGE_SPACE =
 const PY_BLANK = /^[\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+$/;
 export function isBlank(raw: string): boolean {
   return PY_BLANK.test(raw);
-}
-
-/**
- * A Node network error in words, naming the host or address it was about (configuration, never a
- * value): `DNS lookup failed for 'vault.internal' (ENOTFOUND)`, `connection refused by
- * 127.0.0.1:8200 (ECONNREFUSED)`. `undefined` for anything else.
- */
-export function networkReason(e: unknown): string | undefined {
-  const err = (e ?? {}) as { code?: unknown; hostname?: unknown; address?: unknown; port?: unknown };
-  const code = typeof err.code === 'string' ? err.code : '';
-  const host = typeof err.hostname === 'string' ? `'${err.hostname}'` : 'the host';
-  const addr =
-    typeof err.address === 'string'
-      ? `${err.address}${typeof err.port === 'number' ? `:${err.port}` : ''}`
-      : 'the server';
-  switch (code) {
-    case 'ENOTFOUND':
-      return `DNS lookup failed for ${host} (ENOTFOUND)`;
-    case 'EAI_AGAIN':
-      return `DNS lookup for ${host} failed for now (EAI_AGAIN)`;
-    case 'ECONNREFUSED':
-      return `connection refused by ${addr} (ECONNREFUSED)`;
-    case 'ECONNRESET':
-      return 'the connection was reset (ECONNRESET)';
-    case 'EHOSTUNREACH':
-      return `no route to ${addr} (EHOSTUNREACH)`;
-    case 'ENETUNREACH':
-      return `network unreachable for ${addr} (ENETUNREACH)`;
-    case 'EPIPE':
-      return 'the connection closed while sending (EPIPE)';
-    case 'ETIMEDOUT':
-      return `connecting to ${addr} timed out (ETIMEDOUT)`;
-    default:
-      return undefined;
-  }
-}
-
-function secretNameOf(l: Lookup): string | undefined {
-  return 'name' in l ? l.name : undefined;
 }

@@ -239,7 +239,10 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
       throw new BackendUnavailableError(DRIVER_NAME, `The metastore backend for ${url.redacted} is closed`);
     if (!driver && isFile && !write && !existsSync(url.sqlitePath!)) {
       if (options.missingDatabase === 'not-found') return null;
-      throw new BackendUnavailableError(DRIVER_NAME, `The metadata database ${url.redacted} does not exist`);
+      throw new BackendUnavailableError(
+        DRIVER_NAME,
+        `The metadata database ${url.redacted} does not exist: no file at '${url.sqlitePath}'`,
+      );
     }
     driver ??= openDriver(url, {
       poolSize: options.poolSize ?? 4,

@@ -24,6 +24,8 @@ import {
   safeCause,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { serverText } from '../masker.js';
+import { networkReason } from '../reasons.js';
 import { classifyDriverError, type Row, type SqlDriver, type SqlExecutor, type SqlValue } from './drivers.js';
 import { FERNET_KEY_SETTING, InvalidTokenError, type MultiFernet } from './fernet.js';
 import { CONNECTION_COLUMNS, createTableStatements, quoteIdent, VARIABLE_COLUMNS } from './schema.js';
@@ -255,13 +257,27 @@ export function mapDriverError(ctx: StoreContext, dialect: Dialect, e: unknown, 
         opts,
       );
     case 'missing-file':
-      return new BackendUnavailableError(ctx.backend, `Cannot open ${ctx.database}${what}`, opts);
+      return new BackendUnavailableError(
+        ctx.backend,
+        `Cannot open ${ctx.database}${what}: ${fileReason(e)}`,
+        opts,
+      );
     case 'auth':
-      return new AccessDeniedError(ctx.backend, `Access denied by ${ctx.database}${what}`, opts);
+      return new AccessDeniedError(
+        ctx.backend,
+        `Access denied by ${ctx.database}${what}: ${AUTH_WORDS[codeOf(e)] ?? 'the server refused the login or the query'}`,
+        opts,
+      );
     case 'timeout':
       return new BackendTimeoutError(ctx.backend, `${ctx.database} did not answer in time${what}`, opts);
-    case 'unavailable':
-      return new BackendUnavailableError(ctx.backend, `Cannot reach ${ctx.database}${what}`, opts);
+    case 'unavailable': {
+      const why = networkReason(e) ?? UNAVAILABLE_WORDS[codeOf(e)];
+      return new BackendUnavailableError(
+        ctx.backend,
+        `Cannot reach ${ctx.database}${what}${why ? `: ${why}` : ''}`,
+        opts,
+      );
+    }
     default:
       return new BackendError(
         ctx.backend,
@@ -272,13 +288,47 @@ export function mapDriverError(ctx: StoreContext, dialect: Dialect, e: unknown, 
   }
 }
 
+/** The driver's error code (a SQLSTATE, a Node or MySQL code), or the error's name; server text only through serverText. */
 function codeOf(e: unknown): string {
   const code = (e as { code?: unknown })?.code;
-  return typeof code === 'string' || typeof code === 'number'
-    ? String(code)
-    : e instanceof Error
-      ? e.name
-      : 'error';
+  const raw =
+    typeof code === 'string' || typeof code === 'number'
+      ? String(code)
+      : e instanceof Error
+        ? e.name
+        : 'error';
+  return serverText(raw, 40) || 'error';
+}
+
+/** Login and privilege failures, in words (PostgreSQL SQLSTATEs, MySQL codes, SQLite codes). */
+const AUTH_WORDS: Record<string, string> = {
+  '28P01': 'wrong password (28P01)',
+  '28000': 'the user may not log in (28000)',
+  '42501': 'the user lacks the privilege (42501)',
+  ER_ACCESS_DENIED_ERROR: 'wrong user name or password (ER_ACCESS_DENIED_ERROR)',
+  ER_DBACCESS_DENIED_ERROR: 'the user may not use this database (ER_DBACCESS_DENIED_ERROR)',
+  ER_TABLEACCESS_DENIED_ERROR: 'the user may not read the table (ER_TABLEACCESS_DENIED_ERROR)',
+  SQLITE_READONLY: 'the file is read-only (SQLITE_READONLY)',
+  SQLITE_PERM: 'permission denied (SQLITE_PERM)',
+};
+
+/** Server-side "unavailable" codes, in words. */
+const UNAVAILABLE_WORDS: Record<string, string> = {
+  '3D000': 'the database does not exist (3D000)',
+  ER_BAD_DB_ERROR: 'the database does not exist (ER_BAD_DB_ERROR)',
+  '57P01': 'the server is shutting down (57P01)',
+  '57P03': 'the server is starting up (57P03)',
+  PROTOCOL_CONNECTION_LOST: 'the server closed the connection (PROTOCOL_CONNECTION_LOST)',
+  POOL_CLOSED: 'the backend is closed (POOL_CLOSED)',
+  ENOENT: 'no such socket file (ENOENT)',
+};
+
+/** Why a SQLite file could not be opened. */
+function fileReason(e: unknown): string {
+  const code = codeOf(e);
+  if (code.startsWith('SQLITE_CANTOPEN'))
+    return `the file cannot be opened (${code}: missing, a directory, or no permission)`;
+  return code;
 }
 
 export type { SqlDriver };

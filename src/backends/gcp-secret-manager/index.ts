@@ -21,6 +21,7 @@ import {
   ThrottledError,
 } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
+import { serverText } from '../../masker.js';
 import { kwargSetting, kwObject, kwOptString, kwString } from '../airflow-kwargs.js';
 import { type CallCancel, DEFAULT_TIMEOUT_MS, InFlightCalls, rawBackend, withDeadline } from '../base.js';
 import { refusal } from '../confine.js';
@@ -286,6 +287,7 @@ async function cancellableAccess(
 ): Promise<unknown> {
   const c = client as GcpSecretManagerClient & InnerCalls;
   if (typeof c.initialize === 'function') await c.initialize();
+  if (cancel.aborted) throw new Error('cancelled before the call');
   const inner = c.innerApiCalls?.accessSecretVersion;
   if (typeof inner !== 'function') return client.accessSecretVersion({ name: resource }, options);
   const headers = { 'x-goog-request-params': stringify({ name: resource }) };
@@ -395,9 +397,17 @@ function toBackendError(
         opts,
       );
     case 14:
-      return new BackendUnavailableError(backend, `${backend}: service unavailable reading ${where}`, opts);
+      return new BackendUnavailableError(
+        backend,
+        `${backend}: service unavailable (UNAVAILABLE) reading ${where}${detailsOf(e)}`,
+        opts,
+      );
     case 4:
-      return new BackendTimeoutError(backend, `${backend}: deadline exceeded reading ${where}`, opts);
+      return new BackendTimeoutError(
+        backend,
+        `${backend}: deadline exceeded (DEADLINE_EXCEEDED) reading ${where}`,
+        opts,
+      );
     default:
       if (code === undefined && /credential/i.test(String((e as Error)?.message))) {
         return new AccessDeniedError(
@@ -413,6 +423,16 @@ function toBackendError(
         opts,
       );
   }
+}
+
+/**
+ * gRPC's `details` of an UNAVAILABLE answer, made safe: grpc-js writes the connection failure there
+ * (`No connection established. Last error: … ECONNREFUSED 127.0.0.1:443`), but a server can send
+ * any text, so only {@link serverText} of it is kept.
+ */
+function detailsOf(e: unknown): string {
+  const text = serverText((e as { details?: unknown } | null)?.details, 100);
+  return text ? `: ${text}` : '';
 }
 
 function stringOrObject(

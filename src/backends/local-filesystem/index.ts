@@ -245,7 +245,14 @@ async function readSecretFile(
   } catch (e) {
     const code = (e as { code?: unknown }).code;
     if (code === 'ENOENT' && missingIsEmpty) return null;
-    const why = code === 'ENOENT' ? 'does not exist' : `cannot be read (${describeError(e)})`;
+    const why =
+      code === 'ENOENT'
+        ? 'does not exist'
+        : code === 'EACCES' || code === 'EPERM'
+          ? `cannot be read: permission denied (${code})`
+          : code === 'EISDIR'
+            ? 'is a directory, not a file (EISDIR)'
+            : `cannot be read (${describeError(e)})`;
     throw new BackendError(DRIVER_NAME, 'failed', `${DRIVER_NAME}: the file "${path}" (${setting}) ${why}`, {
       cause: safeCause(e),
       secretName: path,
