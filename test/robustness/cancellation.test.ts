@@ -6,7 +6,7 @@
  * SDKs run against `test/fakes/hostile-http.ts`; nothing here asserts a duration.
  */
 import { createRequire } from 'node:module';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretsBackend } from '../../src/backend.js';
 import { awsSecretsManager } from '../../src/backends/aws-secrets-manager/index.js';
 import { awsSsm } from '../../src/backends/aws-ssm/index.js';
@@ -27,6 +27,17 @@ const gax = createRequire(require.resolve('@google-cloud/secret-manager'))('goog
 
 const servers: HostileServer[] = [];
 const backends: SecretsBackend[] = [];
+// The SDKs loaded up front: a deadline that passed while one was still being imported would end
+// the read before it reached the server, and the wire checks below would have nothing to see.
+beforeAll(async () => {
+  await Promise.all([
+    import('node-vault'),
+    import('@aws-sdk/client-secrets-manager'),
+    import('@aws-sdk/client-ssm'),
+    import('@azure/keyvault-secrets'),
+    import('@google-cloud/secret-manager'),
+  ]);
+}, 60_000);
 afterEach(async () => {
   await Promise.all(backends.splice(0).map((b) => b.close?.()));
   await Promise.all(servers.splice(0).map((s) => s.close()));
@@ -84,7 +95,7 @@ const HTTP_ADAPTERS: [string, Make][] = [
 describe.each(HTTP_ADAPTERS)('%s: the request stops when the lookup settles', (_name, make) => {
   it('at the deadline, against a server that never answers: the connection is closed, no retry follows', async () => {
     const s = await server('silent');
-    const b = keep(make(s.url, 300));
+    const b = keep(make(s.url, 1000));
     const err = await rejection(b.getVariable('k'));
     expect(err).toBeInstanceOf(BackendTimeoutError);
     await closed(await s.connection(1));
@@ -117,7 +128,7 @@ describe.each(HTTP_ADAPTERS)('%s: the request stops when the lookup settles', (_
 
   it('against a server that trickles its answer, the deadline closes the connection', async () => {
     const s = await server('trickle');
-    const b = keep(make(s.url, 300));
+    const b = keep(make(s.url, 1000));
     const err = await rejection(b.getVariable('k'));
     expect(err).toBeInstanceOf(BackendTimeoutError);
     await closed(await s.connection(1));
