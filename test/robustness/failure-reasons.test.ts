@@ -17,6 +17,7 @@ import {
   awsSecretsManager,
 } from '../../src/backends/aws-secrets-manager/index.js';
 import { azureKeyVault } from '../../src/backends/azure-key-vault/index.js';
+import { gcpSecretManager } from '../../src/backends/gcp-secret-manager/index.js';
 import { mapVaultError } from '../../src/backends/hashicorp-vault/client.js';
 import { hashicorpVault } from '../../src/backends/hashicorp-vault/index.js';
 import { localFilesystem } from '../../src/backends/local-filesystem/index.js';
@@ -208,6 +209,34 @@ describe('Azure', () => {
     const err = await rejection(b.getVariable('k'));
     expect(err).toBeInstanceOf(BackendUnavailableError);
     expect(err.message).toContain(`connection refused by 127.0.0.1:${closedPort} (ECONNREFUSED)`);
+    await b.close?.();
+  });
+});
+
+describe('Google Cloud', () => {
+  it('a service that cannot be reached: UNAVAILABLE with the connection failure in words', async () => {
+    const { createRequire } = await import('node:module');
+    const require = createRequire(import.meta.url);
+    const gax = createRequire(require.resolve('@google-cloud/secret-manager'))('google-gax') as {
+      grpc: { credentials: { createInsecure(): unknown } };
+    };
+    const b = gcpSecretManager({
+      projectId: 'p',
+      clientOptions: {
+        apiEndpoint: '127.0.0.1',
+        port: closedPort,
+        sslCreds: gax.grpc.credentials.createInsecure(),
+      },
+      maxRetries: 0,
+      timeoutMs: 5_000,
+      logger: silentLogger,
+    });
+    const err = await rejection(b.getVariable('k'));
+    expect(err).toBeInstanceOf(BackendUnavailableError);
+    expect(err.message).toMatch(
+      /service unavailable \(UNAVAILABLE\) reading secret 'airflow-variables-k' in project 'p'/,
+    );
+    expect(err.message).toContain('ECONNREFUSED');
     await b.close?.();
   });
 });
