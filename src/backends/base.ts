@@ -182,12 +182,21 @@ export class InFlightCalls {
 }
 
 /**
+ * How long a call runs before it subscribes to the lookup's signal. Subscribing to a fresh
+ * `AbortSignal` costs microseconds (as much as the rest of the adapter on a loopback read); a call
+ * that settles sooner never pays it. An already aborted signal is seen at once, and `close()`
+ * cancels calls directly, so only an abort in the first milliseconds of a call waits this long.
+ */
+export const SIGNAL_SUBSCRIBE_AFTER_MS = 5;
+
+/**
  * Run `fn` under a deadline of `ms`, cancelled for real: when the deadline passes, or `signal` (the
  * lookup's) aborts, the {@link CallCancel} handed to `fn` fires, so the transport stops (sockets
- * destroyed, SDK retries stopped), and the call rejects with a `BackendTimeoutError`. The timer is
- * cleared as soon as the call settles; while it runs, it keeps the process alive (a pending lookup
- * must not let Node exit). Subscribing to `signal` is paid only when one is given. A call cancelled
- * from outside (by {@link InFlightCalls.cancelAll} in `close()`) rejects at once too.
+ * destroyed, SDK retries stopped), and the call rejects with a `BackendTimeoutError`. One timer
+ * runs at a time (first until {@link SIGNAL_SUBSCRIBE_AFTER_MS}, when a signal is given, then to
+ * the deadline) and is cleared as soon as the call settles; while it runs it keeps the process
+ * alive (a pending lookup must not let Node exit). A call cancelled from outside (by
+ * {@link InFlightCalls.cancelAll} in `close()`) rejects at once too.
  */
 export function withDeadline<T>(
   backend: string,
@@ -203,10 +212,11 @@ export function withDeadline<T>(
       return;
     }
     let settled = false;
+    let subscribed = false;
     const settle = () => {
       settled = true;
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      if (subscribed) signal?.removeEventListener('abort', onAbort);
     };
     const stop = (err: Error) => {
       if (settled) return;
@@ -214,17 +224,29 @@ export function withDeadline<T>(
       cancel.cancel();
       reject(err);
     };
-    const timer = setTimeout(
-      () =>
-        stop(
-          new BackendTimeoutError(backend, `${backend}: no answer for '${secretName}' within ${ms} ms`, {
-            secretName,
-          }),
-        ),
-      ms,
-    );
     const onAbort = () => stop(cancelled(backend, secretName, signal));
-    signal?.addEventListener('abort', onAbort);
+    const onDeadline = () =>
+      stop(
+        new BackendTimeoutError(backend, `${backend}: no answer for '${secretName}' within ${ms} ms`, {
+          secretName,
+        }),
+      );
+    const early = signal !== undefined && ms > SIGNAL_SUBSCRIBE_AFTER_MS;
+    let timer = setTimeout(
+      early
+        ? () => {
+            subscribed = true;
+            if (signal.aborted) return onAbort();
+            signal.addEventListener('abort', onAbort);
+            timer = setTimeout(onDeadline, ms - SIGNAL_SUBSCRIBE_AFTER_MS);
+          }
+        : onDeadline,
+      early ? SIGNAL_SUBSCRIBE_AFTER_MS : ms,
+    );
+    if (signal && !early) {
+      subscribed = true;
+      signal.addEventListener('abort', onAbort);
+    }
     // Cancelled from outside (the backend's close()): settle now, whatever the transport does.
     cancel.onCancel(() =>
       stop(
