@@ -472,11 +472,7 @@ function kvBases(layout: KvLayout, kind: SecretKind): string[] {
  * doubled `/` included: Vault cleans those too), or whose path would not stay below
  * `<mount>/<kind path>`, is skipped instead (`../confine.ts`).
  */
-function onTheWire(
-  t: Omit<KvTarget, 'apiPath'>,
-  layout: KvLayout,
-  id: string,
-): { skip: string } | KvTarget {
+function onTheWire(t: Omit<KvTarget, 'apiPath'>, layout: KvLayout, id: string): { skip: string } | KvTarget {
   const data = layout.v2 ? ['data'] : [];
   const apiPath = [quote(t.mount), ...data, quote(t.rel)].join('/');
   const onWire = new URL(`http://vault/v1/${apiPath}`).pathname;
