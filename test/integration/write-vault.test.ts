@@ -88,7 +88,7 @@ describe('hashicorp-vault listing', () => {
     fake.denied.add('secret/metadata/connections/');
     const err = await make().list!('connection').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AccessDeniedError);
-    expect(String(err)).toMatch(/HTTP 403 listing 'secret\/connections\/'/);
+    expect(String(err)).toMatch(/permission denied \(HTTP 403\) listing 'secret\/connections\/'/);
   });
 });
 
