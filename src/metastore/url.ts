@@ -215,7 +215,8 @@ function sslFiles(
 
 /** Python's `parse_qsl` (blank values dropped, `+` is a space), keeping repeated names. */
 function parseQuery(q: string): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
+  // No prototype: a key such as `constructor` or `__proto__` is an ordinary query name.
+  const out: Record<string, string[]> = Object.create(null);
   for (const part of q.split('&')) {
     if (part === '') continue;
     const eq = part.indexOf('=');

@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { Connection } from '../../src/connection.js';
 import { isAirflowSecretsError } from '../../src/errors.js';
 import { maskSecret, resetMasker } from '../../src/masker.js';
+import { parseSqlAlchemyUrl } from '../../src/metastore/url.js';
 import { parsePythonYaml } from '../../src/python-yaml.js';
 
 const root = path.resolve(import.meta.dirname, '../../fuzz/regressions');
@@ -41,4 +42,21 @@ describe('fuzz findings stay fixed', () => {
       resetMasker();
     },
   );
+
+  it.each(inputs('sqlalchemy-url'))('sqlalchemy-url %s: a URL or a typed error', (_name, data) => {
+    try {
+      parseSqlAlchemyUrl(data.toString('utf8'), 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN', '/tmp');
+    } catch (e) {
+      expect(isAirflowSecretsError(e)).toBe(true);
+    }
+  });
+
+  it('a query key named like an Object.prototype member is an ordinary key', () => {
+    for (const key of ['__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const url = parseSqlAlchemyUrl(`postgresql://h/db?${key}=1&sslmode=require`, 'S', '/tmp');
+      expect(url.dialect).toBe('postgresql');
+      expect(url.query[key]).toEqual(['1']);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    }
+  });
 });
