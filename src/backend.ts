@@ -16,6 +16,18 @@ export type SecretKind = 'connection' | 'variable' | 'config';
 /** Where a backend would look: the exact secret name, or the reason it would not ask at all. */
 export type Lookup = { readonly name: string } | { readonly skip: string };
 
+/**
+ * What the resolver hands every read: `signal` aborts when the lookup's deadline passes or the
+ * resolver is closed, and the backend then stops its remote work (its promise may reject with
+ * `signal.reason`). Reading `signal` creates it (an `AbortController`, a few µs on Node 20), so a
+ * backend that never cancels anything should not touch it. Subscribe cheaply (`signal.aborted`,
+ * `addEventListener('abort', …, { once: true })` removed when the call settles) rather than
+ * handing the signal to an SDK whose per-call signal handling is expensive.
+ */
+export interface BackendCallOptions {
+  readonly signal?: AbortSignal;
+}
+
 export interface SecretsBackend {
   /** A short stable name, e.g. `environment`, `aws-secrets-manager`, `metastore`. */
   readonly name: string;
@@ -29,11 +41,11 @@ export interface SecretsBackend {
    * resolver) aborts when the lookup settles without this answer (its deadline, `close()`): the
    * backend then stops its remote work (sockets destroyed, retries stopped).
    */
-  getConnection(connId: string, options?: { signal?: AbortSignal }): Promise<Connection | null>;
+  getConnection(connId: string, options?: BackendCallOptions): Promise<Connection | null>;
   /** The variable's raw string value (`""` is a value), or `null` when this backend does not have it. */
-  getVariable(key: string, options?: { signal?: AbortSignal }): Promise<string | null>;
+  getVariable(key: string, options?: BackendCallOptions): Promise<string | null>;
   /** Airflow's `get_config`: a config value stored as a secret. Optional; absent means "never has any". */
-  getConfig?(key: string, options?: { signal?: AbortSignal }): Promise<string | null>;
+  getConfig?(key: string, options?: BackendCallOptions): Promise<string | null>;
   /** Pure: the exact secret name this backend would ask for, or why it would skip. No I/O. */
   locate(kind: SecretKind, id: string): Lookup;
   /**
@@ -43,7 +55,7 @@ export interface SecretsBackend {
   getMany?(
     kind: SecretKind,
     ids: readonly string[],
-    options?: { signal?: AbortSignal },
+    options?: BackendCallOptions,
   ): Promise<Map<string, Connection | string | null>>;
   /**
    * Optional: the names this backend holds for one kind, each with the id a lookup would find it

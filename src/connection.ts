@@ -227,6 +227,15 @@ function maskPy(v: PyValue, hide: boolean): PyValue {
   return typeof v === 'string' ? redact(v) : v;
 }
 
+/** A frozen connection's setters refuse, as its plain fields do in strict mode. */
+function refuseIfFrozen(c: Connection, field: string): void {
+  if (Object.isFrozen(c)) {
+    throw new TypeError(
+      `Cannot set ${field}: this Connection is frozen (shared); change a copy from clone()`,
+    );
+  }
+}
+
 export class Connection {
   id: string | null = null;
   type: string | null = null;
@@ -326,6 +335,7 @@ export class Connection {
     return this.#password;
   }
   set password(value: string | null) {
+    refuseIfFrozen(this, 'password');
     this.#password = value ? value : null;
   }
 
@@ -334,7 +344,16 @@ export class Connection {
     return this.#extra;
   }
   set extra(value: string | null) {
+    refuseIfFrozen(this, 'extra');
     this.#extra = value;
+  }
+
+  /**
+   * Make this connection immutable (`Object.freeze`, and the `password`/`extra` setters refuse):
+   * the resolver hands out frozen connections, shared by every caller. `clone()` gives a mutable copy.
+   */
+  freeze(): this {
+    return Object.freeze(this);
   }
 
   /**
@@ -495,8 +514,9 @@ export class Connection {
 
   /** Airflow's `Connection(uri=...)`. Errors name the id, never the URI. */
   /**
-   * An independent copy (mutating it leaves this one as it is). Password and extra are copied as
-   * they are, without re-validating `extra`: this connection was validated when it was built.
+   * An independent, mutable copy (mutating it leaves this one as it is; a copy of a frozen
+   * connection is not frozen). Password and extra are copied as they are, without re-validating
+   * `extra`: this connection was validated when it was built.
    */
   clone(): Connection {
     const copy = new Connection({

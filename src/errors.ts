@@ -69,13 +69,53 @@ export class ConfigurationError extends AirflowSecretsError {
   }
 }
 
+/**
+ * A backend that failed during a lookup that then found nothing: which backend, the classified
+ * reason, the reason in words (the backend error's message, never a value) and the exact secret
+ * name it was asked for, when it can say.
+ */
+export interface BackendFailure {
+  readonly backend: string;
+  readonly reason: BackendErrorReason;
+  readonly message: string;
+  readonly secretName: string | null;
+}
+
+/** What the not-found errors take besides the id: the failures seen during the walk. */
+export interface NotFoundOptions {
+  /** The backends that failed; the first one's error becomes the `cause`. */
+  failures?: ReadonlyArray<BackendFailure & { readonly error?: unknown }>;
+}
+
+/** The failures as the error keeps them (frozen, without the errors), and the first one's error. */
+function notFoundParts(o: NotFoundOptions | undefined): {
+  failures: readonly BackendFailure[];
+  cause?: unknown;
+  suffix: string;
+} {
+  const given = o?.failures ?? [];
+  const failures = Object.freeze(
+    given.map((f) =>
+      Object.freeze({ backend: f.backend, reason: f.reason, message: f.message, secretName: f.secretName }),
+    ),
+  );
+  if (failures.length === 0) return { failures, suffix: '' };
+  const list = failures.map((f) => `${f.backend} (${f.reason})`).join(', ');
+  const suffix = ` (not found while ${failures.length === 1 ? 'a backend' : `${failures.length} backends`} failed: ${list})`;
+  return { failures, cause: given[0]?.error, suffix };
+}
+
 /** `getConnectionOrThrow` found the id nowhere in the chain. */
 export class ConnectionNotFoundError extends AirflowSecretsError {
   override name = 'ConnectionNotFoundError' as const;
   readonly connId: string;
-  constructor(connId: string) {
-    super(`The conn_id \`${connId}\` isn't defined`);
+  /** The backends that failed during the lookup (empty when every source answered "not found"). */
+  readonly failures: readonly BackendFailure[];
+  constructor(connId: string, options?: NotFoundOptions) {
+    const { failures, cause, suffix } = notFoundParts(options);
+    super(`The conn_id \`${connId}\` isn't defined${suffix}`, cause === undefined ? undefined : { cause });
     this.connId = connId;
+    this.failures = failures;
   }
 }
 
@@ -83,9 +123,13 @@ export class ConnectionNotFoundError extends AirflowSecretsError {
 export class VariableNotFoundError extends AirflowSecretsError {
   override name = 'VariableNotFoundError' as const;
   readonly key: string;
-  constructor(key: string) {
-    super(`Variable ${key} does not exist`);
+  /** The backends that failed during the lookup (empty when every source answered "not found"). */
+  readonly failures: readonly BackendFailure[];
+  constructor(key: string, options?: NotFoundOptions) {
+    const { failures, cause, suffix } = notFoundParts(options);
+    super(`Variable ${key} does not exist${suffix}`, cause === undefined ? undefined : { cause });
     this.key = key;
+    this.failures = failures;
   }
 }
 

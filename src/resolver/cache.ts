@@ -1,7 +1,8 @@
 /**
  * The one lookup cache, owned by the resolver (never by adapters). TTL for answers, a separate TTL
- * for misses (negative caching, for connections as well as variables), an LRU bound, and an
- * injectable clock. The key holds everything that changes the answer: the kind and the id (a cache
+ * for misses (negative caching, for connections as well as variables), jitter on both, the time
+ * after which a read asks for a refresh ahead of expiry, an LRU bound with misses in their own
+ * smaller segment (a miss never evicts an answer), and an injectable clock. The key holds everything that changes the answer: the kind and the id (a cache
  * belongs to one resolver, hence to one chain of backends; `getVariable`'s `default` and
  * `deserializeJson` are applied after the cache, to the raw answer, so they are not part of it).
  */
@@ -13,19 +14,37 @@ export interface CacheOptions {
   ttl?: number | undefined;
   /** Seconds a miss ("no backend has it") is remembered. Default: the same as `ttl`. 0 disables negative caching. */
   negativeTtl?: number | undefined;
-  /** Most entries kept; beyond it the least recently used is evicted (second-chance LRU). Default 10,000. */
+  /**
+   * Most entries kept, answers and misses together; beyond it the least recently used is evicted
+   * (second-chance LRU). Misses have their own segment (`maxMisses`) and never evict an answer.
+   * Default 10,000.
+   */
   maxEntries?: number | undefined;
+  /** Most misses kept, within `maxEntries`. Default a tenth of `maxEntries` (at least 1). */
+  maxMisses?: number | undefined;
   /**
    * Seconds past expiry during which the last good answer may still be served when the source that
    * gave it fails with an error (with a warning). Never after that source answered "not found".
    * Default 0 (off).
    */
   staleIfError?: number | undefined;
+  /**
+   * Refresh ahead of expiry: a read of an entry older than this fraction of its TTL (0 < f < 1)
+   * re-reads it in the background while the cached value is still served. Off unless set.
+   */
+  refreshAhead?: number | undefined;
+  /**
+   * Each entry's TTL (and negative TTL) is multiplied by a random factor in `[1 - jitter, 1 + jitter]`,
+   * so instances that started together do not expire or refresh in lockstep. 0 to 0.5. Default 0.1.
+   */
+  jitter?: number | undefined;
   /** Clock in milliseconds. Default `Date.now`. */
   now?: (() => number) | undefined;
 }
 
 export interface CacheEntry<V> {
+  readonly kind: SecretKind;
+  readonly id: string;
   value: V;
   /** The backend that answered (null for a miss). */
   source: string | null;
@@ -33,22 +52,59 @@ export interface CacheEntry<V> {
   storedAt: number;
   /** When it stops being fresh (clock ms). */
   expiresAt: number;
+  /** When a read asks for a refresh (clock ms; `Infinity` without `refreshAhead` or while one runs). */
+  refreshAt: number;
 }
 
 export interface ResolvedCacheOptions {
   ttlMs: number;
   negativeTtlMs: number;
   maxEntries: number;
+  maxMisses: number;
   staleIfErrorMs: number;
+  /** 0 when off. */
+  refreshAhead: number;
+  jitter: number;
   now: () => number;
 }
 
-const KNOWN = new Set(['ttl', 'negativeTtl', 'maxEntries', 'staleIfError', 'now']);
+const KNOWN = new Set([
+  'ttl',
+  'negativeTtl',
+  'maxEntries',
+  'maxMisses',
+  'staleIfError',
+  'refreshAhead',
+  'jitter',
+  'now',
+]);
 
 function seconds(name: string, v: unknown, fallback: number): number {
   if (v === undefined) return fallback;
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0) {
     throw new ConfigurationError(`cache.${name}`, `cache.${name} must be a finite number of seconds >= 0`);
+  }
+  return v;
+}
+
+function wholeNumber(name: string, v: unknown, fallback: number): number {
+  const n = v ?? fallback;
+  if (typeof n !== 'number' || !Number.isSafeInteger(n) || n < 1) {
+    throw new ConfigurationError(`cache.${name}`, `cache.${name} must be a whole number >= 1`);
+  }
+  return n;
+}
+
+function fraction(
+  name: string,
+  v: unknown,
+  fallback: number,
+  ok: (n: number) => boolean,
+  range: string,
+): number {
+  if (v === undefined) return fallback;
+  if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) {
+    throw new ConfigurationError(`cache.${name}`, `cache.${name} must be a number ${range}`);
   }
   return v;
 }
@@ -68,10 +124,16 @@ export function resolveCacheOptions(o: CacheOptions = {}): ResolvedCacheOptions 
   const ttl = seconds('ttl', o.ttl, 900);
   const negativeTtl = seconds('negativeTtl', o.negativeTtl, ttl);
   const staleIfError = seconds('staleIfError', o.staleIfError, 0);
-  const maxEntries = o.maxEntries ?? 10_000;
-  if (typeof maxEntries !== 'number' || !Number.isSafeInteger(maxEntries) || maxEntries < 1) {
-    throw new ConfigurationError('cache.maxEntries', 'cache.maxEntries must be a whole number >= 1');
-  }
+  const maxEntries = wholeNumber('maxEntries', o.maxEntries, 10_000);
+  const maxMisses = wholeNumber('maxMisses', o.maxMisses, Math.max(1, Math.floor(maxEntries / 10)));
+  const refreshAhead = fraction(
+    'refreshAhead',
+    o.refreshAhead,
+    0,
+    (n) => n > 0 && n < 1,
+    'between 0 and 1 (exclusive)',
+  );
+  const jitter = fraction('jitter', o.jitter, 0.1, (n) => n >= 0 && n <= 0.5, 'from 0 to 0.5');
   if (o.now !== undefined && typeof o.now !== 'function') {
     throw new ConfigurationError('cache.now', 'cache.now must be a function returning milliseconds');
   }
@@ -79,7 +141,10 @@ export function resolveCacheOptions(o: CacheOptions = {}): ResolvedCacheOptions 
     ttlMs: ttl * 1000,
     negativeTtlMs: negativeTtl * 1000,
     maxEntries,
+    maxMisses: Math.min(maxMisses, maxEntries),
     staleIfErrorMs: staleIfError * 1000,
+    refreshAhead,
+    jitter,
     now: o.now ?? Date.now,
   };
 }
@@ -90,19 +155,54 @@ export function cacheKey(kind: SecretKind, id: string): string {
 }
 
 interface Slot<V> extends CacheEntry<V> {
-  readonly kind: SecretKind;
-  readonly id: string;
   /** Read since it was last passed by the eviction hand (second chance). */
   ref: boolean;
   /** Still the entry stored for its key (false once replaced, deleted or evicted). */
   live: boolean;
 }
 
+/** One eviction segment: insertion order (entries no longer live are skipped and dropped). */
+class Segment<V> {
+  queue: Array<Slot<V> | undefined> = [];
+  head = 0;
+  size = 0;
+
+  reset(): void {
+    this.queue = [];
+    this.head = 0;
+    this.size = 0;
+  }
+
+  /** The next entry to consider for eviction, taken off the front. */
+  shift(): Slot<V> | undefined {
+    while (this.head < this.queue.length) {
+      const e = this.queue[this.head];
+      this.queue[this.head++] = undefined;
+      if (e?.live) return e;
+    }
+    return undefined;
+  }
+
+  compactIfSparse(): void {
+    const waste = this.head > 1024 && this.head * 2 > this.queue.length;
+    if (!waste && this.queue.length - this.head <= 2 * this.size + 1024) return;
+    const live: Array<Slot<V> | undefined> = [];
+    for (let i = this.head; i < this.queue.length; i++) {
+      const e = this.queue[i];
+      if (e?.live) live.push(e);
+    }
+    this.queue = live;
+    this.head = 0;
+  }
+}
+
 /**
  * A TTL map with a bound, keyed by kind and id (one `Map` per kind, so a lookup hashes the id the
  * caller passed rather than a new joined string). Eviction is LRU by the second-chance ("clock")
- * approximation: a read only sets a flag, and when the cache is over `maxEntries` the oldest entry
+ * approximation: a read only sets a flag, and when the cache is over its bound the oldest entry
  * is evicted unless it was read since the hand last passed it, in which case it goes to the back.
+ * Answers and misses are kept in two segments: a miss evicts only misses (at most `maxMisses` of
+ * them), an answer evicts misses first, so a stream of made-up ids cannot flush the answers.
  * Reads stay O(1) with no reordering; the size never exceeds `maxEntries` after a `set` returns.
  * An entry is fresh while `storedAt <= now < expiresAt` (a clock that goes backwards expires it).
  */
@@ -113,11 +213,11 @@ export class LookupCache<V> {
     variable: new Map(),
     config: new Map(),
   };
-  /** Insertion order for eviction (entries that are no longer live are skipped and dropped). */
-  #queue: Array<Slot<V> | undefined> = [];
-  #head = 0;
-  #size = 0;
+  readonly #answers = new Segment<V>();
+  readonly #misses = new Segment<V>();
   readonly #now: () => number;
+  /** Called by `hit` for a fresh entry past its `refreshAt` (the lookup layer starts the refresh). */
+  onDue: ((entry: CacheEntry<V>) => void) | null = null;
 
   constructor(options: CacheOptions = {}) {
     this.options = resolveCacheOptions(options);
@@ -125,7 +225,16 @@ export class LookupCache<V> {
   }
 
   get size(): number {
-    return this.#size;
+    return this.#answers.size + this.#misses.size;
+  }
+
+  /** How many of the entries are misses. */
+  get misses(): number {
+    return this.#misses.size;
+  }
+
+  now(): number {
+    return this.#now();
   }
 
   /** A fresh entry, or undefined. Expired entries are kept (for stale-if-error) until evicted or replaced. */
@@ -138,6 +247,26 @@ export class LookupCache<V> {
     return e;
   }
 
+  /**
+   * The lookup's read: a fresh entry no older than `maxAgeMs` (when given), marked as used; one past
+   * its `refreshAt` is handed to `onDue` first (it is still served).
+   */
+  hit(kind: SecretKind, id: string, maxAgeMs?: number): CacheEntry<V> | undefined {
+    const e = this.#maps[kind].get(id);
+    if (e === undefined) return undefined;
+    const now = this.#now();
+    if (now >= e.expiresAt || now < e.storedAt) return undefined;
+    if (maxAgeMs !== undefined && now - e.storedAt >= maxAgeMs) return undefined;
+    e.ref = true;
+    if (now >= e.refreshAt) this.onDue?.(e);
+    return e;
+  }
+
+  /** The entry stored for this id, fresh or not, without marking it as used. */
+  peek(kind: SecretKind, id: string): CacheEntry<V> | undefined {
+    return this.#maps[kind].get(id);
+  }
+
   /** The last good answer stored for this id if it is within the stale-if-error window, else undefined. */
   getStale(kind: SecretKind, id: string): CacheEntry<V> | undefined {
     if (this.options.staleIfErrorMs <= 0) return undefined;
@@ -147,28 +276,58 @@ export class LookupCache<V> {
     return now >= e.storedAt && now < e.expiresAt + this.options.staleIfErrorMs ? e : undefined;
   }
 
-  /** Store an answer (`source` null = a miss). An entry that could never be served is not stored, and replaces nothing. */
+  /** This entry's TTL in ms: the configured one, with jitter. */
+  #ttl(miss: boolean): number {
+    const o = this.options;
+    const base = miss ? o.negativeTtlMs : o.ttlMs;
+    return o.jitter > 0 ? base * (1 + o.jitter * (2 * Math.random() - 1)) : base;
+  }
+
+  /**
+   * Store an answer (`source` null = a miss). An entry that could never be served is not stored, and
+   * replaces nothing; nor is a miss when only answers could make room for it.
+   */
   set(kind: SecretKind, id: string, value: V, source: string | null): void {
     this.delete(kind, id);
-    const ttl = source === null ? this.options.negativeTtlMs : this.options.ttlMs;
-    if (ttl <= 0 && !(source !== null && this.options.staleIfErrorMs > 0)) return;
+    const miss = source === null;
+    const ttl = this.#ttl(miss);
+    if (ttl <= 0 && !(!miss && this.options.staleIfErrorMs > 0)) return;
     const now = this.#now();
+    if (miss ? !this.#roomForMiss(now) : !this.#roomForAnswer(now)) return;
+    const refreshAhead = this.options.refreshAhead;
     const slot: Slot<V> = {
       value,
       source,
       storedAt: now,
       expiresAt: now + ttl,
+      refreshAt: refreshAhead > 0 ? now + ttl * refreshAhead : Number.POSITIVE_INFINITY,
       kind,
       id,
       ref: false,
       live: true,
     };
     this.#maps[kind].set(id, slot);
-    this.#queue.push(slot);
-    this.#size++;
-    while (this.#size > this.options.maxEntries) this.#evictOne(now, slot);
-    if (this.#head > 1024 && this.#head * 2 > this.#queue.length) this.#compact();
-    else if (this.#queue.length - this.#head > 2 * this.#size + 1024) this.#compact();
+    const seg = miss ? this.#misses : this.#answers;
+    seg.queue.push(slot);
+    seg.size++;
+    seg.compactIfSparse();
+  }
+
+  /** Evict misses (never answers) until one more fits; false when only answers fill the cache. */
+  #roomForMiss(now: number): boolean {
+    const { maxEntries, maxMisses } = this.options;
+    while (this.#misses.size > 0 && (this.#misses.size >= maxMisses || this.size >= maxEntries)) {
+      if (!this.#evictFrom(this.#misses, now)) break;
+    }
+    return this.size < maxEntries;
+  }
+
+  /** Evict misses first, then answers, until one more answer fits. */
+  #roomForAnswer(now: number): boolean {
+    while (this.size >= this.options.maxEntries) {
+      if (!this.#evictFrom(this.#misses.size > 0 ? this.#misses : this.#answers, now)) break;
+    }
+    return this.size < this.options.maxEntries;
   }
 
   delete(kind: SecretKind, id: string): boolean {
@@ -177,7 +336,8 @@ export class LookupCache<V> {
     if (e === undefined) return false;
     e.live = false;
     m.delete(id);
-    this.#size--;
+    if (e.source === null) this.#misses.size--;
+    else this.#answers.size--;
     return true;
   }
 
@@ -186,40 +346,24 @@ export class LookupCache<V> {
       for (const e of m.values()) e.live = false;
       m.clear();
     }
-    this.#queue = [];
-    this.#head = 0;
-    this.#size = 0;
+    this.#answers.reset();
+    this.#misses.reset();
   }
 
-  /** Evict one entry, never `keep` (the one being inserted; the cache holds at least one other). */
-  #evictOne(now: number, keep: Slot<V>): void {
+  /** Evict one entry of `seg` (second chance: one read since the hand passed buys another round). */
+  #evictFrom(seg: Segment<V>, now: number): boolean {
     for (;;) {
-      const e = this.#queue[this.#head];
-      this.#queue[this.#head++] = undefined;
-      if (e === undefined || !e.live) continue;
-      if (e === keep) {
-        this.#queue.push(e);
-        continue;
-      }
+      const e = seg.shift();
+      if (e === undefined) return false;
       // Past its TTL and its stale window, an entry is dead weight whatever its flag says.
       const useful = now < e.expiresAt + (e.source === null ? 0 : this.options.staleIfErrorMs);
       if (e.ref && useful) {
         e.ref = false;
-        this.#queue.push(e);
+        seg.queue.push(e);
         continue;
       }
       this.delete(e.kind, e.id);
-      return;
+      return true;
     }
-  }
-
-  #compact(): void {
-    const live: Array<Slot<V> | undefined> = [];
-    for (let i = this.#head; i < this.#queue.length; i++) {
-      const e = this.#queue[i];
-      if (e?.live) live.push(e);
-    }
-    this.#queue = live;
-    this.#head = 0;
   }
 }

@@ -21,19 +21,49 @@ import { listChain } from '../inventory/list.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
 import { LookupCache } from './cache.js';
-import { createDeadline } from './deadline.js';
-import { checkId, createLookupLayer, type LookupLayer, MAX_ID_LENGTH, validId } from './lookup.js';
+import { type CallObserver, CallRegistry, createDeadline, Scope } from './deadline.js';
+import {
+  type CallCacheOptions,
+  checkId,
+  createLookupLayer,
+  type LookupLayer,
+  MAX_ID_LENGTH,
+  type Settled,
+  validId,
+} from './lookup.js';
+import { type OtelSpan, startTelemetry, type TelemetryHolder, type TelemetryOptions } from './otel.js';
 import { createPrefetch, PREFETCH_CONCURRENCY } from './prefetch.js';
-import type { ExplainStep, Explanation, GetVariableOptions, Resolver, ResolverOptions } from './types.js';
-import { type Answer, type Chain, createChain, type ErrorPolicy, skippedStep } from './walk.js';
+import { StatsRecorder } from './stats.js';
+import type {
+  ExplainStep,
+  Explanation,
+  GetVariableOptions,
+  LookupOptions,
+  Resolver,
+  ResolverOptions,
+} from './types.js';
+import {
+  type Answer,
+  backendFailures,
+  type Chain,
+  createChain,
+  type ErrorPolicy,
+  skippedStep,
+} from './walk.js';
+import { Watchers } from './watch.js';
 
+export type { OpenTelemetryApi, TelemetryOptions } from './otel.js';
+export type { BackendStats, CacheStats, CallErrorReason, LatencyHistogram, ResolverStats } from './stats.js';
+export { LATENCY_BUCKETS_MS } from './stats.js';
 export type {
   ExplainOutcome,
   ExplainStep,
   Explanation,
   GetVariableOptions,
+  LookupOptions,
   Resolver,
   ResolverOptions,
+  WatchListener,
 } from './types.js';
 export { MAX_ID_LENGTH, PREFETCH_CONCURRENCY };
 
@@ -43,6 +73,7 @@ interface Settings {
   deadlineMs: number;
   concurrency: number;
   cache: LookupCache<Answer> | null;
+  telemetry: boolean | TelemetryOptions | undefined;
 }
 
 /** Check every option once, up front: a bad one is a `ConfigurationError` naming it. */
@@ -67,7 +98,11 @@ function readOptions(options: ResolverOptions): Settings {
     throw new ConfigurationError('cache', 'cache must be true, false or an options object');
   }
   const cache = c === undefined || c === false ? null : new LookupCache<Answer>(c === true ? {} : c);
-  return { policy, logger: options.logger ?? consoleLogger, deadlineMs, concurrency, cache };
+  const t = options.telemetry;
+  if (t !== undefined && typeof t !== 'boolean' && (typeof t !== 'object' || t === null)) {
+    throw new ConfigurationError('telemetry', 'telemetry must be true, false or an options object');
+  }
+  return { policy, logger: options.logger ?? consoleLogger, deadlineMs, concurrency, cache, telemetry: t };
 }
 
 /** `explain`: the walk with a trace (or the cache's answer), never a value. */
@@ -90,8 +125,16 @@ async function explain(
     const durationMs = performance.now() - t0;
     return { kind, id, found: hit.value !== null, source: hit.source, cache: 'hit', steps, durationMs };
   }
-  const r = await chain.walk(kind, id, steps);
-  layer.remember(kind, id, r);
+  const since = layer.epoch;
+  const scope = new Scope();
+  layer.registry.scopes.add(scope);
+  let r: Awaited<ReturnType<Chain['walk']>>;
+  try {
+    r = await chain.walk(kind, id, steps, scope);
+  } finally {
+    layer.registry.scopes.delete(scope);
+  }
+  layer.remember(kind, id, r, since);
   const durationMs = performance.now() - t0;
   return {
     kind,
@@ -117,24 +160,81 @@ function decodeJson(key: string, raw: string, source: string | null): unknown {
   }
 }
 
-export function createResolver(options: ResolverOptions): Resolver {
-  const { policy, logger, deadlineMs, concurrency, cache } = readOptions(options);
-  const backends = [...options.backends];
-  const chain = createChain({ backends, policy, logger, deadline: createDeadline(deadlineMs) });
-  const layer = createLookupLayer(chain, cache, logger);
-  const { lookup } = layer;
+/** The per-call options: `maxAge` seconds >= 0, `forceFetch` a boolean. */
+function checkCallOptions(o: unknown): asserts o is CallCacheOptions {
+  if (typeof o !== 'object' || o === null) throw new TypeError('options must be an object');
+  const { maxAge, forceFetch } = o as CallCacheOptions;
+  if (
+    maxAge !== undefined &&
+    (typeof maxAge !== 'number' || !(maxAge >= 0) || maxAge === Number.POSITIVE_INFINITY)
+  ) {
+    throw new RangeError('maxAge must be a finite number of seconds >= 0');
+  }
+  if (forceFetch !== undefined && typeof forceFetch !== 'boolean') {
+    throw new TypeError('forceFetch must be a boolean');
+  }
+}
 
-  const getConnection = async (connId: string): Promise<Connection | null> => {
+const KINDS: ReadonlySet<unknown> = new Set(['connection', 'variable', 'config']);
+
+function checkKind(kind: unknown): asserts kind is SecretKind {
+  if (!KINDS.has(kind)) throw new TypeError("kind must be 'connection', 'variable' or 'config'");
+}
+
+/** Per backend call: the counters of `stats()`, and a span and a duration record with telemetry. */
+function callObserver(stats: StatsRecorder, telemetry: TelemetryHolder): CallObserver {
+  return {
+    start: (b, what, scope) =>
+      telemetry.current?.startCall(b, scope?.kind, what, scope?.span as OtelSpan | undefined),
+    end(b, ms, error, token, scope) {
+      stats.call(b, ms, error);
+      telemetry.current?.endCall(token as OtelSpan | undefined, b, scope?.kind, ms, error);
+    },
+  };
+}
+
+/** `refresh(kind, id)`: a forced read; a failure rejects (the cached value, if fresh, is kept). */
+async function refreshNow(layer: LookupLayer, kind: SecretKind, id: string): Promise<void> {
+  if (!validId(id)) return;
+  const r = await layer.forced(kind, id);
+  if (r.refreshFailed) throw r.refreshFailed;
+  const first = r.value === null ? r.failures?.[0] : undefined;
+  if (first) throw first.error;
+}
+
+/** The answer of a lookup that may be a cache hit (no promise) or a walk. */
+async function settled(found: ReturnType<LookupLayer['lookup']>): Promise<Settled> {
+  return found instanceof Promise ? found : (found as Settled);
+}
+
+export function createResolver(options: ResolverOptions): Resolver {
+  const { policy, logger, deadlineMs, concurrency, cache, telemetry: telemetryOption } = readOptions(options);
+  const backends = [...options.backends];
+  const registry = new CallRegistry();
+  const stats = new StatsRecorder(backends);
+  const snapshot = () => stats.snapshot(cache);
+  const telemetry = startTelemetry(telemetryOption, snapshot, logger);
+  const deadline = createDeadline(deadlineMs, registry, callObserver(stats, telemetry));
+  const chain = createChain({ backends, policy, logger, deadline });
+  const watchers = new Watchers(logger);
+  const layer = createLookupLayer({ chain, cache, logger, stats, registry, watchers, telemetry });
+
+  const withOptions = (o: LookupOptions | undefined): LookupOptions | undefined => {
+    if (o !== undefined) checkCallOptions(o);
+    return o;
+  };
+
+  const getConnection = async (connId: string, opts?: LookupOptions): Promise<Connection | null> => {
     checkId('connId', connId);
-    const found = lookup('connection', connId);
+    const found = layer.lookup('connection', connId, withOptions(opts));
     const r = found instanceof Promise ? await found : found;
-    // Each caller gets its own copy, so mutating it cannot change later answers.
-    return r.value === null ? null : (r.value as Connection).clone();
+    // A frozen connection: no caller can change what the next one gets.
+    return r.value as Connection | null;
   };
 
   const getVariable = async (key: string, opts?: GetVariableOptions): Promise<unknown> => {
     checkId('key', key);
-    const found = lookup('variable', key);
+    const found = layer.lookup('variable', key, withOptions(opts));
     const r = found instanceof Promise ? await found : found;
     if (r.value === null) {
       return opts && 'default' in opts ? opts.default : null;
@@ -143,24 +243,26 @@ export function createResolver(options: ResolverOptions): Resolver {
     return decodeJson(key, r.value as string, r.source);
   };
 
-  return {
+  const resolver: Resolver = {
     backends,
     getConnection,
-    async getConnectionOrThrow(connId) {
-      const c = await getConnection(connId);
-      if (c === null) throw new ConnectionNotFoundError(connId);
-      return c;
+    async getConnectionOrThrow(connId, opts) {
+      checkId('connId', connId);
+      const r = await settled(layer.lookup('connection', connId, withOptions(opts)));
+      if (r.value === null)
+        throw new ConnectionNotFoundError(connId, { failures: backendFailures(r.failures) });
+      return r.value as Connection;
     },
     getVariable: getVariable as Resolver['getVariable'],
-    async getVariableOrThrow(key) {
+    getVariableOrThrow: (async (key: string, opts?: GetVariableOptions) => {
       checkId('key', key);
-      const r = await lookup('variable', key);
-      if (r.value === null) throw new VariableNotFoundError(key);
-      return r.value as string;
-    },
+      const r = await settled(layer.lookup('variable', key, withOptions(opts)));
+      if (r.value === null) throw new VariableNotFoundError(key, { failures: backendFailures(r.failures) });
+      return opts?.deserializeJson ? decodeJson(key, r.value as string, r.source) : (r.value as string);
+    }) as Resolver['getVariableOrThrow'],
     async getConfig(key) {
       checkId('key', key);
-      return (await lookup('config', key)).value as string | null;
+      return (await settled(layer.lookup('config', key))).value as string | null;
     },
     async explain(kind, id, opts) {
       checkId('id', id);
@@ -170,7 +272,21 @@ export function createResolver(options: ResolverOptions): Resolver {
     prefetch: createPrefetch(chain, layer, concurrency),
     clearCache: layer.clear,
     invalidate: layer.invalidate,
+    watch(kind: SecretKind, id: string, listener: (value: never) => unknown) {
+      checkKind(kind);
+      checkId('id', id);
+      if (typeof listener !== 'function') throw new TypeError('watch needs a listener function');
+      const current = cache?.peek(kind, id);
+      return watchers.add(kind, id, listener as (v: Answer) => unknown, current);
+    },
+    async refresh(kind, id) {
+      checkKind(kind);
+      checkId('id', id);
+      return refreshNow(layer, kind, id);
+    },
+    stats: snapshot,
     async close() {
+      registry.cancelAll();
       const results = await Promise.allSettled(backends.map((b) => b.close?.()));
       const failed = results.find((r) => r.status === 'rejected');
       if (failed) {
@@ -180,4 +296,5 @@ export function createResolver(options: ResolverOptions): Resolver {
       }
     },
   };
+  return resolver;
 }

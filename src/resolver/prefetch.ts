@@ -8,19 +8,18 @@
 import type { SecretKind, SecretsBackend } from '../backend.js';
 import type { BackendError } from '../errors.js';
 import { cacheKey } from './cache.js';
-import { checkId, type LookupLayer, validId } from './lookup.js';
+import { Scope } from './deadline.js';
+import { checkId, type Flight, type LookupLayer, type Settled, validId } from './lookup.js';
 import type { Resolver } from './types.js';
-import { type Answer, type Answered, type Chain, type Failure, NOTHING, type WalkResult } from './walk.js';
+import { type Answer, type Chain, type Failure, NOTHING, type WalkResult } from './walk.js';
 
 /** Default for `prefetchConcurrency`. */
 export const PREFETCH_CONCURRENCY = 16;
 
-/** One id being prefetched: the promise in the in-flight map is settled through `resolve`/`reject`. */
+/** One id being prefetched: its flight in the lookup layer, settled through `resolve`. */
 interface Job {
   id: string;
-  key: string;
-  resolve: (a: Answered) => void;
-  reject: (e: unknown) => void;
+  flight: Flight & { resolve(s: Settled | Promise<Settled>): void };
   failures?: Failure[];
   done?: boolean;
 }
@@ -37,6 +36,7 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
 /** One prefetch of one kind: claims its ids, walks the chain once for all of them, settles each. */
 class KindPrefetch {
   readonly #jobs = new Map<string, Job>();
+  readonly #scope: Scope;
   #firstError: unknown;
 
   constructor(
@@ -44,41 +44,35 @@ class KindPrefetch {
     readonly layer: LookupLayer,
     readonly concurrency: number,
     readonly kind: SecretKind,
-  ) {}
+  ) {
+    this.#scope = new Scope(false, kind);
+  }
 
   /** Claim the ids that are valid, not cached and not already in flight. */
   #claim(ids: readonly string[]): void {
     const { kind, layer } = this;
     for (const id of ids) {
       if (!validId(id) || this.#jobs.has(id)) continue;
-      const key = cacheKey(kind, id);
-      if (layer.inflight.has(key) || layer.cache?.get(kind, id)) continue;
-      const job = { id, key } as Job;
-      const p = new Promise<Answered>((resolve, reject) => {
-        job.resolve = resolve;
-        job.reject = reject;
-      });
-      p.catch(() => {}); // a rejection nobody waits for is not unhandled
-      layer.inflight.set(key, p);
-      this.#jobs.set(id, job);
+      if (layer.inflight.has(cacheKey(kind, id)) || layer.cache?.get(kind, id)) continue;
+      this.#jobs.set(id, { id, flight: layer.claim(kind, id, this.#scope) });
     }
   }
 
-  #finish(job: Job, outcome: () => Answered): void {
+  /** Settle a job by the lookup layer's rules: a walk result, or the error the walk stopped with. */
+  #finish(job: Job, r: WalkResult | undefined, error?: unknown): void {
     if (job.done) return;
     job.done = true;
-    if (this.layer.inflight.has(job.key)) this.layer.inflight.delete(job.key);
     try {
-      job.resolve(outcome());
+      job.flight.resolve(this.layer.finish(job.flight, r, error));
     } catch (e) {
-      job.reject(e);
+      job.flight.resolve(Promise.reject(e));
     }
   }
 
   #fail(job: Job, b: SecretsBackend, err: BackendError): void {
     if (this.chain.policy === 'throw') {
       this.#firstError ??= err;
-      this.#finish(job, () => this.layer.settleError(this.kind, job.id, err));
+      this.#finish(job, undefined, err);
       return;
     }
     (job.failures ??= []).push(this.chain.failure(b, this.kind, job.id, err));
@@ -89,7 +83,12 @@ class KindPrefetch {
     const { chain, kind } = this;
     const asked = remaining.map((j) => j.id);
     try {
-      const got = await chain.deadline(b, `${asked.length} ${kind} ids`, () => b.getMany!(kind, asked));
+      const got = await chain.deadline(
+        b,
+        `${asked.length} ${kind} ids`,
+        (o) => b.getMany!(kind, asked, o),
+        this.#scope,
+      );
       const singles: Job[] = [];
       for (const j of remaining) {
         if (got.has(j.id)) answers.set(j.id, got.get(j.id) ?? null);
@@ -100,9 +99,11 @@ class KindPrefetch {
       const err = chain.classify(b, e);
       // A bad value poisons the whole batch: ask each id alone to find which one. Any other
       // failure (throttling, access, network) holds for every id; asking again would only add calls.
-      if (err.reason === 'malformed') return remaining;
+      if (err.reason === 'malformed' && !this.#scope.cancelled) return remaining;
+      const next =
+        chain.policy === 'continue' && chain.hasNext(b, kind) ? ' Checking subsequent secrets backend.' : '';
       chain.logger.warn(
-        `Unable to prefetch ${asked.length} ${kind}(s) from secrets backend (${b.name}): ${err.name} [${err.reason}]. Checking subsequent secrets backend.`,
+        `Unable to prefetch ${asked.length} ${kind}(s) from secrets backend (${b.name}): ${err.name} [${err.reason}].${next}`,
         { backend: b.name, kind, reason: err.reason },
       );
       for (const j of remaining) this.#fail(j, b, err);
@@ -113,7 +114,7 @@ class KindPrefetch {
   async #askOne(b: SecretsBackend, j: Job, answers: Map<string, Answer>): Promise<void> {
     const { chain, kind } = this;
     try {
-      answers.set(j.id, await chain.ask(b, kind, j.id));
+      answers.set(j.id, await chain.ask(b, kind, j.id, this.#scope));
     } catch (e) {
       const err = chain.classify(b, e);
       if (chain.policy !== 'throw') chain.warnFailure(b, kind, j.id, err);
@@ -131,18 +132,19 @@ class KindPrefetch {
         const r: WalkResult = j.failures
           ? { value, source: b.name, failures: j.failures }
           : { value, source: b.name };
-        this.#finish(j, () => this.layer.settle(this.kind, j.id, r));
+        this.#finish(j, r);
       } else next.push(j);
     }
     return next;
   }
 
   async #walk(): Promise<void> {
-    const { kind, layer } = this;
+    const { kind } = this;
     let remaining = [...this.#jobs.values()];
     for (const b of this.chain.backends) {
       if (remaining.length === 0) break;
       if (kind === 'config' && !b.getConfig) continue;
+      if (this.#scope.cancelled) throw this.#scope.cancelled;
       const answers = new Map<string, Answer>();
       const singles = b.getMany ? await this.#askBatch(b, remaining, answers) : remaining;
       await pool(singles, this.concurrency, (j) => this.#askOne(b, j, answers));
@@ -150,22 +152,22 @@ class KindPrefetch {
     }
     for (const j of remaining) {
       const r: WalkResult = j.failures ? { value: null, source: null, failures: j.failures } : NOTHING;
-      this.#finish(j, () => layer.settle(kind, j.id, r));
+      this.#finish(j, r);
     }
   }
 
   async run(ids: readonly string[]): Promise<void> {
     this.#claim(ids);
     if (this.#jobs.size === 0) return;
+    this.layer.registry.scopes.add(this.#scope);
     try {
       await this.#walk();
     } catch (e) {
-      // A configuration error: every claimed id fails with it.
-      for (const j of this.#jobs.values())
-        this.#finish(j, () => {
-          throw e;
-        });
+      // A configuration error, or the resolver was closed: every claimed id fails with it.
+      for (const j of this.#jobs.values()) this.#finish(j, undefined, e);
       throw e;
+    } finally {
+      this.layer.registry.scopes.delete(this.#scope);
     }
     if (this.#firstError !== undefined) throw this.#firstError;
   }

@@ -7,6 +7,8 @@ import type { Connection } from '../connection.js';
 import type { Inventory, InventoryOptions } from '../inventory/list.js';
 import type { Logger } from '../logger.js';
 import type { CacheOptions } from './cache.js';
+import type { TelemetryOptions } from './otel.js';
+import type { ResolverStats } from './stats.js';
 
 export interface ResolverOptions {
   /** The sources, in the order they are asked. */
@@ -24,14 +26,37 @@ export interface ResolverOptions {
   backendTimeoutMs?: number | undefined;
   /** Most single lookups `prefetch` runs at once against a backend without `getMany`. Default 16. */
   prefetchConcurrency?: number | undefined;
+  /**
+   * OpenTelemetry metrics and traces through `@opentelemetry/api` (an optional peer dependency),
+   * loaded only when this is set: `true` uses the global meter and tracer providers. Off by default;
+   * `stats()` works either way. See docs/long-running-services.md.
+   */
+  telemetry?: boolean | TelemetryOptions | undefined;
 }
 
-export interface GetVariableOptions<D = unknown> {
+/** Per-call cache control, as Powertools has it (seconds). */
+export interface LookupOptions {
+  /**
+   * Accept a cached answer only if it was read less than `maxAge` seconds ago; an older one is read
+   * again (joining a read already in flight) and the new answer cached as usual. `0` always reads.
+   */
+  maxAge?: number | undefined;
+  /**
+   * Skip the cache: read now, not joining a read that started earlier, and cache the answer. If the
+   * read fails while a fresh value is cached, that value is returned (with a warning).
+   */
+  forceFetch?: boolean | undefined;
+}
+
+export interface GetVariableOptions<D = unknown> extends LookupOptions {
   /** Returned as given (not JSON-decoded) when no source has the key. */
   default?: D;
   /** JSON-decode the value found. */
   deserializeJson?: boolean | undefined;
 }
+
+/** A `watch` listener: the new value (`null` when the id is gone). A rejection is logged. */
+export type WatchListener<V> = (value: V) => void | Promise<void>;
 
 export type ExplainOutcome = 'found' | 'not-found' | 'error' | 'skipped';
 
@@ -63,9 +88,17 @@ export interface Explanation {
 
 export interface Resolver {
   readonly backends: readonly SecretsBackend[];
-  getConnection(connId: string): Promise<Connection | null>;
-  getConnectionOrThrow(connId: string): Promise<Connection>;
-  getVariable(key: string): Promise<string | null>;
+  /**
+   * The connection, or null. It is frozen (shared with every other caller of this id until the
+   * cache refreshes it): `clone()` gives a copy you can change.
+   */
+  getConnection(connId: string, options?: LookupOptions): Promise<Connection | null>;
+  /** The (frozen) connection, or a `ConnectionNotFoundError` carrying the failures seen. */
+  getConnectionOrThrow(connId: string, options?: LookupOptions): Promise<Connection>;
+  getVariable(
+    key: string,
+    options?: LookupOptions & { deserializeJson?: false | undefined; default?: never },
+  ): Promise<string | null>;
   getVariable<D>(
     key: string,
     options: GetVariableOptions<D> & { deserializeJson?: false | undefined },
@@ -74,7 +107,16 @@ export interface Resolver {
     key: string,
     options: GetVariableOptions<D> & { deserializeJson: true },
   ): Promise<T | D>;
-  getVariableOrThrow(key: string): Promise<string>;
+  /** The JSON-decoded value (Python's `json.loads`), or a `VariableNotFoundError` carrying the failures seen. */
+  getVariableOrThrow<T = unknown>(
+    key: string,
+    options: LookupOptions & { deserializeJson: true },
+  ): Promise<T>;
+  /** The value, or a `VariableNotFoundError` carrying the failures seen. */
+  getVariableOrThrow(
+    key: string,
+    options?: LookupOptions & { deserializeJson?: false | undefined },
+  ): Promise<string>;
   /** Airflow's `get_config` through the backends that hold config secrets. */
   getConfig(key: string): Promise<string | null>;
   /**
@@ -90,8 +132,24 @@ export interface Resolver {
    * still missing. Without a cache this does nothing (there is nowhere to keep the answers).
    */
   prefetch(ids: { connections?: readonly string[]; variables?: readonly string[] }): Promise<void>;
+  /** Forget every cached answer. Once it returns, no caller gets an answer read before it. */
   clearCache(): void;
+  /** Forget one id's cached answer. Once it returns, no caller gets an answer for it read before it. */
   invalidate(kind: SecretKind, id: string): void;
-  /** Close every backend. */
+  /**
+   * Call `listener` with the new value whenever a lookup, a refresh ahead of expiry or `refresh()`
+   * reads a different value for this id than the one seen before (the first read sets the baseline,
+   * as does a cached value when `watch` is called). Returns the unsubscribe function.
+   */
+  watch(kind: 'connection', connId: string, listener: WatchListener<Connection | null>): () => void;
+  watch(kind: 'variable' | 'config', key: string, listener: WatchListener<string | null>): () => void;
+  /**
+   * Read this id again now, cache the answer and tell the watchers if it changed. Rejects with the
+   * backend's typed error when the read failed (the cached value, if fresh, is kept).
+   */
+  refresh(kind: SecretKind, id: string): Promise<void>;
+  /** Counters since the resolver was created: per backend, the cache, lookups in flight. */
+  stats(): ResolverStats;
+  /** Cancel the lookups in flight (their backends' signals abort), then close every backend. */
   close(): Promise<void>;
 }

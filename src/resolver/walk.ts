@@ -6,10 +6,11 @@
  * typed `BackendError`, and the walk's result lists the failures it saw. With a trace, the walk
  * also records one `ExplainStep` per backend for `explain`. No cache here: see `./lookup.ts`.
  */
-import type { Lookup, SecretKind, SecretsBackend } from '../backend.js';
+import type { BackendCallOptions, Lookup, SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
 import {
   BackendError,
+  type BackendFailure,
   ConfigurationError,
   describeError,
   isAirflowSecretsError,
@@ -18,7 +19,7 @@ import {
   safeCause,
 } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Deadline } from './deadline.js';
+import type { Deadline, Scope } from './deadline.js';
 import type { ExplainOutcome, ExplainStep } from './types.js';
 
 /** One backend's answer: a `Connection`, a raw string (variables and config), or null (not found). */
@@ -42,6 +43,19 @@ export interface Failure {
 export interface WalkResult extends Answered {
   /** The backends that failed, in chain order; absent when none did (then a miss may be cached). */
   readonly failures?: Failure[];
+}
+
+/** The failures of a walk as the not-found errors carry them (`failures`, and the first error as `cause`). */
+export function backendFailures(
+  failures: readonly Failure[] | undefined,
+): Array<BackendFailure & { error: BackendError }> {
+  return (failures ?? []).map((f) => ({
+    backend: f.backend,
+    reason: f.error.reason,
+    message: f.error.message,
+    secretName: f.secretName,
+    error: f.error,
+  }));
 }
 
 export type ErrorPolicy = 'continue' | 'throw';
@@ -112,16 +126,24 @@ export interface Chain {
   readonly policy: ErrorPolicy;
   readonly logger: Logger;
   readonly deadline: Deadline;
-  /** Walk the chain for one id. With `trace`, one step per backend asked or skipped is pushed onto it. */
-  walk(kind: SecretKind, id: string, trace?: ExplainStep[]): Promise<WalkResult>;
+  /**
+   * Walk the chain for one id. With `trace`, one step per backend asked or skipped is pushed onto it.
+   * A `scope` that is cancelled (the resolver was closed) stops the walk with that error.
+   */
+  walk(kind: SecretKind, id: string, trace?: ExplainStep[], scope?: Scope): Promise<WalkResult>;
   /** One backend's answer for one id, under the deadline. */
-  ask(b: SecretsBackend, kind: SecretKind, id: string): Promise<Answer>;
+  ask(b: SecretsBackend, kind: SecretKind, id: string, scope?: Scope): Promise<Answer>;
   /** What a backend threw, typed; a configuration error is rethrown instead. */
   classify(b: SecretsBackend, e: unknown): BackendError;
   /** The record of one failure, for a walk's `failures`. */
   failure(b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): Failure;
-  /** Log a failed backend (name and error kind, never a value). */
+  /**
+   * Log a failed backend (name and error kind, never a value). "Checking subsequent secrets backend"
+   * is said only when the walk goes on (`'continue'`) and a later backend will be asked.
+   */
   warnFailure(b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): void;
+  /** Whether a backend after `b` is asked for this kind (config: only those with `getConfig`). */
+  hasNext(b: SecretsBackend, kind: SecretKind): boolean;
 }
 
 export interface ChainOptions {
@@ -132,13 +154,20 @@ export interface ChainOptions {
 }
 
 export function createChain({ backends, policy, logger, deadline }: ChainOptions): Chain {
-  const ask = (b: SecretsBackend, kind: SecretKind, id: string): Promise<Answer> => {
-    const call = (): Promise<Answer> => {
-      if (kind === 'connection') return b.getConnection(id);
-      if (kind === 'variable') return b.getVariable(id);
-      return b.getConfig ? b.getConfig(id) : Promise.resolve(null);
+  const ask = (b: SecretsBackend, kind: SecretKind, id: string, scope?: Scope): Promise<Answer> => {
+    const call = (o: BackendCallOptions): Promise<Answer> => {
+      if (kind === 'connection') return b.getConnection(id, o);
+      if (kind === 'variable') return b.getVariable(id, o);
+      return b.getConfig ? b.getConfig(id, o) : Promise.resolve(null);
     };
-    return deadline(b, id, call);
+    return deadline(b, id, call, scope);
+  };
+
+  const hasNext = (b: SecretsBackend, kind: SecretKind): boolean => {
+    for (let i = backends.indexOf(b) + 1; i < backends.length; i++) {
+      if (kind !== 'config' || backends[i]!.getConfig) return true;
+    }
+    return false;
   };
 
   const classify = (b: SecretsBackend, e: unknown): BackendError => {
@@ -147,16 +176,23 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
   };
 
   const warnFailure = (b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): void => {
+    const next = policy === 'continue' && hasNext(b, kind) ? ' Checking subsequent secrets backend.' : '';
     logger.warn(
-      `Unable to retrieve ${kind} '${id}' from secrets backend (${b.name}): ${err.name} [${err.reason}]. Checking subsequent secrets backend.`,
+      `Unable to retrieve ${kind} '${id}' from secrets backend (${b.name}): ${err.name} [${err.reason}].${next}`,
       { backend: b.name, kind, id, reason: err.reason },
     );
   };
 
-  const walk = async (kind: SecretKind, id: string, trace?: ExplainStep[]): Promise<WalkResult> => {
+  const walk = async (
+    kind: SecretKind,
+    id: string,
+    trace?: ExplainStep[],
+    scope?: Scope,
+  ): Promise<WalkResult> => {
     let failures: Failure[] | undefined;
     for (const b of backends) {
       if (kind === 'config' && !b.getConfig) continue;
+      if (scope?.cancelled) throw scope.cancelled;
       const t0 = trace ? performance.now() : 0;
       let where: Lookup | undefined;
       if (trace) {
@@ -167,7 +203,7 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
         }
       }
       try {
-        const value = await ask(b, kind, id);
+        const value = await ask(b, kind, id, scope);
         if (value !== null && value !== undefined) {
           trace?.push(step(b, where, 'found', t0));
           return failures ? { value, source: b.name, failures } : { value, source: b.name };
@@ -181,7 +217,7 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
           s.reason = err.reason;
           trace.push(s);
         }
-        if (policy === 'throw') throw err;
+        if (policy === 'throw' || scope?.cancelled) throw err;
         (failures ??= []).push(failureOf(b, kind, id, err, where));
         warnFailure(b, kind, id, err);
       }
@@ -189,5 +225,16 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
     return failures ? { value: null, source: null, failures } : NOTHING;
   };
 
-  return { backends, policy, logger, deadline, walk, ask, classify, failure: failureOf, warnFailure };
+  return {
+    backends,
+    policy,
+    logger,
+    deadline,
+    walk,
+    ask,
+    classify,
+    failure: failureOf,
+    warnFailure,
+    hasNext,
+  };
 }

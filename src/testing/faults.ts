@@ -135,16 +135,16 @@ export function withFaults(backend: SecretsBackend, spec: FaultSpec = {}): Fault
       if (next.seed !== undefined) random = seededRandom(next.seed);
     },
     locate: (kind, id) => backend.locate(kind, id),
-    getConnection: (id) => inject('connection', [id], () => backend.getConnection(id)),
-    getVariable: (key) => inject('variable', [key], () => backend.getVariable(key)),
+    getConnection: (id, o) => inject('connection', [id], () => backend.getConnection(id, o)),
+    getVariable: (key, o) => inject('variable', [key], () => backend.getVariable(key, o)),
   };
   if (backend.getConfig) {
     const getConfig = backend.getConfig.bind(backend);
-    faulty.getConfig = (key) => inject('config', [key], () => getConfig(key));
+    faulty.getConfig = (key, o) => inject('config', [key], () => getConfig(key, o));
   }
   if (backend.getMany) {
     const getMany = backend.getMany.bind(backend);
-    faulty.getMany = (kind, ids) => inject(kind, ids, () => getMany(kind, ids));
+    faulty.getMany = (kind, ids, o) => inject(kind, ids, () => getMany(kind, ids, o));
   }
   if (backend.close) faulty.close = backend.close.bind(backend);
   return faulty;

@@ -74,16 +74,16 @@ export function recordCalls<B extends SecretsBackend>(backend: B): RecordedBacke
     count: (kind, id) => calls.filter((c) => c.kind === kind && c.id === id).length,
     reset: () => void calls.splice(0),
     locate: (kind, id) => backend.locate(kind, id),
-    getConnection: (id) => single('getConnection', id)(() => backend.getConnection(id)),
-    getVariable: (key) => single('getVariable', key)(() => backend.getVariable(key)),
+    getConnection: (id, o) => single('getConnection', id)(() => backend.getConnection(id, o)),
+    getVariable: (key, o) => single('getVariable', key)(() => backend.getVariable(key, o)),
   };
   if (backend.getConfig) {
     const getConfig = backend.getConfig.bind(backend);
-    wrapped.getConfig = (key) => single('getConfig', key)(() => getConfig(key));
+    wrapped.getConfig = (key, o) => single('getConfig', key)(() => getConfig(key, o));
   }
   if (backend.getMany) {
     const getMany = backend.getMany.bind(backend);
-    wrapped.getMany = (kind, ids) =>
+    wrapped.getMany = (kind, ids, o) =>
       track(
         ids.map((id) => ({
           backend: backend.name,
@@ -92,7 +92,7 @@ export function recordCalls<B extends SecretsBackend>(backend: B): RecordedBacke
           id,
           outcome: 'pending' as const,
         })),
-        () => getMany(kind, ids),
+        () => getMany(kind, ids, o),
         (m, id) => m.get(id) !== null && m.get(id) !== undefined,
       );
   }

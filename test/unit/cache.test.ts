@@ -13,7 +13,10 @@ import { createResolver } from '../../src/resolver/index.js';
 
 const SECRET = 'cached-s3cr3t-never-logged';
 
-/** A clock the test moves by hand. */
+/**
+ * A clock the test moves by hand. The tests below that check TTL bounds to the millisecond turn the
+ * default ±10% TTL jitter off (`jitter: 0`); test/unit/refresh.test.ts covers the jitter itself.
+ */
 function fakeClock(start = 1_000_000) {
   let t = start;
   return {
@@ -75,7 +78,7 @@ function source(
 describe('LookupCache', () => {
   it('serves an entry until its TTL and never at or past the bound', () => {
     const clock = fakeClock();
-    const c = new LookupCache<string>({ ttl: 10, now: clock.now });
+    const c = new LookupCache<string>({ ttl: 10, jitter: 0, now: clock.now });
     c.set('variable', 'k', 'v', 'a');
     clock.advance(9_999);
     expect(c.get('variable', 'k')?.value).toBe('v');
@@ -87,7 +90,7 @@ describe('LookupCache', () => {
 
   it('expires an entry when the clock goes backwards past the time it was stored', () => {
     const clock = fakeClock(50_000);
-    const c = new LookupCache<string>({ ttl: 10, now: clock.now });
+    const c = new LookupCache<string>({ ttl: 10, jitter: 0, now: clock.now });
     c.set('variable', 'k', 'v', 'a');
     clock.set(49_999);
     expect(c.get('variable', 'k')).toBeUndefined();
@@ -95,7 +98,7 @@ describe('LookupCache', () => {
 
   it('keeps misses for negativeTtl, apart from the TTL of answers', () => {
     const clock = fakeClock();
-    const c = new LookupCache<string | null>({ ttl: 100, negativeTtl: 5, now: clock.now });
+    const c = new LookupCache<string | null>({ ttl: 100, negativeTtl: 5, jitter: 0, now: clock.now });
     c.set('variable', 'hit', 'v', 'a');
     c.set('variable', 'miss', null, null);
     clock.advance(4_999);
@@ -179,7 +182,7 @@ describe('LookupCache', () => {
 
   it('evicts an entry past its TTL and stale window before a recently read live one', () => {
     const clock = fakeClock();
-    const c = new LookupCache<string>({ ttl: 10, maxEntries: 2, now: clock.now });
+    const c = new LookupCache<string>({ ttl: 10, maxEntries: 2, jitter: 0, now: clock.now });
     c.set('variable', 'old', 'o', 's');
     c.get('variable', 'old');
     clock.advance(5_000);
@@ -194,7 +197,7 @@ describe('LookupCache', () => {
 
   it('offers the last good answer for staleIfError seconds after expiry, never a miss', () => {
     const clock = fakeClock();
-    const c = new LookupCache<string | null>({ ttl: 10, staleIfError: 30, now: clock.now });
+    const c = new LookupCache<string | null>({ ttl: 10, staleIfError: 30, jitter: 0, now: clock.now });
     c.set('variable', 'good', 'v', 'a');
     c.set('variable', 'miss', null, null);
     clock.advance(10_000);
@@ -209,7 +212,7 @@ describe('LookupCache', () => {
 
   it('offers nothing stale when staleIfError is off', () => {
     const clock = fakeClock();
-    const c = new LookupCache<string>({ ttl: 10, now: clock.now });
+    const c = new LookupCache<string>({ ttl: 10, jitter: 0, now: clock.now });
     c.set('variable', 'k', 'v', 'a');
     clock.advance(10_000);
     expect(c.getStale('variable', 'k')).toBeUndefined();
@@ -266,7 +269,7 @@ describe('resolver cache', () => {
   it('answers from the cache within the TTL and asks again after it', async () => {
     const clock = fakeClock();
     const a = source('a', { variables: { k: 'v1' } });
-    const r = createResolver({ backends: [a.backend], cache: { ttl: 60, now: clock.now } });
+    const r = createResolver({ backends: [a.backend], cache: { ttl: 60, jitter: 0, now: clock.now } });
     expect(await r.getVariable('k')).toBe('v1');
     a.variables.set('k', 'v2');
     clock.advance(59_999);
@@ -280,7 +283,7 @@ describe('resolver cache', () => {
   it('never serves a value past its bound, while the source changes every second', async () => {
     const clock = fakeClock(0);
     const a = source('a');
-    const r = createResolver({ backends: [a.backend], cache: { ttl: 7, now: clock.now } });
+    const r = createResolver({ backends: [a.backend], cache: { ttl: 7, jitter: 0, now: clock.now } });
     const servedAges = new Set<number>();
     for (let t = 0; t <= 60_000; t += 500) {
       clock.set(t);
@@ -299,7 +302,7 @@ describe('resolver cache', () => {
     const env = source('env');
     const r = createResolver({
       backends: [a.backend, env.backend],
-      cache: { ttl: 600, negativeTtl: 30, now: clock.now },
+      cache: { ttl: 600, negativeTtl: 30, jitter: 0, now: clock.now },
     });
     expect(await r.getVariable('nowhere')).toBeNull();
     expect(await r.getVariable('nowhere', { default: 'd' })).toBe('d');
@@ -313,7 +316,7 @@ describe('resolver cache', () => {
   it('remembers connections no source has (unlike Airflow)', async () => {
     const clock = fakeClock();
     const a = source('a');
-    const r = createResolver({ backends: [a.backend], cache: { ttl: 600, negativeTtl: 30, now: clock.now } });
+    const r = createResolver({ backends: [a.backend], cache: { ttl: 600, negativeTtl: 30, jitter: 0, now: clock.now } });
     for (let i = 0; i < 5; i++) expect(await r.getConnection('missing_db')).toBeNull();
     await expect(r.getConnectionOrThrow('missing_db')).rejects.toMatchObject({
       name: 'ConnectionNotFoundError',
@@ -369,15 +372,26 @@ describe('resolver cache', () => {
     ]);
   });
 
-  it('hands out copies of cached connections, so a caller cannot change what others get', async () => {
+  it('hands out frozen cached connections, so a caller cannot change what others get', async () => {
     const a = source('a', { connections: { db: `postgres://u:${SECRET}@h:5432/s?k=v` } });
     const r = createResolver({ backends: [a.backend], cache: true });
     const first = await r.getConnection('db');
-    first!.host = 'tampered';
-    first!.password = 'tampered';
-    first!.extra = '{"k": "tampered"}';
+    // Issue 15: the cache hands out one frozen Connection (no copy per hit); writes are refused.
+    expect(Object.isFrozen(first)).toBe(true);
+    expect(() => {
+      first!.host = 'tampered';
+    }).toThrow(TypeError);
+    expect(() => {
+      first!.password = 'tampered';
+    }).toThrow(TypeError);
+    expect(() => {
+      first!.extra = '{"k": "tampered"}';
+    }).toThrow(TypeError);
+    const copy = first!.clone();
+    copy.host = 'tampered';
+    copy.password = 'tampered';
     const second = await r.getConnection('db');
-    expect(second).not.toBe(first);
+    expect(second).toBe(first);
     expect(second?.host).toBe('h');
     expect(second?.password).toBe(SECRET);
     expect(second?.extraDejson).toEqual({ k: 'v' });
@@ -425,7 +439,7 @@ describe('stale-if-error', () => {
     const logger = capture();
     const r = createResolver({
       backends: [cloud.backend, env.backend],
-      cache: { ttl: 10, staleIfError: 60, now: clock.now },
+      cache: { ttl: 10, staleIfError: 60, jitter: 0, now: clock.now },
       onBackendError: policy,
       logger,
     });
@@ -485,7 +499,7 @@ describe('stale-if-error', () => {
     const env = source('env', { variables: { k: 'from-env' } });
     const r = createResolver({
       backends: [cloud.backend, env.backend],
-      cache: { ttl: 10, staleIfError: 60, now: clock.now },
+      cache: { ttl: 10, staleIfError: 60, jitter: 0, now: clock.now },
       logger: capture(),
     });
     expect(await r.getVariable('k')).toBe('from-env');
@@ -501,7 +515,7 @@ describe('stale-if-error', () => {
     const b = source('b');
     const r = createResolver({
       backends: [a.backend, b.backend],
-      cache: { ttl: 10, staleIfError: 60, now: clock.now },
+      cache: { ttl: 10, staleIfError: 60, jitter: 0, now: clock.now },
       logger: capture(),
     });
     await r.getVariable('k');
@@ -525,7 +539,7 @@ describe('stale-if-error', () => {
     const cloud = source('cloud', { variables: { k: 'v' } });
     const r = createResolver({
       backends: [cloud.backend],
-      cache: { ttl: 10, now: clock.now },
+      cache: { ttl: 10, jitter: 0, now: clock.now },
       logger: capture(),
     });
     await r.getVariable('k');

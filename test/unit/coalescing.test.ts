@@ -93,7 +93,7 @@ describe('request coalescing', () => {
     expect(a.calls).toHaveLength(1);
   });
 
-  it('gives every simultaneous caller of one connection its own copy from one call', async () => {
+  it('gives every simultaneous caller of one connection the same frozen answer from one call', async () => {
     const a = gated('a', { connections: { db: 'postgres://u:p@h:5432/s' } });
     const r = createResolver({ backends: [a.backend] });
     const [c1, c2] = (await drain(
@@ -101,8 +101,13 @@ describe('request coalescing', () => {
       a,
     )) as Connection[];
     expect(a.calls).toHaveLength(1);
-    expect(c1).not.toBe(c2);
-    c1!.host = 'changed';
+    // Issue 15: one frozen Connection shared by every caller (a copy only on clone()).
+    expect(c1).toBe(c2);
+    expect(() => {
+      c1!.host = 'changed';
+    }).toThrow(TypeError);
+    const mine = c1!.clone();
+    mine.host = 'changed';
     expect(c2!.host).toBe('h');
   });
 

@@ -84,13 +84,19 @@ describe('createResolver: the chain walk', () => {
     expect(c?.id).toBe('db');
   });
 
-  it('hands each caller its own copy of a connection', async () => {
+  it('hands out a frozen connection: a caller cannot change what the next one gets', async () => {
     const r = createResolver({
       backends: [memory({ connections: { db: 'postgres://u:p@h:5432/s' } })],
       cache: true,
     });
     const first = await r.getConnection('db');
-    first!.host = 'mutated';
+    // Issue 15: frozen instead of copied; clone() gives a mutable copy.
+    expect(() => {
+      first!.host = 'mutated';
+    }).toThrow(TypeError);
+    const copy = first!.clone();
+    copy.host = 'mutated';
+    expect(copy.host).toBe('mutated');
     expect((await r.getConnection('db'))?.host).toBe('h');
   });
 });
@@ -225,7 +231,9 @@ describe('variables: Airflow semantics', () => {
   });
 
   it('has the types of the Airflow TypeScript SDK', () => {
-    expectTypeOf(r.getVariableOrThrow).returns.resolves.toEqualTypeOf<string>();
+    // getVariableOrThrow is overloaded now (issue 15: `{ deserializeJson: true }`), so its plain
+    // form's type is asserted on a call rather than on `.returns` (a union over the overloads).
+    expectTypeOf(r.getVariableOrThrow('k')).resolves.toEqualTypeOf<string>();
     expectTypeOf(r.getVariable('k')).resolves.toEqualTypeOf<string | null>();
     expectTypeOf(r.getVariable('k', { default: 'x' })).resolves.toEqualTypeOf<string>();
     expectTypeOf(r.getVariable<{ a: number }>('k', { deserializeJson: true })).resolves.toEqualTypeOf<{
