@@ -1,18 +1,18 @@
 /**
  * The default resolver behind the top-level functions: built lazily, once, from `process.env`
- * (`resolverFromEnv()`). Tests can replace it (`setDefaultResolver`) and reset it.
+ * (`resolverFromEnv()`). Tests can replace it (`setDefaultResolver`) and reset it. The
+ * configuration code is imported on the first lookup, not with the package root.
  */
 
-import { resolverFromEnv } from './config/index.js';
 import type { Connection } from './connection.js';
-import type { GetVariableOptions, Resolver } from './resolver/index.js';
+import type { GetVariableOptions, LookupOptions, Resolver } from './resolver/index.js';
 
 let current: Promise<Resolver> | undefined;
 
 /** The default resolver, built from `process.env` on first use. A failed build is retried on the next call. */
 export function getDefaultResolver(): Promise<Resolver> {
   if (!current) {
-    const building = resolverFromEnv();
+    const building = import('./config/index.js').then((m) => m.resolverFromEnv());
     current = building;
     building.catch(() => {
       if (current === building) current = undefined;
@@ -33,18 +33,21 @@ export function resetDefaultResolver(): Promise<Resolver> | undefined {
   return old;
 }
 
-/** The connection, or `null` when no source has it. */
-export async function getConnection(connId: string): Promise<Connection | null> {
-  return (await getDefaultResolver()).getConnection(connId);
+/** The connection (frozen: `clone()` for a mutable copy), or `null` when no source has it. */
+export async function getConnection(connId: string, options?: LookupOptions): Promise<Connection | null> {
+  return (await getDefaultResolver()).getConnection(connId, options);
 }
 
-/** The connection, or throws `ConnectionNotFoundError`. */
-export async function getConnectionOrThrow(connId: string): Promise<Connection> {
-  return (await getDefaultResolver()).getConnectionOrThrow(connId);
+/** The connection, or throws `ConnectionNotFoundError` (with the failures seen). */
+export async function getConnectionOrThrow(connId: string, options?: LookupOptions): Promise<Connection> {
+  return (await getDefaultResolver()).getConnectionOrThrow(connId, options);
 }
 
 /** The variable's value, `options.default` (as given) when missing, else `null`; JSON-decoded on request. */
-export function getVariable(key: string): Promise<string | null>;
+export function getVariable(
+  key: string,
+  options?: LookupOptions & { deserializeJson?: false; default?: never },
+): Promise<string | null>;
 export function getVariable<D>(
   key: string,
   options: GetVariableOptions<D> & { deserializeJson?: false | undefined },
@@ -60,7 +63,21 @@ export async function getVariable(key: string, options?: GetVariableOptions): Pr
     : r.getVariable(key, options as GetVariableOptions<unknown> & { deserializeJson: true });
 }
 
-/** The variable's value, or throws `VariableNotFoundError`. */
-export async function getVariableOrThrow(key: string): Promise<string> {
-  return (await getDefaultResolver()).getVariableOrThrow(key);
+/** The variable's value (JSON-decoded on request), or throws `VariableNotFoundError` (with the failures seen). */
+export function getVariableOrThrow<T = unknown>(
+  key: string,
+  options: LookupOptions & { deserializeJson: true },
+): Promise<T>;
+export function getVariableOrThrow(
+  key: string,
+  options?: LookupOptions & { deserializeJson?: false },
+): Promise<string>;
+export async function getVariableOrThrow(
+  key: string,
+  options?: LookupOptions & { deserializeJson?: boolean },
+): Promise<unknown> {
+  const r = await getDefaultResolver();
+  return options?.deserializeJson
+    ? r.getVariableOrThrow(key, { ...options, deserializeJson: true })
+    : r.getVariableOrThrow(key, options as LookupOptions & { deserializeJson?: false });
 }

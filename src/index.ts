@@ -1,5 +1,6 @@
 export type {
   AdapterContext,
+  BackendCallOptions,
   ListedName,
   ListOptions,
   ListResult,
@@ -56,10 +57,20 @@ export {
 } from './masker.js';
 export type { CacheOptions } from './resolver/cache.js';
 export {
+  type BackendStats,
+  type CacheStats,
+  type CallErrorReason,
   createResolver,
   type ExplainStep,
   type Explanation,
   type GetVariableOptions,
+  type LatencyHistogram,
+  type LookupOptions,
+  type OpenTelemetryApi,
   type Resolver,
   type ResolverOptions,
+  type ResolverStats,
+  type TelemetryOptions,
+  type WatchListener,
 } from './resolver/index.js';
+export { type FreshConnectionOptions, isLikelyAuthError, withFreshConnection } from './resolver/rotation.js';

@@ -97,9 +97,10 @@ class KindPrefetch {
       return singles;
     } catch (e) {
       const err = chain.classify(b, e);
+      if (this.#scope.cancelled) throw err; // the resolver was closed: stop here
       // A bad value poisons the whole batch: ask each id alone to find which one. Any other
       // failure (throttling, access, network) holds for every id; asking again would only add calls.
-      if (err.reason === 'malformed' && !this.#scope.cancelled) return remaining;
+      if (err.reason === 'malformed') return remaining;
       const next =
         chain.policy === 'continue' && chain.hasNext(b, kind) ? ' Checking subsequent secrets backend.' : '';
       chain.logger.warn(
@@ -117,6 +118,7 @@ class KindPrefetch {
       answers.set(j.id, await chain.ask(b, kind, j.id, this.#scope));
     } catch (e) {
       const err = chain.classify(b, e);
+      if (this.#scope.cancelled) throw err; // the resolver was closed: stop here
       if (chain.policy !== 'throw') chain.warnFailure(b, kind, j.id, err);
       this.#fail(j, b, err);
     }

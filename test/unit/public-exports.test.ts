@@ -47,6 +47,7 @@ const PUBLIC: Record<string, string[]> = {
     'getVariableOrThrow',
     'isAirflowSecretsError',
     'isBackendError',
+    'isLikelyAuthError',
     'isSecretsBackend',
     'isSensitiveName',
     'knownBackends',
@@ -61,6 +62,7 @@ const PUBLIC: Record<string, string[]> = {
     'safeCause',
     'setDefaultResolver',
     'silentLogger',
+    'withFreshConnection',
   ],
   './testing': [
     'CONFORMANCE_PASSWORD',

@@ -1,0 +1,213 @@
+/**
+ * Issue 11 items 2 (the resolver's side) and 5: every backend call gets `options.signal`, aborted
+ * at the lookup's deadline and on `close()`; the lookup then settles at once. While a lookup is
+ * pending its deadline keeps the process alive, so a backend that never settles (and holds no
+ * socket) ends in a `BackendTimeoutError`, not in a silent exit 0. A background refresh nobody
+ * waits for does not hold the process.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import type { SecretsBackend } from '../../src/backend.js';
+import { memory } from '../../src/backends/memory.js';
+import { BackendTimeoutError, BackendUnavailableError, VariableNotFoundError } from '../../src/errors.js';
+import { silentLogger } from '../../src/logger.js';
+import { createResolver } from '../../src/resolver/index.js';
+import { gated, settle } from '../helpers/gated.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-secrets-cancel-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A backend whose reads never settle and which records the signals it was handed. */
+function hanging(name = 'hang') {
+  const signals: AbortSignal[] = [];
+  const backend: SecretsBackend & { getMany: NonNullable<SecretsBackend['getMany']> } = {
+    name,
+    locate: (_k, id) => ({ name: id }),
+    getVariable: (_k, o) => {
+      if (o?.signal) signals.push(o.signal);
+      return new Promise(() => {});
+    },
+    getConnection: (_k, o) => {
+      if (o?.signal) signals.push(o.signal);
+      return new Promise(() => {});
+    },
+    getMany: (_kind, _ids, o) => {
+      if (o?.signal) signals.push(o.signal);
+      return new Promise(() => {});
+    },
+  };
+  return { backend, signals };
+}
+
+describe('options.signal', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('is handed to every read and aborts at the deadline, with the timeout error as its reason', async () => {
+    vi.useFakeTimers();
+    const h = hanging();
+    const r = createResolver({ backends: [h.backend], backendTimeoutMs: 500, onBackendError: 'throw' });
+    const seen = r.getVariable('k').catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(h.signals).toHaveLength(1);
+    expect(h.signals[0]!.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(499);
+    expect(h.signals[0]!.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(h.signals[0]!.aborted).toBe(true);
+    const e = await seen;
+    expect(e).toBeInstanceOf(BackendTimeoutError);
+    expect(h.signals[0]!.reason).toBe(e);
+    expect((e as Error).message).toBe("hang: no answer for 'k' within 500 ms");
+  });
+
+  it('gives each backend call its own signal: a timeout at one backend does not abort the next', async () => {
+    vi.useFakeTimers();
+    const h = hanging();
+    const next = gated('next', { variables: { k: 'v' } });
+    const r = createResolver({
+      backends: [h.backend, next.backend],
+      backendTimeoutMs: 500,
+      logger: silentLogger,
+    });
+    const answer = r.getVariable('k');
+    await vi.advanceTimersByTimeAsync(500);
+    expect(h.signals[0]!.aborted).toBe(true);
+    expect(next.calls).toHaveLength(1);
+    expect(next.calls[0]!.signal?.aborted).toBe(false);
+    vi.useRealTimers();
+    await next.release();
+    expect(await answer).toBe('v');
+  });
+
+  it('is handed to getMany during prefetch', async () => {
+    const h = hanging();
+    const r = createResolver({ backends: [h.backend], cache: true, logger: silentLogger });
+    const warming = r.prefetch({ variables: ['a', 'b'] }).catch((e: unknown) => e);
+    await settle();
+    expect(h.signals).toHaveLength(1);
+    await r.close();
+    expect(h.signals[0]!.aborted).toBe(true);
+    expect(await warming).toBeInstanceOf(BackendUnavailableError);
+  });
+
+  it('aborts on close(): the lookups in flight reject with an error naming the backend and the id', async () => {
+    const h = hanging('vault');
+    const r = createResolver({
+      backends: [h.backend, memory({ variables: { k: 'v' } })],
+      logger: silentLogger,
+    });
+    const lookups = [r.getVariable('k'), r.getConnection('db')].map((p) => p.catch((e: unknown) => e));
+    await settle();
+    expect(h.signals).toHaveLength(2);
+    await r.close();
+    expect(h.signals.every((s) => s.aborted)).toBe(true);
+    const [v, c] = await Promise.all(lookups);
+    // Closed means closed: the walk does not go on to the next backend.
+    expect(v).toBeInstanceOf(BackendUnavailableError);
+    expect((v as Error).message).toBe("vault: the lookup of 'k' was cancelled: the resolver was closed");
+    expect((c as Error).message).toContain("'db'");
+  });
+
+  it('a backend that never reads the signal gets none created for it', async () => {
+    let seen: object | undefined;
+    const b: SecretsBackend = {
+      name: 'plain',
+      locate: (_k, id) => ({ name: id }),
+      getVariable: async (_k, o) => {
+        seen = o;
+        return 'v';
+      },
+      getConnection: async () => null,
+    };
+    const r = createResolver({ backends: [b] });
+    expect(await r.getVariable('k')).toBe('v');
+    // The options object is there; its signal is made only when read (then it is a real AbortSignal).
+    expect(seen).toBeDefined();
+    expect((seen as { signal: AbortSignal }).signal).toBeInstanceOf(AbortSignal);
+  });
+});
+
+let counter = 0;
+/** Run an ES module body (with `src(p)` URLs inlined) in a fresh `node --import tsx` process. */
+async function runChild(body: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const script = path.join(dir, `child-${counter++}.mjs`);
+  writeFileSync(script, body);
+  const child = spawn(process.execPath, ['--import', 'tsx', script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? '', HOME: dir, AIRFLOW_HOME: dir },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  return { code, stdout, stderr };
+}
+
+const src = (p: string) => JSON.stringify(pathToFileURL(path.join(ROOT, 'src', p)).href);
+const NEVER = `{
+  name: 'never', locate: (_k, id) => ({ name: id }),
+  getVariable: () => new Promise(() => {}), getConnection: () => new Promise(() => {}),
+}`;
+
+describe('a pending lookup keeps the process alive until its deadline', () => {
+  it("under 'throw': the process prints the BackendTimeoutError and exits non-zero", async () => {
+    const { code, stdout, stderr } = await runChild(`
+      const { createResolver } = await import(${src('index.ts')});
+      const r = createResolver({ backends: [${NEVER}], backendTimeoutMs: 300, onBackendError: 'throw' });
+      const v = await r.getVariable('k');
+      console.log('got', v);
+    `);
+    expect(stdout).not.toContain('got');
+    expect(stderr).toContain('BackendTimeoutError');
+    expect(stderr).toContain("never: no answer for 'k' within 300 ms");
+    expect(code).not.toBe(0);
+  });
+
+  it("under 'continue': getVariableOrThrow fails with the timeout as the cause, not a silent exit", async () => {
+    const { code, stdout } = await runChild(`
+      const { createResolver, silentLogger } = await import(${src('index.ts')});
+      const r = createResolver({ backends: [${NEVER}], backendTimeoutMs: 300, logger: silentLogger });
+      try {
+        await r.getVariableOrThrow('k');
+        console.log('found');
+      } catch (e) {
+        console.log(e.name, e.cause?.name, JSON.stringify(e.failures));
+        process.exitCode = 3;
+      }
+    `);
+    expect(stdout).toContain(`${VariableNotFoundError.name} BackendTimeoutError`);
+    expect(stdout).toContain('"reason":"timeout"');
+    expect(code).toBe(3);
+  });
+
+  it('a background refresh that nobody waits for does not keep the process alive', async () => {
+    const { code, stdout } = await runChild(`
+      const { createResolver, silentLogger } = await import(${src('index.ts')});
+      let t = 0;
+      let calls = 0;
+      const b = {
+        name: 'slow-later', locate: (_k, id) => ({ name: id }),
+        getVariable: () => (calls++ === 0 ? Promise.resolve('v') : new Promise(() => {})),
+        getConnection: async () => null,
+      };
+      const r = createResolver({
+        backends: [b], backendTimeoutMs: 3_600_000, logger: silentLogger,
+        cache: { ttl: 100, refreshAhead: 0.5, jitter: 0, now: () => t },
+      });
+      await r.getVariable('k');
+      t = 60_000; // past refreshAhead: this hit starts a refresh that never settles
+      console.log('hit', await r.getVariable('k'), 'refreshing', r.stats().inFlight);
+    `);
+    expect(stdout).toContain('hit v refreshing 1');
+    expect(code).toBe(0);
+  });
+});
