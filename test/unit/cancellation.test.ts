@@ -5,22 +5,14 @@
  * socket) ends in a `BackendTimeoutError`, not in a silent exit 0. A background refresh nobody
  * waits for does not hold the process.
  */
-import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SecretsBackend } from '../../src/backend.js';
 import { memory } from '../../src/backends/memory.js';
 import { BackendTimeoutError, BackendUnavailableError, VariableNotFoundError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { createResolver } from '../../src/resolver/index.js';
+import { runChild, src } from '../helpers/child.js';
 import { gated, settle } from '../helpers/gated.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const dir = mkdtempSync(path.join(os.tmpdir(), 'airflow-secrets-cancel-'));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A backend whose reads never settle and which records the signals it was handed. */
 function hanging(name = 'hang') {
@@ -134,25 +126,6 @@ describe('options.signal', () => {
   });
 });
 
-let counter = 0;
-/** Run an ES module body (with `src(p)` URLs inlined) in a fresh `node --import tsx` process. */
-async function runChild(body: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const script = path.join(dir, `child-${counter++}.mjs`);
-  writeFileSync(script, body);
-  const child = spawn(process.execPath, ['--import', 'tsx', script], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH ?? '', HOME: dir, AIRFLOW_HOME: dir },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c) => (stdout += c));
-  child.stderr.on('data', (c) => (stderr += c));
-  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { code, stdout, stderr };
-}
-
-const src = (p: string) => JSON.stringify(pathToFileURL(path.join(ROOT, 'src', p)).href);
 const NEVER = `{
   name: 'never', locate: (_k, id) => ({ name: id }),
   getVariable: () => new Promise(() => {}), getConnection: () => new Promise(() => {}),
