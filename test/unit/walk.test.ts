@@ -4,6 +4,7 @@
  */
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { SecretsBackend } from '../../src/backend.js';
+import { memory } from '../../src/backends/memory.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -13,6 +14,7 @@ import {
 } from '../../src/errors.js';
 import type { Logger } from '../../src/logger.js';
 import { createDeadline } from '../../src/resolver/deadline.js';
+import { createResolver } from '../../src/resolver/index.js';
 import { createChain, type ErrorPolicy } from '../../src/resolver/walk.js';
 
 function capture(): Logger & { lines: string[] } {
@@ -107,6 +109,57 @@ describe('the chain walk', () => {
     const bad = new ConfigurationError('backend_kwargs.url', 'url is not a URL');
     const chain = chainOf([backend('a', () => Promise.reject(bad)), backend('b', async () => 'v')]);
     await expect(chain.walk('variable', 'k')).rejects.toBe(bad);
+  });
+});
+
+describe('the warning for a failed backend (issue 13 item 6)', () => {
+  const failing = (name: string) =>
+    backend(name, () => Promise.reject(new ThrottledError(name, `${name}: throttled`)), {
+      getMany: () => Promise.reject(new ThrottledError(name, `${name}: throttled`)),
+    });
+
+  it('says "Checking subsequent secrets backend" only when another backend follows', async () => {
+    const logger = capture();
+    await chainOf([failing('first'), failing('last')], 'continue', logger).walk('variable', 'k');
+    expect(logger.lines).toHaveLength(2);
+    expect(logger.lines[0]).toContain('(first)');
+    expect(logger.lines[0]).toMatch(/Checking subsequent secrets backend\.$/);
+    expect(logger.lines[1]).toContain('(last)');
+    expect(logger.lines[1]).not.toContain('Checking subsequent');
+  });
+
+  it('counts only backends that hold config secrets as subsequent for config lookups', async () => {
+    const logger = capture();
+    const withConfig = failing('first');
+    withConfig.getConfig = () => Promise.reject(new ThrottledError('first', 'first: throttled'));
+    await chainOf([withConfig, backend('no-config', async () => null)], 'continue', logger).walk(
+      'config',
+      'k',
+    );
+    expect(logger.lines).toHaveLength(1);
+    expect(logger.lines[0]).not.toContain('Checking subsequent');
+  });
+
+  it("never says it during prefetch under onBackendError: 'throw' (the prefetch stops)", async () => {
+    const logger = capture();
+    const r = createResolver({
+      backends: [failing('batch'), memory({ name: 'next', variables: { a: '1' } })],
+      cache: true,
+      onBackendError: 'throw',
+      logger,
+    });
+    await expect(r.prefetch({ variables: ['a', 'b'] })).rejects.toBeInstanceOf(ThrottledError);
+    expect(logger.lines.join('\n')).not.toContain('Checking subsequent');
+  });
+
+  it('says it during prefetch under continue when a backend follows, and not after the last', async () => {
+    const logger = capture();
+    const r = createResolver({ backends: [failing('batch'), failing('final')], cache: true, logger });
+    await r.prefetch({ variables: ['a', 'b'] });
+    const lines = logger.lines.filter((l) => l.startsWith('Unable to prefetch'));
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toContain('Checking subsequent secrets backend');
+    expect(lines[1]).not.toContain('Checking subsequent');
   });
 });
 
