@@ -4,15 +4,27 @@
  * configuration code is imported on the first lookup, not with the package root.
  */
 
+import type { FromEnvOptions } from './config/index.js';
 import type { Connection } from './connection.js';
 import type { GetVariableOptions, LookupOptions, Resolver } from './resolver/index.js';
 
 let current: Promise<Resolver> | undefined;
 
+/**
+ * `resolverFromEnv` as the package root exports it: the configuration code (settings, `airflow.cfg`,
+ * `_CMD`, the chain) is imported on the first call, so `import 'airflow-secrets'` stays light.
+ */
+export async function resolverFromEnv(
+  env: Record<string, string | undefined> = process.env,
+  options: FromEnvOptions = {},
+): Promise<Resolver> {
+  return (await import('./config/index.js')).resolverFromEnv(env, options);
+}
+
 /** The default resolver, built from `process.env` on first use. A failed build is retried on the next call. */
 export function getDefaultResolver(): Promise<Resolver> {
   if (!current) {
-    const building = import('./config/index.js').then((m) => m.resolverFromEnv());
+    const building = resolverFromEnv();
     current = building;
     building.catch(() => {
       if (current === building) current = undefined;

@@ -11,13 +11,9 @@ export type {
   SecretsBackend,
 } from './backend.js';
 export { isSecretsBackend } from './backend.js';
-export {
-  backendFromClassPath,
-  cacheFromEnv,
-  knownBackends,
-  registerBackend,
-  resolverFromEnv,
-} from './config/index.js';
+// The configuration code is imported when a resolver is first built from the environment.
+export { backendFromClassPath, knownBackends, registerBackend } from './config/registry.js';
+export { cacheFromEnv } from './config/setting.js';
 export { Connection, type ConnectionFields, deserializeConnection } from './connection.js';
 export {
   getConnection,
@@ -26,6 +22,7 @@ export {
   getVariable,
   getVariableOrThrow,
   resetDefaultResolver,
+  resolverFromEnv,
   setDefaultResolver,
 } from './default.js';
 export * from './errors.js';

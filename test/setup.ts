@@ -6,6 +6,11 @@
 import dns from 'node:dns';
 import net from 'node:net';
 import { afterEach, expect } from 'vitest';
+import { loadYamlParser } from '../src/backends/local-filesystem/parse.js';
+
+// The YAML parser loads on first use; tests that parse YAML text synchronously (not through the
+// backend) get it here, as a bundle-free Node process would through require(esm).
+await loadYamlParser();
 
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
 process.env.METADATA_SERVER_DETECTION = 'none';

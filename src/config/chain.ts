@@ -9,14 +9,7 @@ import type { SecretsBackend } from '../backend.js';
 import type { MetastoreOptions } from '../backends/metastore.js';
 import type { Logger } from '../logger.js';
 import { configureMasker } from '../masker.js';
-import type { CacheOptions } from '../resolver/cache.js';
-import {
-  type BackendKind,
-  type CacheSettings,
-  DEFAULT_SOURCE,
-  type MaskerSettings,
-  type Settings,
-} from './settings.js';
+import { type BackendKind, DEFAULT_SOURCE, type MaskerSettings, type Settings } from './settings.js';
 
 /** The `origin` of a backend that is in the chain because Airflow's chain always has it. */
 export const DEFAULT_CHAIN = 'default chain';
@@ -78,10 +71,7 @@ function withOrigin(backend: SecretsBackend, origin: string): SecretsBackend {
   return backend;
 }
 
-/** The resolver's cache: off unless `[secrets] use_cache`, then `[secrets] cache_ttl_seconds`. */
-export function cacheOptions(cache: CacheSettings): false | CacheOptions {
-  return cache.useCache.value && cache.ttlSeconds ? { ttl: cache.ttlSeconds.value } : false;
-}
+export { cacheOptions } from './setting.js';
 
 /** `[core] sensitive_var_conn_names` and `[logging] min_length_masked_secret`, when either is set. */
 export function applyMaskerSettings(masker: MaskerSettings): void {

@@ -6,13 +6,13 @@
  * settings (`settings.ts`), build the chain (`chain.ts`), then the resolver.
  */
 import { consoleLogger, type Logger } from '../logger.js';
-import type { CacheOptions } from '../resolver/cache.js';
 import { createResolver, type Resolver, type ResolverOptions } from '../resolver/index.js';
 import { applyMaskerSettings, buildChain, cacheOptions } from './chain.js';
-import { DEFAULT_SOURCE, readCache, readMetastoreSettings, readSettings } from './settings.js';
+import { DEFAULT_SOURCE, readMetastoreSettings, readSettings } from './settings.js';
 
 export { shlexSplit } from './command.js';
 export { backendFromClassPath, knownBackends, registerBackend } from './registry.js';
+export { cacheFromEnv } from './setting.js';
 export {
   airflowHome,
   type BackendKind,
@@ -71,19 +71,6 @@ export async function resolverFromEnv(
   });
   resolver = createResolver({ cache: cacheOptions(settings.cache), ...rest, logger, backends });
   return resolver;
-}
-
-/** The resolver's cache settings from `AIRFLOW__SECRETS__USE_CACHE` and `…__CACHE_TTL_SECONDS`. */
-export function cacheFromEnv(
-  env: Env,
-  read: (name: string) => string | undefined = (name) => env[name],
-): false | CacheOptions {
-  return cacheOptions(
-    readCache((name) => {
-      const value = read(name);
-      return value === undefined ? undefined : { value, name, source: name };
-    }),
-  );
 }
 
 /** The metastore's settings in the shape `metastoreFromSettings` takes. */

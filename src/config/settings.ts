@@ -30,20 +30,18 @@ import { consoleLogger, type Logger } from '../logger.js';
 import { type CfgValues, readAirflowCfgValues } from './airflow-cfg.js';
 import { runCommand } from './command.js';
 import { buildBackend } from './registry.js';
+import {
+  type CacheSettings,
+  DEFAULT_SOURCE,
+  fromSource,
+  parseBool,
+  readCache,
+  type Setting,
+} from './setting.js';
+
+export { type CacheSettings, DEFAULT_SOURCE, fromSource, readCache, type Setting };
 
 type Env = Record<string, string | undefined>;
-
-/** The source of a value nobody configured. */
-export const DEFAULT_SOURCE = 'default';
-
-/** A configured value, its setting's canonical name, and where the value came from. */
-export interface Setting<T> {
-  readonly value: T;
-  /** The setting, as its environment variable, e.g. `AIRFLOW__SECRETS__CACHE_TTL_SECONDS`. */
-  readonly name: string;
-  /** Where the value came from: the variable, `airflow.cfg [section] key[_cmd|_secret]`, or `default`. */
-  readonly source: string;
-}
 
 /**
  * A sensitive setting (a URL with a password, a key, kwargs holding tokens): its value is handed
@@ -77,13 +75,6 @@ export interface CustomBackendSettings {
   readonly classPath: Setting<string>;
   /** `[secrets] backend_kwargs`; each `reveal()` is a fresh copy the adapter may keep or change. */
   readonly kwargs: SensitiveSetting<Record<string, unknown>>;
-}
-
-export interface CacheSettings {
-  /** `[secrets] use_cache`, default false. */
-  readonly useCache: Setting<boolean>;
-  /** `[secrets] cache_ttl_seconds`, default 900; read only when the cache is on, as Airflow does. */
-  readonly ttlSeconds: Setting<number> | null;
 }
 
 export interface MetastoreSettings {
@@ -123,8 +114,6 @@ export interface Settings {
 
 const KWARGS = 'AIRFLOW__SECRETS__BACKEND_KWARGS';
 const ORDER = 'AIRFLOW__SECRETS__BACKENDS_ORDER';
-const USE_CACHE = 'AIRFLOW__SECRETS__USE_CACHE';
-const CACHE_TTL = 'AIRFLOW__SECRETS__CACHE_TTL_SECONDS';
 const SQL_ALCHEMY_CONN = 'AIRFLOW__DATABASE__SQL_ALCHEMY_CONN';
 const LEGACY_SQL_ALCHEMY_CONN = 'AIRFLOW__CORE__SQL_ALCHEMY_CONN';
 const FERNET_KEY = 'AIRFLOW__CORE__FERNET_KEY';
@@ -133,11 +122,6 @@ const MULTI_TEAM = 'AIRFLOW__CORE__MULTI_TEAM';
 
 /** Options Airflow marks sensitive: only these honour `_CMD` and `_SECRET`. */
 const SENSITIVE = new Set([SQL_ALCHEMY_CONN, LEGACY_SQL_ALCHEMY_CONN, FERNET_KEY, KWARGS]);
-
-/** ` (from <source>)` when the message does not already name the source. */
-export function fromSource(named: string, source: string): string {
-  return named === source ? '' : ` (from ${source})`;
-}
 
 /** What the readers read: the environment and the resolved `airflow.cfg`. */
 interface Source {
@@ -347,38 +331,6 @@ function readMultiTeam(
     multiTeam,
     team: team ? { value: team, name: 'team', source: 'resolverFromEnv({ team })' } : null,
   };
-}
-
-/** Airflow's `getboolean`. */
-function parseBool(s: Setting<string>): boolean {
-  const v = s.value.trim().toLowerCase();
-  if (v === 't' || v === 'true' || v === '1') return true;
-  if (v === 'f' || v === 'false' || v === '0') return false;
-  throw new ConfigurationError(
-    s.name,
-    `Failed to convert value to bool. Please check ${s.name}. It must be true/false (or t/f, 1/0).${fromSource(s.name, s.source)}`,
-  );
-}
-
-/** The cache settings, from any reader of settings by name (the CLI's, `cacheFromEnv`'s, ours). */
-export function readCache(read: (name: string) => Setting<string> | undefined): CacheSettings {
-  const use = read(USE_CACHE);
-  const useCache = use
-    ? { ...use, value: parseBool(use) }
-    : { value: false, name: USE_CACHE, source: DEFAULT_SOURCE };
-  if (!useCache.value) return { useCache, ttlSeconds: null };
-  const raw = read(CACHE_TTL);
-  if (raw === undefined || raw.value.trim() === '') {
-    return { useCache, ttlSeconds: { value: 900, name: CACHE_TTL, source: DEFAULT_SOURCE } };
-  }
-  const ttl = Number(raw.value.trim());
-  if (!/^\s*[+-]?\d+\s*$/.test(raw.value) || !Number.isSafeInteger(ttl) || ttl < 0) {
-    throw new ConfigurationError(
-      CACHE_TTL,
-      `${CACHE_TTL} must be a whole number of seconds >= 0${fromSource(CACHE_TTL, raw.source)}`,
-    );
-  }
-  return { useCache, ttlSeconds: { ...raw, value: ttl } };
 }
 
 export interface ReadSettingsOptions {

@@ -28,12 +28,14 @@ import {
   createLookupLayer,
   type LookupLayer,
   MAX_ID_LENGTH,
+  PREFETCH_CONCURRENCY,
   type Settled,
   validId,
 } from './lookup.js';
-import { type OtelSpan, startTelemetry, type TelemetryHolder, type TelemetryOptions } from './otel.js';
-import { createPrefetch, PREFETCH_CONCURRENCY } from './prefetch.js';
-import { StatsRecorder } from './stats.js';
+import type { OpenTelemetryApi, OtelSpan, TelemetryOptions } from './otel.js';
+import { createPrefetch } from './prefetch.js';
+import { Watchers } from './rotation.js';
+import { type ResolverStats, StatsRecorder } from './stats.js';
 import type {
   ExplainStep,
   Explanation,
@@ -41,6 +43,7 @@ import type {
   LookupOptions,
   Resolver,
   ResolverOptions,
+  TelemetryHolder,
 } from './types.js';
 import {
   type Answer,
@@ -50,7 +53,6 @@ import {
   type ErrorPolicy,
   skippedStep,
 } from './walk.js';
-import { Watchers } from './watch.js';
 
 export type { OpenTelemetryApi, TelemetryOptions } from './otel.js';
 export type { BackendStats, CacheStats, CallErrorReason, LatencyHistogram, ResolverStats } from './stats.js';
@@ -200,6 +202,44 @@ async function refreshNow(layer: LookupLayer, kind: SecretKind, id: string): Pro
   if (r.refreshFailed) throw r.refreshFailed;
   const first = r.value === null ? r.failures?.[0] : undefined;
   if (first) throw first.error;
+}
+
+/**
+ * Turn telemetry on as `option` asks: `./otel.ts` is imported, and `@opentelemetry/api` too unless
+ * the option passes it (a warning, and telemetry stays off, when it is not installed).
+ */
+export function startTelemetry(
+  option: boolean | TelemetryOptions | undefined,
+  stats: () => ResolverStats,
+  logger: Logger,
+): TelemetryHolder {
+  const holder: TelemetryHolder = { current: null, loading: null };
+  if (option === undefined || option === false) return holder;
+  const options: TelemetryOptions = option === true ? {} : option;
+  // Not a literal specifier on purpose: a bundle of this package must build without the optional
+  // peer installed (bundled apps pass `telemetry: { api }` instead).
+  const specifier = '@opentelemetry/api';
+  const api = options.api
+    ? Promise.resolve(options.api)
+    : (import(specifier) as Promise<unknown>).then(
+        (m) => m as OpenTelemetryApi,
+        () => {
+          logger.warn(
+            'telemetry is on but @opentelemetry/api cannot be imported (npm install @opentelemetry/api): no metrics or traces.',
+          );
+          return null;
+        },
+      );
+  holder.loading = Promise.all([import('./otel.js'), api]).then(
+    ([m, a]) => {
+      if (a !== null) holder.current = new m.Telemetry(a, options, stats);
+      holder.loading = null;
+    },
+    () => {
+      holder.loading = null;
+    },
+  );
+  return holder;
 }
 
 /** The answer of a lookup that may be a cache hit (no promise) or a walk. */

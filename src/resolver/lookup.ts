@@ -18,8 +18,10 @@ import type { Logger } from '../logger.js';
 import { maskSecret } from '../masker.js';
 import { type CacheEntry, cacheKey, type LookupCache } from './cache.js';
 import { type CallRegistry, Scope } from './deadline.js';
-import type { OtelSpan, TelemetryHolder } from './otel.js';
+import type { OtelSpan } from './otel.js';
+import type { Watchers } from './rotation.js';
 import type { StatsRecorder } from './stats.js';
+import type { TelemetryHolder } from './types.js';
 import {
   type Answer,
   type Answered,
@@ -29,10 +31,12 @@ import {
   NOTHING,
   type WalkResult,
 } from './walk.js';
-import type { Watchers } from './watch.js';
 
 /** Airflow's `conn_id` / variable `key` column length: longer ids cannot exist anywhere. */
 export const MAX_ID_LENGTH = 250;
+
+/** Default for `prefetchConcurrency`. */
+export const PREFETCH_CONCURRENCY = 16;
 
 /** A public method's id argument must be a string (a TypeError names the argument otherwise). */
 export function checkId(what: string, id: unknown): asserts id is string {
@@ -333,20 +337,25 @@ class Layer implements LookupLayer {
     const f = this.#open(kind, id, key, refresh, scope);
     const { registry } = this;
     registry.scopes.add(scope);
-    const tel = this.#parts.telemetry.current;
-    if (tel !== null) scope.span = tel.startLookup(kind, id, refresh);
-    f.promise = this.#parts.chain.walk(kind, id, undefined, scope).then(
-      (r) => {
-        registry.scopes.delete(scope);
-        if (tel !== null) tel.endLookup(scope.span as OtelSpan, r.value !== null, r.source, undefined);
-        return this.finish(f, r);
-      },
-      (e: unknown) => {
-        registry.scopes.delete(scope);
-        if (tel !== null) tel.endLookup(scope.span as OtelSpan, false, null, e);
-        return this.finish(f, undefined, e);
-      },
-    );
+    const run = (): Promise<Settled> => {
+      const tel = this.#parts.telemetry.current;
+      if (tel !== null) scope.span = tel.startLookup(kind, id, refresh);
+      return this.#parts.chain.walk(kind, id, undefined, scope).then(
+        (r) => {
+          registry.scopes.delete(scope);
+          if (tel !== null) tel.endLookup(scope.span as OtelSpan, r.value !== null, r.source, undefined);
+          return this.finish(f, r);
+        },
+        (e: unknown) => {
+          registry.scopes.delete(scope);
+          if (tel !== null) tel.endLookup(scope.span as OtelSpan, false, null, e);
+          return this.finish(f, undefined, e);
+        },
+      );
+    };
+    // Telemetry still loading (only right after createResolver with `telemetry`): wait for it.
+    const loading = this.#parts.telemetry.loading;
+    f.promise = loading === null ? run() : loading.then(run);
     return f;
   }
 

@@ -24,7 +24,6 @@
  * need `@opentelemetry/api` installed.
  */
 import type { SecretKind, SecretsBackend } from '../backend.js';
-import type { Logger } from '../logger.js';
 import { callErrorReason, type ResolverStats } from './stats.js';
 
 type Attributes = Record<string, string | number | boolean>;
@@ -202,42 +201,4 @@ function observe(meter: OtelMeter, stats: () => ResolverStats): void {
     unit: '{lookup}',
   });
   active.addCallback((r) => r.observe(stats().inFlight));
-}
-
-/** Where the resolver finds its telemetry: null until (and unless) the API is loaded. */
-export interface TelemetryHolder {
-  current: Telemetry | null;
-}
-
-/**
- * Turn telemetry on as `option` asks: at once with an injected API, else after importing
- * `@opentelemetry/api` (a warning, and telemetry stays off, when it is not installed). Walks that
- * start before the import has finished are not traced.
- */
-export function startTelemetry(
-  option: boolean | TelemetryOptions | undefined,
-  stats: () => ResolverStats,
-  logger: Logger,
-): TelemetryHolder {
-  const holder: TelemetryHolder = { current: null };
-  if (option === undefined || option === false) return holder;
-  const options: TelemetryOptions = option === true ? {} : option;
-  if (options.api) {
-    holder.current = new Telemetry(options.api, options, stats);
-    return holder;
-  }
-  // Not a literal specifier on purpose: a bundle of this package must build without the optional
-  // peer installed (bundled apps pass `telemetry: { api }` instead).
-  const specifier = '@opentelemetry/api';
-  (import(specifier) as Promise<unknown>).then(
-    (api) => {
-      holder.current = new Telemetry(api as unknown as OpenTelemetryApi, options, stats);
-    },
-    () => {
-      logger.warn(
-        'telemetry is on but @opentelemetry/api cannot be imported (npm install @opentelemetry/api): no metrics or traces.',
-      );
-    },
-  );
-  return holder;
 }

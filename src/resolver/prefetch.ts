@@ -13,8 +13,7 @@ import { checkId, type Flight, type LookupLayer, type Settled, validId } from '.
 import type { Resolver } from './types.js';
 import { type Answer, type Chain, type Failure, NOTHING, type WalkResult } from './walk.js';
 
-/** Default for `prefetchConcurrency`. */
-export const PREFETCH_CONCURRENCY = 16;
+export { PREFETCH_CONCURRENCY } from './lookup.js';
 
 /** One id being prefetched: its flight in the lookup layer, settled through `resolve`. */
 interface Job {

@@ -7,7 +7,7 @@ import type { Connection } from '../connection.js';
 import type { Inventory, InventoryOptions } from '../inventory/list.js';
 import type { Logger } from '../logger.js';
 import type { CacheOptions } from './cache.js';
-import type { TelemetryOptions } from './otel.js';
+import type { Telemetry, TelemetryOptions } from './otel.js';
 import type { ResolverStats } from './stats.js';
 
 export interface ResolverOptions {
@@ -152,4 +152,11 @@ export interface Resolver {
   stats(): ResolverStats;
   /** Cancel the lookups in flight (their backends' signals abort), then close every backend. */
   close(): Promise<void>;
+}
+
+/** Where the resolver finds its telemetry: null until (and unless) it is loaded. */
+export interface TelemetryHolder {
+  current: Telemetry | null;
+  /** While `./otel.ts` (and the API) are being imported: walks wait for it, so the first is traced. */
+  loading: Promise<void> | null;
 }

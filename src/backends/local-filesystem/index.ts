@@ -24,6 +24,7 @@ import {
   loadConfigs,
   loadConnections,
   loadVariables,
+  loadYamlParser,
   SecretFileError,
   type SecretFileFormat,
   secretFileFormat,
@@ -225,6 +226,7 @@ async function readSecretFile(
 ): Promise<{ text: string; format: SecretFileFormat } | null> {
   const format = secretFileFormat(path);
   if (!format) throw new ConfigurationError(setting, UNSUPPORTED);
+  if (format === 'yaml') await loadYamlParser();
   let bytes: Buffer;
   try {
     const fh = await open(path, 'r');

@@ -13,9 +13,27 @@ import {
   safeCause,
 } from '../../errors.js';
 import { parsePythonJson, pyStrRepr } from '../../pyjson.js';
-import { parsePythonYaml } from '../../python-yaml.js';
+import type { parsePythonYaml as ParsePythonYaml } from '../../python-yaml.js';
 
 const DRIVER_NAME = 'local-filesystem';
+
+/** The YAML parser (and the `yaml` package behind it): loaded when YAML is first parsed, not at import. */
+let parseYaml: typeof ParsePythonYaml | undefined;
+
+/** Load the YAML parser ahead of a parse (the backend does so before it reads a YAML file). */
+export async function loadYamlParser(): Promise<void> {
+  parseYaml ??= (await import('../../python-yaml.js')).parsePythonYaml;
+}
+
+/** The YAML parser; a synchronous caller that did not load it first gets it through require(esm). */
+function yamlParser(): typeof ParsePythonYaml {
+  if (parseYaml === undefined) {
+    const { createRequire } = process.getBuiltinModule('node:module') as typeof import('node:module');
+    const m = createRequire(import.meta.url)('../../python-yaml.js') as typeof import('../../python-yaml.js');
+    parseYaml = m.parsePythonYaml;
+  }
+  return parseYaml;
+}
 
 /** A file format Airflow reads, chosen by the file's extension. */
 export type SecretFileFormat = 'env' | 'json' | 'yaml';
@@ -160,7 +178,7 @@ function parseStructured(text: string, format: 'json' | 'yaml') {
     if (!r.ok) return { secrets: none, errors: [{ line: r.line, message: r.message }] };
     value = r.value;
   } else {
-    const r = parsePythonYaml(text);
+    const r = yamlParser()(text);
     if (!r.ok)
       return { secrets: none, errors: [{ line: r.line, message: `${r.message}, column ${r.column}` }] };
     value = r.value;
