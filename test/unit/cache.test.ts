@@ -316,7 +316,10 @@ describe('resolver cache', () => {
   it('remembers connections no source has (unlike Airflow)', async () => {
     const clock = fakeClock();
     const a = source('a');
-    const r = createResolver({ backends: [a.backend], cache: { ttl: 600, negativeTtl: 30, jitter: 0, now: clock.now } });
+    const r = createResolver({
+      backends: [a.backend],
+      cache: { ttl: 600, negativeTtl: 30, jitter: 0, now: clock.now },
+    });
     for (let i = 0; i < 5; i++) expect(await r.getConnection('missing_db')).toBeNull();
     await expect(r.getConnectionOrThrow('missing_db')).rejects.toMatchObject({
       name: 'ConnectionNotFoundError',
