@@ -145,3 +145,33 @@ export async function packagesLoadedBy(cwd: string, workDir: string, specifier: 
   });
   return packagesIn(modules);
 }
+
+/**
+ * The Node built-in modules (`process.moduleLoadList` entries) that importing `specifier` loads
+ * beyond what importing an empty module loads: e.g. `NativeModule crypto` when it pulls in
+ * `node:crypto`. Run in a plain `node` process (a TypeScript loader would load its own).
+ */
+export async function builtinsLoadedBy(
+  cwd: string,
+  emptyModule: string,
+  specifier: string,
+): Promise<string[]> {
+  const source = [
+    `await import(${JSON.stringify(emptyModule)});`,
+    'const before = new Set(process.moduleLoadList);',
+    `await import(${JSON.stringify(specifier)});`,
+    'console.log(JSON.stringify(process.moduleLoadList.filter((m) => !before.has(m))));',
+  ].join('\n');
+  const child = spawn(process.execPath, ['--input-type=module', '-e', source], {
+    cwd,
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout.on('data', (c) => (out += c));
+  child.stderr.on('data', (c) => (err += c));
+  const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+  if (code !== 0) throw new Error(`builtins child failed (${code}): ${err.slice(0, 500)}`);
+  return JSON.parse(out.trim().split('\n').pop()!) as string[];
+}

@@ -15,7 +15,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startAwsFake } from '../test/fakes/aws-fake.js';
-import { type ImportRow, measureImports, packagesLoadedBy } from './imports.js';
+import { builtinsLoadedBy, type ImportRow, measureImports, packagesLoadedBy } from './imports.js';
+import { type Lifecycle, lifecycleSections, lifecycleTargets, measureLifecycle } from './lifecycle.js';
 import { barChart, fmt, passFail, type Target, table } from './report.js';
 import {
   CONCURRENCY,
@@ -32,6 +33,9 @@ const OUT = path.join(ROOT, '.bench-out');
 const DIST = path.join(OUT, 'dist');
 const DOC = path.join(ROOT, 'docs', 'performance.md');
 const quick = process.argv.includes('--quick');
+const noteAt = process.argv.indexOf('--note');
+/** `--note "…"`: a sentence for the report (e.g. which of two runs on a shared machine this is). */
+const note = noteAt >= 0 ? (process.argv[noteAt + 1] ?? '') : '';
 const started = performance.now();
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
 process.env.AWS_EC2_METADATA_DISABLED = 'true';
@@ -67,8 +71,8 @@ function build(): void {
   if (!existsSync(path.join(DIST, 'index.js'))) throw new Error('build produced no .bench-out/dist/index.js');
 }
 
-async function child<T>(script: string, args: string[]): Promise<T> {
-  const p = spawn(process.execPath, [path.join(ROOT, 'bench/children', script), ...args], {
+async function child<T>(script: string, args: string[], nodeArgs: string[] = []): Promise<T> {
+  const p = spawn(process.execPath, [...nodeArgs, path.join(ROOT, 'bench/children', script), ...args], {
     cwd: ROOT,
     env: process.env,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -187,9 +191,20 @@ async function main(): Promise<void> {
     const calls = await workload(fake, env);
     const coalesced = await coalescing(fake, env, 1000);
 
+    log('latency across TTL windows with and without refresh ahead; a fleet on a fake clock; heap per entry');
+    const lifecycle = await measureLifecycle(child, DIST, quick);
+
     log('cold import time and RSS (fresh processes)');
     const imports = await measureImports(ROOT, DIST, quick ? 3 : 9);
     const rootPackages = await packagesLoadedBy(ROOT, OUT, path.join(DIST, 'index.js'));
+    const lfPackages = await packagesLoadedBy(
+      ROOT,
+      OUT,
+      path.join(DIST, 'backends/local-filesystem/index.js'),
+    );
+    const empty = path.join(OUT, 'empty.mjs');
+    writeFileSync(empty, 'export {};\n');
+    const rootBuiltins = await builtinsLoadedBy(ROOT, empty, path.join(DIST, 'index.js'));
 
     log(
       'metastore: uncached lookups with decryption from SQLite, PostgreSQL and MariaDB (bench/metastore.bench.ts)',
@@ -205,6 +220,9 @@ async function main(): Promise<void> {
       coalesced,
       imports,
       rootPackages,
+      lfPackages,
+      rootBuiltins,
+      lifecycle,
       metastore,
       load0,
       load1,
@@ -226,17 +244,24 @@ function render(r: {
   coalesced: Awaited<ReturnType<typeof coalescing>>;
   imports: ImportRow[];
   rootPackages: string[];
+  lfPackages: string[];
+  rootBuiltins: string[];
+  lifecycle: Lifecycle;
   metastore: MetastoreRow[] | null;
   load0: number[];
   load1: number[];
   runtimeS: number;
 }): string {
   const cachedBy = (prefix: string) => r.cached.find((c) => c.name.startsWith(prefix))!;
-  const oursHit = cachedBy('airflow-secrets getVariable');
+  const oursHit = cachedBy('airflow-secrets getVariable (cache hit)');
+  const connHit = cachedBy('airflow-secrets getConnection');
+  const telHit = cachedBy('airflow-secrets getVariable (cache hit), telemetry');
   const ptDefault = cachedBy('Powertools get() default');
   const ptFast = cachedBy('Powertools get() with maxAge');
   const ptBest = Math.max(ptDefault.opsPerSec, ptFast.opsPerSec);
   const cachedRatio = oursHit.opsPerSec / ptBest;
+  const connVsVar = connHit.opsPerSec / oursHit.opsPerSec;
+  const connVsPt = connHit.opsPerSec / ptBest;
 
   const u = (n: string) => r.uncached.rows.find((x) => x.name === n)!;
   const uncachedRatio = u('resolver').ratio;
@@ -248,6 +273,8 @@ function render(r: {
   const base = r.imports.find((i) => i.group === 'baseline')!;
   const root = r.imports.find((i) => i.group === 'root')!;
   const rootDelta = root.wallMs - base.wallMs;
+  const lf = r.imports.find((i) => i.name === 'root + local-filesystem module')!;
+  const heavyBuiltins = r.rootBuiltins.filter((m) => /\b(crypto|child_process)\b/.test(m));
   const sdkPackages = r.rootPackages.filter((p) =>
     /^(@aws-sdk|@smithy|@google-cloud|google-gax|@grpc|@azure|node-vault|better-sqlite3|pg|mysql2)(\/|$)/.test(
       p,
@@ -260,6 +287,18 @@ function render(r: {
       target: '≥ 2x',
       measured: `${cachedRatio.toFixed(2)}x (${fmt(oursHit.opsPerSec)} vs ${fmt(ptBest)} lookups/s, Powertools' faster configuration)`,
       pass: cachedRatio >= 2,
+    },
+    {
+      what: 'cached getConnection vs cached getVariable',
+      target: '≥ 0.8x',
+      measured: `${connVsVar.toFixed(2)}x (${fmt(connHit.opsPerSec)} vs ${fmt(oursHit.opsPerSec)} lookups/s)`,
+      pass: connVsVar >= 0.8,
+    },
+    {
+      what: 'cached getConnection vs Powertools cached getSecret',
+      target: '≥ 2.5x',
+      measured: `${connVsPt.toFixed(2)}x (${fmt(connHit.opsPerSec)} vs ${fmt(ptBest)} lookups/s)`,
+      pass: connVsPt >= 2.5,
     },
     {
       what: 'uncached lookup latency vs the raw SDK GetSecretValue call',
@@ -284,10 +323,35 @@ function render(r: {
       pass: coalOk,
     },
     {
-      what: 'importing the package root: time over a bare node start',
-      target: '≤ 20 ms',
-      measured: `+${rootDelta.toFixed(1)} ms wall (${root.importMs.toFixed(1)} ms in-process)`,
-      pass: rootDelta <= 20,
+      what: 'importing the package root: time over a bare node start (same run)',
+      target: '≤ 8 ms',
+      measured:
+        `+${rootDelta.toFixed(1)} ms wall (${root.importMs.toFixed(1)} ms in-process)` +
+        (rootDelta <= 8 ? '' : `: missed by ${(rootDelta - 8).toFixed(1)} ms`),
+      pass: rootDelta <= 8,
+    },
+    {
+      what: 'importing the package root: node:crypto, node:child_process, YAML parser loaded',
+      target: 'none',
+      measured:
+        heavyBuiltins.length === 0 && !r.rootPackages.includes('yaml')
+          ? `none (${r.rootBuiltins.length} Node internals beyond an empty import)`
+          : [...heavyBuiltins, ...r.rootPackages.filter((p) => p === 'yaml')].join(', '),
+      pass: heavyBuiltins.length === 0 && !r.rootPackages.includes('yaml'),
+    },
+    {
+      what: 'importing the local-filesystem module: YAML parser loaded before a YAML file is read',
+      target: 'no',
+      measured: `${r.lfPackages.includes('yaml') ? 'yes' : 'no'} (+${(lf.wallMs - base.wallMs).toFixed(1)} ms wall with the root)`,
+      pass: !r.lfPackages.includes('yaml'),
+    },
+    {
+      what: 'telemetry off (no @opentelemetry/api): what it adds to a cached lookup',
+      target: 'nothing',
+      measured:
+        `no OpenTelemetry module loaded; a hit with telemetry on runs at ${(telHit.opsPerSec / oursHit.opsPerSec).toFixed(2)}x ` +
+        `the default resolver, uncached ${u('resolverTelemetryApiOnly').ratio.toFixed(3)}x raw vs ${uncachedRatio.toFixed(3)}x`,
+      pass: !r.rootPackages.some((p) => p.startsWith('@opentelemetry')),
     },
     {
       what: 'importing the package root: SDKs / drivers loaded',
@@ -298,6 +362,7 @@ function render(r: {
           : sdkPackages.join(', '),
       pass: sdkPackages.length === 0,
     },
+    ...lifecycleTargets(r.lifecycle),
   ];
 
   const out: string[] = [];
@@ -319,6 +384,10 @@ function render(r: {
       `The whole run took ${r.runtimeS.toFixed(0)} s${quick ? ' (--quick: fewer samples)' : ''}.`,
   );
   out.push('');
+  if (note) {
+    out.push(note);
+    out.push('');
+  }
   out.push(
     'Every remote call goes to a wire-level fake of Secrets Manager (test/fakes/aws-fake.ts) on 127.0.0.1, served from the ' +
       'benchmark process; the measured code runs in separate plain `node` processes on the package built into ' +
@@ -367,8 +436,10 @@ function render(r: {
   );
   out.push('');
   out.push(
-    'A cached connection is handed out as a fresh copy (so a caller cannot change what the next caller gets); ' +
-      'that copy is the difference between the first two rows.',
+    'A cached connection is handed out as one frozen `Connection` shared by every caller (its setters refuse, ' +
+      '`clone()` gives a mutable copy), so a caller cannot change what the next caller gets and a hit copies nothing. ' +
+      'The telemetry row is a second resolver with `telemetry: { api }` (`@opentelemetry/api`, no SDK registered): a ' +
+      'hit runs no telemetry code either way.',
   );
   out.push('');
 
@@ -402,17 +473,22 @@ function render(r: {
       `(${pct(share('adapter', 'raw'))}); the resolver ${fmt(share('resolver', 'adapter'), 1)} µs ` +
       `(${pct(share('resolver', 'adapter'))}), plus ${fmt(share('resolverSensitiveKey', 'resolver'), 1)} µs when the ` +
       'value is registered with the masker. For comparison, handing the SDK a per-call `AbortSignal` alone costs ' +
-      `${fmt(share('rawWithAbortSignal', 'raw'), 1)} µs (${pct(share('rawWithAbortSignal', 'raw'))}); the adapter ` +
-      "therefore bounds each attempt with the client's `requestTimeout` and the whole call with a plain timer instead.",
+      `${fmt(share('rawWithAbortSignal', 'raw'), 1)} µs (${pct(share('rawWithAbortSignal', 'raw'))}); the resolver ` +
+      'therefore hands each backend call an `options.signal` that is created only if the backend reads it, and the adapter ' +
+      'subscribes to it cheaply instead of giving the SDK a signal. Telemetry on adds ' +
+      `${fmt(share('resolverTelemetryApiOnly', 'resolver'), 1)} µs with the API alone (no SDK) and ` +
+      `${fmt(share('resolverTelemetrySdk', 'resolver'), 1)} µs with the in-memory metrics and trace SDKs.`,
   );
   out.push('');
   out.push(
     '- `raw`: `client.send(new GetSecretValueCommand({ SecretId }))`.\n' +
       '- `rawWithAbortSignal`: the same call given an `AbortSignal` (what any deadline that cancels the request costs inside the SDK).\n' +
       '- `adapter`: `awsSecretsManager({ client }).getVariable(id)` — the adapter alone, with its deadline and not-found mapping.\n' +
-      "- `resolver`: the full lookup: chain walk, coalescing, the resolver's safety deadline.\n" +
+      "- `resolver`: the full lookup: chain walk, coalescing, the resolver's deadline and cancellation, `stats()` counters.\n" +
       '- `resolverSensitiveKey`: the same for a key with a sensitive name (`api_key`): its value is registered with ' +
-      'the secrets masker on every walk, as Airflow does.',
+      'the secrets masker on every walk, as Airflow does.\n' +
+      '- `resolverTelemetryApiOnly`: `resolver` with `telemetry: { api }` and no SDK registered (no-op meter and tracer).\n' +
+      '- `resolverTelemetrySdk`: the same with the in-memory `@opentelemetry/sdk-metrics` and `sdk-trace-base` providers.',
   );
   out.push('');
 
@@ -506,6 +582,7 @@ function render(r: {
       'backend pays for that SDK alone (the "first use" rows); test/unit/lazy-loading.test.ts checks this in fresh processes.',
   );
   out.push('');
+  out.push(...lifecycleSections(r.lifecycle));
   out.push(...metastoreSection(r.metastore));
   out.push('## How the hot path is kept cheap');
   out.push('');
@@ -514,10 +591,12 @@ function render(r: {
       "entry's value from the `async` method directly (no walk, no promise chain).\n" +
       '- The cache keeps one `Map` per kind keyed by the id the caller passed, so a hit hashes no new string; the LRU ' +
       'bound uses a second-chance flag instead of re-inserting the entry on every read.\n' +
-      '- A cached connection is copied through its setters (password and extra were validated when first built), not ' +
-      're-parsed.\n' +
-      "- The resolver's safety deadline is a timer and a promise (no `AbortController`, which the resolver has no use " +
-      'for: adapters bound their own remote calls).\n' +
+      '- A cached connection is frozen once, when it is stored, and the same object is handed to every caller: a hit ' +
+      'copies nothing.\n' +
+      "- The resolver's deadline is a timer and a promise per backend call; the call's `options.signal` (an " +
+      '`AbortController`, ~5 µs on Node 20) is created only if the backend reads it.\n' +
+      '- `stats()` counters are plain increments; OpenTelemetry instruments that count read `stats()` when the SDK ' +
+      'collects, so a hit runs no telemetry code; the OpenTelemetry module is not even loaded unless asked for.\n' +
       '- Simultaneous lookups of one id share one walk, cache or not; prefetch reads 20 ids per `BatchGetSecretValue` ' +
       '(10 per SSM `GetParameters`) and remembers misses too.',
   );

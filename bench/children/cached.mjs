@@ -2,7 +2,9 @@
  * Cached lookup throughput, in a plain `node` process on the built package (no TypeScript loader):
  * this library's resolver (cache on) against Powertools' cached `SecretsProvider.get`, both warmed
  * first, both over the same Secrets Manager client pointed at the fake. Each tinybench iteration
- * runs BATCH awaited lookups, so the timer's own cost does not blur the per-lookup rate.
+ * runs BATCH awaited lookups, so the timer's own cost does not blur the per-lookup rate. A second
+ * resolver has telemetry on (`@opentelemetry/api` with no SDK registered), to show what a hit costs
+ * with it.
  *
  *   node bench/children/cached.mjs <dist-dir> <fake-url>      → JSON on stdout
  */
@@ -14,6 +16,7 @@ const [dist, url] = process.argv.slice(2);
 const { createResolver } = await import(`${dist}/resolver/index.js`);
 const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager/index.js`);
 const { silentLogger } = await import(`${dist}/logger.js`);
+const otel = await import('@opentelemetry/api');
 
 const BATCH = 1000;
 const client = new SecretsManagerClient({
@@ -26,6 +29,12 @@ const resolver = createResolver({
   cache: true,
   logger: silentLogger,
 });
+const withTelemetry = createResolver({
+  backends: [awsSecretsManager({ client, logger: silentLogger })],
+  cache: true,
+  logger: silentLogger,
+  telemetry: { api: otel },
+});
 const powertools = new SecretsProvider({ awsSdkV3Client: client });
 const NAME = 'airflow/variables/api_key';
 
@@ -33,7 +42,11 @@ const NAME = 'airflow/variables/api_key';
 const ours = await resolver.getVariable('api_key');
 const theirs = await powertools.get(NAME);
 if (ours !== theirs || typeof ours !== 'string') throw new Error('cached bench: answers differ');
-await resolver.getConnection('warehouse');
+const conn = await resolver.getConnection('warehouse');
+if (conn !== (await resolver.getConnection('warehouse')) || !Object.isFrozen(conn)) {
+  throw new Error('cached bench: a cached connection should be one frozen object');
+}
+await withTelemetry.getVariable('api_key');
 
 const bench = new Bench({ time: 1500, warmupTime: 300 });
 const batch = (fn) => async () => {
@@ -45,8 +58,12 @@ bench
     batch(() => resolver.getVariable('api_key')),
   )
   .add(
-    'airflow-secrets getConnection (cache hit, fresh copy)',
+    'airflow-secrets getConnection (cache hit, frozen)',
     batch(() => resolver.getConnection('warehouse')),
+  )
+  .add(
+    'airflow-secrets getVariable (cache hit), telemetry on',
+    batch(() => withTelemetry.getVariable('api_key')),
   )
   .add(
     'Powertools get() default options (= getSecret)',

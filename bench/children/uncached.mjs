@@ -5,7 +5,8 @@
  * overhead is the median of the paired differences (ours − raw, taken back to back), over the
  * median raw latency. Also measured: the raw call given an abort signal (what a deadline costs
  * inside the SDK), the adapter alone (no resolver), and a lookup of a key with a sensitive name
- * (whose value the resolver registers with the secrets masker, as Airflow does).
+ * (whose value the resolver registers with the secrets masker, as Airflow does), and the resolver
+ * with telemetry on (`@opentelemetry/api`, no SDK registered; then with the in-memory SDKs).
  *
  *   node bench/children/uncached.mjs <dist-dir> <fake-url> <rounds>      → JSON on stdout
  */
@@ -15,6 +16,11 @@ const [dist, url, roundsArg] = process.argv.slice(2);
 const { createResolver } = await import(`${dist}/resolver/index.js`);
 const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager/index.js`);
 const { silentLogger } = await import(`${dist}/logger.js`);
+const otel = await import('@opentelemetry/api');
+const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
+const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
+  '@opentelemetry/sdk-trace-base'
+);
 
 const ROUNDS = Number(roundsArg ?? 3000);
 const NAME = 'airflow/variables/feature_flags';
@@ -25,6 +31,25 @@ const client = new SecretsManagerClient({
 });
 const adapter = awsSecretsManager({ client, logger: silentLogger });
 const resolver = createResolver({ backends: [adapter], logger: silentLogger });
+const telemetryApiOnly = createResolver({
+  backends: [adapter],
+  logger: silentLogger,
+  telemetry: { api: otel },
+});
+class Reader extends MetricReader {
+  async onForceFlush() {}
+  async onShutdown() {}
+}
+const spans = new InMemorySpanExporter();
+const telemetrySdk = createResolver({
+  backends: [adapter],
+  logger: silentLogger,
+  telemetry: {
+    api: otel,
+    meterProvider: new MeterProvider({ readers: [new Reader()] }),
+    tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
+  },
+});
 
 const cases = {
   raw: () => client.send(new GetSecretValueCommand({ SecretId: NAME })),
@@ -39,6 +64,11 @@ const cases = {
   resolver: () => resolver.getVariable('feature_flags'),
   // A key whose name is sensitive: the value is registered with the secrets masker on every lookup.
   resolverSensitiveKey: () => resolver.getVariable('api_key'),
+  resolverTelemetryApiOnly: () => telemetryApiOnly.getVariable('feature_flags'),
+  resolverTelemetrySdk: () => {
+    spans.reset();
+    return telemetrySdk.getVariable('feature_flags');
+  },
 };
 const names = Object.keys(cases);
 const samples = Object.fromEntries(names.map((n) => [n, []]));
