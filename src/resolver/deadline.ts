@@ -92,11 +92,9 @@ export interface CallObserver {
 export class CallRegistry {
   readonly calls = new Set<PendingCall>();
   readonly scopes = new Set<Scope>();
-  closed = false;
 
   /** Cancel everything in progress: each call settles with a `BackendUnavailableError` naming it. */
   cancelAll(): void {
-    this.closed = true;
     for (const s of this.scopes) {
       s.cancelled ??= new BackendUnavailableError(
         'resolver',

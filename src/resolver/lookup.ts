@@ -375,6 +375,8 @@ class Layer implements LookupLayer {
       // What this walk read may predate an invalidation: never cached, never handed out.
       return f.waited ? this.#again(f.kind, f.id) : NOTHING;
     }
+    // Cancelled by close(): no stale answer either, the lookup fails with the cancellation.
+    if (r === undefined && f.scope.cancelled) throw error;
     return r !== undefined
       ? this.#settler.settle(f.kind, f.id, r, f.refresh)
       : this.#settler.settleError(f.kind, f.id, error, f.refresh);

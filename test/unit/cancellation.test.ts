@@ -107,6 +107,33 @@ describe('options.signal', () => {
     expect((c as Error).message).toContain("'db'");
   });
 
+  it('close() is not hidden behind a stale value: the lookup in flight rejects', async () => {
+    let t = 0;
+    let first = true;
+    const h = hanging('vault');
+    const b: SecretsBackend = {
+      ...h.backend,
+      getVariable: (k, o) => {
+        if (first) {
+          first = false;
+          return Promise.resolve('old');
+        }
+        return h.backend.getVariable(k, o);
+      },
+    };
+    const r = createResolver({
+      backends: [b],
+      cache: { ttl: 10, staleIfError: 600, jitter: 0, now: () => t },
+      logger: silentLogger,
+    });
+    expect(await r.getVariable('k')).toBe('old');
+    t = 20_000; // expired, within the stale window
+    const pending = r.getVariable('k').catch((e: unknown) => e);
+    await settle();
+    await r.close();
+    expect(await pending).toBeInstanceOf(BackendUnavailableError);
+  });
+
   it('a backend that never reads the signal gets none created for it', async () => {
     let seen: object | undefined;
     const b: SecretsBackend = {
