@@ -264,16 +264,25 @@ export function createResolver(options: ResolverOptions): Resolver {
     return o;
   };
 
+  // The hot path: a cache hit is answered from the entry, with no promise of ours awaited. The
+  // connection is frozen (shared by every caller): no caller can change what the next one gets.
   const getConnection = async (connId: string, opts?: LookupOptions): Promise<Connection | null> => {
     checkId('connId', connId);
-    const found = layer.lookup('connection', connId, withOptions(opts));
-    const r = found instanceof Promise ? await found : found;
-    // A frozen connection: no caller can change what the next one gets.
-    return r.value as Connection | null;
+    if (opts === undefined) {
+      const hit = layer.hit('connection', connId);
+      if (hit !== undefined) return hit.value as Connection | null;
+      return (await layer.miss('connection', connId)).value as Connection | null;
+    }
+    return (await layer.lookup('connection', connId, withOptions(opts))).value as Connection | null;
   };
 
   const getVariable = async (key: string, opts?: GetVariableOptions): Promise<unknown> => {
     checkId('key', key);
+    if (opts === undefined) {
+      const hit = layer.hit('variable', key);
+      if (hit !== undefined) return hit.value;
+      return (await layer.miss('variable', key)).value;
+    }
     const found = layer.lookup('variable', key, withOptions(opts));
     const r = found instanceof Promise ? await found : found;
     if (r.value === null) {
