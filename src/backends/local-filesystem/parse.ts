@@ -26,7 +26,7 @@ export async function loadYamlParser(): Promise<void> {
 }
 
 /** The YAML parser; a synchronous caller that did not load it first gets it through require(esm). */
-function yamlParser(): typeof ParsePythonYaml {
+export function yamlParser(): typeof ParsePythonYaml {
   if (parseYaml === undefined) {
     const { createRequire } = process.getBuiltinModule('node:module') as typeof import('node:module');
     const m = createRequire(import.meta.url)('../../python-yaml.js') as typeof import('../../python-yaml.js');

@@ -21,14 +21,15 @@ import {
   safeCause,
 } from '../../errors.js';
 import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads, pyJsonString } from '../../pyjson.js';
-import { parsePythonYaml } from '../../python-yaml.js';
 import { encodeValue, refusedId } from '../list-write.js';
 import {
   loadConfigs,
   loadConnections,
   loadVariables,
+  loadYamlParser,
   type SecretFileFormat,
   secretFileFormat,
+  yamlParser,
 } from './parse.js';
 
 const DRIVER_NAME = 'local-filesystem';
@@ -70,6 +71,7 @@ export async function editSecretFile(
   const format = secretFileFormat(file);
   if (!format)
     throw new ConfigurationError(file, `${DRIVER_NAME}: "${file}" is not a .env, .json, .yaml or .yml file`);
+  if (format === 'yaml') await loadYamlParser(); // the YAML parser loads only when a YAML file is edited
   const current = await readText(file);
   const before = current === null ? new Map<string, unknown>() : load(kind, current, format, file);
   const existed = before.has(id);
@@ -192,7 +194,7 @@ function editYaml(text: string, id: string, stored: Stored | null, file: string)
     throw cannotEdit(file, 'it does not start with a top-level mapping');
   }
   for (const b of blocks.slice(1)) {
-    const r = parsePythonYaml(b.lines.join('\n'));
+    const r = yamlParser()(b.lines.join('\n'));
     const keys = r.ok && isRecord(r.value) ? Object.keys(r.value) : [];
     if (keys.length !== 1)
       throw cannotEdit(file, 'its top level is not a block mapping of one entry per block');
