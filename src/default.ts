@@ -1,14 +1,21 @@
 /**
  * The default resolver behind the top-level functions: built lazily, once, from `process.env`
  * (`resolverFromEnv()`). Tests can replace it (`setDefaultResolver`) and reset it. The
- * configuration code is imported on the first lookup, not with the package root.
+ * configuration code is imported on the first lookup, not with the package root; so is the
+ * inventory code behind the root's `migrate`.
  */
 
 import type { FromEnvOptions } from './config/index.js';
 import type { Connection } from './connection.js';
+import type { MigrateOptions, MigrateResult } from './inventory/index.js';
 import type { GetVariableOptions, LookupOptions, Resolver } from './resolver/index.js';
 
 let current: Promise<Resolver> | undefined;
+
+/** `migrate` as the package root exports it: `src/inventory/` is imported on the first call. */
+export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
+  return (await import('./inventory/index.js')).migrate(options);
+}
 
 /**
  * `resolverFromEnv` as the package root exports it: the configuration code (settings, `airflow.cfg`,

@@ -21,24 +21,24 @@ export {
   getDefaultResolver,
   getVariable,
   getVariableOrThrow,
+  migrate,
   resetDefaultResolver,
   resolverFromEnv,
   setDefaultResolver,
 } from './default.js';
 export * from './errors.js';
-export {
-  type Inventory,
-  type InventoryBackend,
-  type InventoryEntry,
-  type InventoryOptions,
-  type MigrateKind,
-  type MigrateOptions,
-  type MigrateReport,
-  type MigrateResult,
-  migrate,
-  type PlanAction,
-  type PlanEntry,
-  type WriteResult,
+export type {
+  Inventory,
+  InventoryBackend,
+  InventoryEntry,
+  InventoryOptions,
+  MigrateKind,
+  MigrateOptions,
+  MigrateReport,
+  MigrateResult,
+  PlanAction,
+  PlanEntry,
+  WriteResult,
 } from './inventory/index.js';
 export { consoleLogger, type Logger, silentLogger } from './logger.js';
 export {

@@ -17,7 +17,6 @@ import {
   safeCause,
   VariableNotFoundError,
 } from '../errors.js';
-import { listChain } from '../inventory/list.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
 import { LookupCache } from './cache.js';
@@ -317,7 +316,8 @@ export function createResolver(options: ResolverOptions): Resolver {
       checkId('id', id);
       return explain(chain, layer, kind, id, Boolean(opts?.fresh));
     },
-    list: (kind, opts) => listChain(backends, kind, opts),
+    // The inventory code is imported on the first list (it is not needed for lookups).
+    list: async (kind, opts) => (await import('../inventory/list.js')).listChain(backends, kind, opts),
     prefetch: createPrefetch(chain, layer, concurrency),
     clearCache: layer.clear,
     invalidate: layer.invalidate,
