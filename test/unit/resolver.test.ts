@@ -233,7 +233,7 @@ describe('variables: Airflow semantics', () => {
   it('has the types of the Airflow TypeScript SDK', () => {
     // getVariableOrThrow is overloaded now (issue 15: `{ deserializeJson: true }`), so its plain
     // form's type is asserted on a call rather than on `.returns` (a union over the overloads).
-    expectTypeOf(r.getVariableOrThrow('k')).resolves.toEqualTypeOf<string>();
+    expectTypeOf(r.getVariableOrThrow('text')).resolves.toEqualTypeOf<string>();
     expectTypeOf(r.getVariable('k')).resolves.toEqualTypeOf<string | null>();
     expectTypeOf(r.getVariable('k', { default: 'x' })).resolves.toEqualTypeOf<string>();
     expectTypeOf(r.getVariable<{ a: number }>('k', { deserializeJson: true })).resolves.toEqualTypeOf<{
