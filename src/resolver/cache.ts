@@ -54,6 +54,11 @@ export interface CacheEntry<V> {
   expiresAt: number;
   /** When a read asks for a refresh (clock ms; `Infinity` without `refreshAhead` or while one runs). */
   refreshAt: number;
+  /**
+   * The value as a settled, frozen promise, made on the first hit that asks for it: every hit of
+   * the entry hands out the same one (set by the lookup layer).
+   */
+  settled: Promise<V> | undefined;
 }
 
 export interface ResolvedCacheOptions {
@@ -301,6 +306,7 @@ export class LookupCache<V> {
       storedAt: now,
       expiresAt: now + ttl,
       refreshAt: refreshAhead > 0 ? now + ttl * refreshAhead : Number.POSITIVE_INFINITY,
+      settled: undefined,
       kind,
       id,
       ref: false,

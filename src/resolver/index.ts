@@ -19,7 +19,7 @@ import {
 } from '../errors.js';
 import { consoleLogger, type Logger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
-import { LookupCache } from './cache.js';
+import { type CacheEntry, LookupCache } from './cache.js';
 import { type CallObserver, CallRegistry, createDeadline, Scope } from './deadline.js';
 import {
   type CallCacheOptions,
@@ -241,6 +241,16 @@ export function startTelemetry(
   return holder;
 }
 
+/** A cache entry's value as its one settled, frozen promise (made on the first hit that asks). */
+function settledPromise(e: CacheEntry<Answer>): Promise<Answer> {
+  let p = e.settled;
+  if (p === undefined) {
+    p = Object.freeze(Promise.resolve(e.value));
+    e.settled = p;
+  }
+  return p;
+}
+
 /** The answer of a lookup that may be a cache hit (no promise) or a walk. */
 async function settled(found: ReturnType<LookupLayer['lookup']>): Promise<Settled> {
   return found instanceof Promise ? found : (found as Settled);
@@ -263,25 +273,24 @@ export function createResolver(options: ResolverOptions): Resolver {
     return o;
   };
 
-  // The hot path: a cache hit is answered from the entry, with no promise of ours awaited. The
-  // connection is frozen (shared by every caller): no caller can change what the next one gets.
-  const getConnection = async (connId: string, opts?: LookupOptions): Promise<Connection | null> => {
+  // The hot path: a cache hit is answered with the entry's own settled promise (made once, frozen,
+  // shared by every caller, as the frozen connection in it is): no async frame, no new promise.
+  const getConnectionSlow = async (connId: string, opts?: LookupOptions): Promise<Connection | null> => {
     checkId('connId', connId);
-    if (opts === undefined) {
-      const hit = layer.hit('connection', connId);
-      if (hit !== undefined) return hit.value as Connection | null;
-      return (await layer.miss('connection', connId)).value as Connection | null;
-    }
+    if (opts === undefined) return (await layer.lookup('connection', connId)).value as Connection | null;
     return (await layer.lookup('connection', connId, withOptions(opts))).value as Connection | null;
   };
-
-  const getVariable = async (key: string, opts?: GetVariableOptions): Promise<unknown> => {
-    checkId('key', key);
-    if (opts === undefined) {
-      const hit = layer.hit('variable', key);
-      if (hit !== undefined) return hit.value;
-      return (await layer.miss('variable', key)).value;
+  const getConnection = (connId: string, opts?: LookupOptions): Promise<Connection | null> => {
+    if (opts === undefined && typeof connId === 'string') {
+      const hit = layer.hit('connection', connId);
+      if (hit !== undefined) return settledPromise(hit) as Promise<Connection | null>;
     }
+    return getConnectionSlow(connId, opts);
+  };
+
+  const getVariableSlow = async (key: string, opts?: GetVariableOptions): Promise<unknown> => {
+    checkId('key', key);
+    if (opts === undefined) return (await layer.lookup('variable', key)).value;
     const found = layer.lookup('variable', key, withOptions(opts));
     const r = found instanceof Promise ? await found : found;
     if (r.value === null) {
@@ -289,6 +298,13 @@ export function createResolver(options: ResolverOptions): Resolver {
     }
     if (!opts?.deserializeJson) return r.value;
     return decodeJson(key, r.value as string, r.source);
+  };
+  const getVariable = (key: string, opts?: GetVariableOptions): Promise<unknown> => {
+    if (opts === undefined && typeof key === 'string') {
+      const hit = layer.hit('variable', key);
+      if (hit !== undefined) return settledPromise(hit);
+    }
+    return getVariableSlow(key, opts);
   };
 
   const resolver: Resolver = {

@@ -94,8 +94,6 @@ export interface LookupLayer {
   lookup(kind: SecretKind, id: string, options?: CallCacheOptions): Answered | Promise<Settled>;
   /** The hot path of `lookup` without options: a fresh cached entry (counted as a hit), or undefined. */
   hit(kind: SecretKind, id: string): CacheEntry<Answer> | undefined;
-  /** `lookup` after `hit` answered undefined: the walk (joined or started), or "nothing" for an invalid id. */
-  miss(kind: SecretKind, id: string): Answered | Promise<Settled>;
   /** Read now, superseding any walk in flight for the id (`refresh()`, `forceFetch`). */
   forced(kind: SecretKind, id: string): Promise<Settled>;
   /** Claim an id for prefetch: a flight whose outcome the caller reports through `finish`. */
@@ -264,10 +262,6 @@ class Layer implements LookupLayer {
     const hit = cache.hit(kind, id);
     if (hit !== undefined) this.stats.hits++;
     return hit;
-  }
-
-  miss(kind: SecretKind, id: string): Answered | Promise<Settled> {
-    return validId(id) ? this.#join(kind, id) : NOTHING;
   }
 
   lookup(kind: SecretKind, id: string, options?: CallCacheOptions): Answered | Promise<Settled> {

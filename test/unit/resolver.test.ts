@@ -98,6 +98,22 @@ describe('createResolver: the chain walk', () => {
     copy.host = 'mutated';
     expect(copy.host).toBe('mutated');
     expect((await r.getConnection('db'))?.host).toBe('h');
+    // A hit hands out the entry's one settled promise: frozen too, so nobody can patch it.
+    const p = r.getConnection('db');
+    expect(r.getConnection('db')).toBe(p);
+    expect(Object.isFrozen(p)).toBe(true);
+    expect(() => {
+      (p as unknown as Record<string, unknown>).then = () => {};
+    }).toThrow(TypeError);
+    expect(await p).toBe(first);
+  });
+
+  it('rejects (never throws synchronously) a non-string id, cached or not', async () => {
+    const r = createResolver({ backends: [memory()], cache: true });
+    const p = r.getConnection(5 as never);
+    expect(p).toBeInstanceOf(Promise);
+    await expect(p).rejects.toThrow(TypeError);
+    await expect(r.getVariable(null as never)).rejects.toThrow(TypeError);
   });
 });
 
