@@ -1,7 +1,9 @@
 /**
  * Cold import cost: each case is a fresh `node --input-type=module -e` process that imports the
  * built package (or an SDK) and reports the time the imports took and its RSS; the parent also
- * times spawn-to-exit. One warm-up run per case is discarded, then the median of RUNS is kept.
+ * times spawn-to-exit. One warm-up run per case is discarded, then the median of RUNS is kept, and
+ * the median of the differences to the bare-node baseline of the same round (the baseline and the
+ * package root run first, back to back, in every round).
  * A separate run of the root import, under the module probe (test/helpers/module-probe.ts), lists
  * every package it loaded.
  */
@@ -15,6 +17,13 @@ export interface ImportRow {
   name: string;
   group: 'baseline' | 'root' | 'adapter' | 'first use' | 'eager';
   wallMs: number;
+  /**
+   * Median over the rounds of (this case's wall time − the baseline's in the same round): slow
+   * drifts of machine load cancel. The root case runs right after the baseline in each round.
+   */
+  pairedDeltaMs: number;
+  /** The smallest of those differences (the least disturbed round). */
+  minDeltaMs: number;
   importMs: number;
   rssMiB: number;
 }
@@ -124,12 +133,16 @@ export async function measureImports(cwd: string, dist: string, runs: number): P
   for (let i = 0; i < runs; i++) {
     for (const c of cases) samples.get(c.name)!.push(await runOnce(cwd, childSource(c.specifiers)));
   }
+  const base = samples.get(cases[0]!.name)!;
   return cases.map((c) => {
     const s = samples.get(c.name)!;
+    const deltas = s.map((x, i) => x.wallMs - base[i]!.wallMs);
     return {
       name: c.name,
       group: c.group,
       wallMs: median(s.map((x) => x.wallMs)),
+      pairedDeltaMs: median(deltas),
+      minDeltaMs: Math.min(...deltas),
       importMs: median(s.map((x) => x.importMs)),
       rssMiB: median(s.map((x) => x.rss)) / 2 ** 20,
     };
