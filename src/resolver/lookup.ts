@@ -123,7 +123,9 @@ function register(kind: SecretKind, id: string, value: Answer): void {
 
 /** A connection as every caller shares it: frozen (a copy, unless the backend handed a frozen one). */
 function shared(value: Answer): Answer {
-  if (value instanceof Connection && !Object.isFrozen(value)) return value.clone().freeze();
+  if (typeof value === 'object' && value instanceof Connection && !Object.isFrozen(value)) {
+    return value.clone().freeze();
+  }
   return value;
 }
 
