@@ -103,7 +103,7 @@ describe('createResolver: the chain walk', () => {
     expect(r.getConnection('db')).toBe(p);
     expect(Object.isFrozen(p)).toBe(true);
     expect(() => {
-      (p as unknown as Record<string, unknown>).then = () => {};
+      Object.defineProperty(p, 'then', { value: () => {} });
     }).toThrow(TypeError);
     expect(await p).toBe(first);
   });
