@@ -25,7 +25,7 @@ export type Lookup = { readonly name: string } | { readonly skip: string };
  * handing the signal to an SDK whose per-call signal handling is expensive.
  */
 export interface BackendCallOptions {
-  readonly signal?: AbortSignal;
+  readonly signal?: AbortSignal | undefined;
 }
 
 export interface SecretsBackend {

@@ -84,7 +84,7 @@ export interface BackendFailure {
 /** What the not-found errors take besides the id: the failures seen during the walk. */
 export interface NotFoundOptions {
   /** The backends that failed; the first one's error becomes the `cause`. */
-  failures?: ReadonlyArray<BackendFailure & { readonly error?: unknown }>;
+  failures?: ReadonlyArray<BackendFailure & { readonly error?: unknown }> | undefined;
 }
 
 /** The failures as the error keeps them (frozen, without the errors), and the first one's error. */

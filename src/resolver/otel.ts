@@ -65,11 +65,11 @@ export interface OpenTelemetryApi {
 
 export interface TelemetryOptions {
   /** The `@opentelemetry/api` module (e.g. `import * as api from '@opentelemetry/api'`). Default: imported when the resolver is created. */
-  api?: OpenTelemetryApi;
+  api?: OpenTelemetryApi | undefined;
   /** Where the meter comes from. Default: the API's global meter provider. */
-  meterProvider?: { getMeter(name: string, version?: string): OtelMeter };
+  meterProvider?: { getMeter(name: string, version?: string): OtelMeter } | undefined;
   /** Where the tracer comes from. Default: the API's global tracer provider. */
-  tracerProvider?: { getTracer(name: string, version?: string): OtelTracer };
+  tracerProvider?: { getTracer(name: string, version?: string): OtelTracer } | undefined;
 }
 
 const SCOPE_NAME = 'airflow-secrets';

@@ -117,7 +117,7 @@ export interface FreshConnectionOptions {
    * {@link isLikelyAuthError}: PostgreSQL `28P01`/`28000`, MySQL `ER_ACCESS_DENIED_ERROR` (1045),
    * Redis `WRONGPASS`/`NOAUTH`, MongoDB code 18, HTTP 401.
    */
-  isAuthError?: (error: unknown) => boolean;
+  isAuthError?: ((error: unknown) => boolean) | undefined;
 }
 
 /** The error codes and statuses of common clients that mean "these credentials were refused". */
