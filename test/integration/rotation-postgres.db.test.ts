@@ -5,7 +5,7 @@
  * again, `watch` sees the new value and rebuilds the pool, and the query succeeds — no restart.
  */
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { memory } from '../../src/backends/memory.js';
 import { pgConfig } from '../../src/clients/index.js';
 import type { Connection } from '../../src/connection.js';
@@ -74,6 +74,8 @@ describe('a pg.Pool rebuilt on rotation', () => {
     // Rotate: the database first, then the source; the open sessions are closed by the server.
     await admin.query(`ALTER ROLE ${ROLE} PASSWORD '${SECOND}'`);
     await admin.query(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '${ROLE}'`);
+    // Until the pool has seen its idle session die, it could hand that dead session out (57P01).
+    await vi.waitFor(() => expect(pool.totalCount).toBe(0));
     source.setConnection('orders_db', uri(SECOND));
 
     // The old pool's new session is refused (28P01); the retry reads the source, the watcher
