@@ -11,7 +11,7 @@ import { cacheKey } from './cache.js';
 import { Scope } from './deadline.js';
 import { checkId, type Flight, type LookupLayer, type Settled, validId } from './lookup.js';
 import type { Resolver } from './types.js';
-import { type Answer, type Chain, type Failure, NOTHING, type WalkResult } from './walk.js';
+import { type Answer, type Chain, type Failure, NOTHING, reasonText, type WalkResult } from './walk.js';
 
 export { PREFETCH_CONCURRENCY } from './lookup.js';
 
@@ -103,7 +103,7 @@ class KindPrefetch {
       const next =
         chain.policy === 'continue' && chain.hasNext(b, kind) ? ' Checking subsequent secrets backend.' : '';
       chain.logger.warn(
-        `Unable to prefetch ${asked.length} ${kind}(s) from secrets backend (${b.name}): ${err.name} [${err.reason}].${next}`,
+        `Unable to prefetch ${asked.length} ${kind}(s) from secrets backend (${b.name}): ${err.name} [${err.reason}]: ${reasonText(err)}${next}`,
         { backend: b.name, kind, reason: err.reason },
       );
       for (const j of remaining) this.#fail(j, b, err);

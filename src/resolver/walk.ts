@@ -146,6 +146,15 @@ export interface Chain {
   hasNext(b: SecretsBackend, kind: SecretKind): boolean;
 }
 
+/**
+ * The reason in words, as the error says it (our messages name ids, settings and hosts, never a
+ * value), ending with one full stop.
+ */
+export function reasonText(err: BackendError): string {
+  const m = err.message.trim();
+  return /[.!?]$/.test(m) ? m : `${m}.`;
+}
+
 export interface ChainOptions {
   backends: readonly SecretsBackend[];
   policy: ErrorPolicy;
@@ -178,7 +187,7 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
   const warnFailure = (b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): void => {
     const next = policy === 'continue' && hasNext(b, kind) ? ' Checking subsequent secrets backend.' : '';
     logger.warn(
-      `Unable to retrieve ${kind} '${id}' from secrets backend (${b.name}): ${err.name} [${err.reason}].${next}`,
+      `Unable to retrieve ${kind} '${id}' from secrets backend (${b.name}): ${err.name} [${err.reason}]: ${reasonText(err)}${next}`,
       { backend: b.name, kind, id, reason: err.reason },
     );
   };
