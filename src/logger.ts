@@ -63,5 +63,19 @@ export function escapingLogger(logger: Logger): Logger {
   };
 }
 
+/**
+ * The logger a resolver or an adapter writes to: `logger` itself when it is one of ours (they
+ * escape already), else wrapped by {@link escapingLogger}, so an id holding a line break cannot
+ * forge a line in a user's own log either. Structured fields stay raw.
+ */
+export function messageSafeLogger(logger: Logger): Logger {
+  if (logger === consoleLogger || logger === silentLogger || ESCAPING.has(logger)) return logger;
+  const wrapped = escapingLogger(logger);
+  ESCAPING.add(wrapped);
+  return wrapped;
+}
+
+const ESCAPING = new WeakSet<Logger>();
+
 /** A logger that drops everything. */
 export const silentLogger: Logger = { debug() {}, warn() {}, error() {} };

@@ -5,7 +5,7 @@
  * their `_CMD` / `_SECRET` variants and `airflow.cfg`). The public face of `src/config/`: read the
  * settings (`settings.ts`), build the chain (`chain.ts`), then the resolver.
  */
-import { consoleLogger, type Logger } from '../logger.js';
+import { consoleLogger, type Logger, messageSafeLogger } from '../logger.js';
 import { createResolver, type Resolver, type ResolverOptions } from '../resolver/index.js';
 import { applyMaskerSettings, buildChain, cacheOptions } from './chain.js';
 import { DEFAULT_SOURCE, readMetastoreSettings, readSettings } from './settings.js';
@@ -56,7 +56,8 @@ export async function resolverFromEnv(
   env: Env = process.env,
   options: FromEnvOptions = {},
 ): Promise<Resolver> {
-  const { logger = consoleLogger, readAirflowCfg, team, confineIds, ...rest } = options;
+  const { logger: given = consoleLogger, readAirflowCfg, team, confineIds, ...rest } = options;
+  const logger = messageSafeLogger(given);
   const { settings, customBackend } = await readSettings(env, { logger, readAirflowCfg, team, confineIds });
   applyMaskerSettings(settings.masker);
   let resolver: Resolver | undefined;

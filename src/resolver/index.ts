@@ -17,7 +17,7 @@ import {
   safeCause,
   VariableNotFoundError,
 } from '../errors.js';
-import { consoleLogger, type Logger } from '../logger.js';
+import { consoleLogger, type Logger, messageSafeLogger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
 import { type CacheEntry, LookupCache } from './cache.js';
 import { type CallObserver, CallRegistry, createDeadline, Scope } from './deadline.js';
@@ -103,7 +103,14 @@ function readOptions(options: ResolverOptions): Settings {
   if (t !== undefined && typeof t !== 'boolean' && (typeof t !== 'object' || t === null)) {
     throw new ConfigurationError('telemetry', 'telemetry must be true, false or an options object');
   }
-  return { policy, logger: options.logger ?? consoleLogger, deadlineMs, concurrency, cache, telemetry: t };
+  return {
+    policy,
+    logger: messageSafeLogger(options.logger ?? consoleLogger),
+    deadlineMs,
+    concurrency,
+    cache,
+    telemetry: t,
+  };
 }
 
 /** `explain`: the walk with a trace (or the cache's answer), never a value. */

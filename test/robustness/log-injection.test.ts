@@ -10,6 +10,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { localFilesystem } from '../../src/backends/local-filesystem/index.js';
 import { memory } from '../../src/backends/memory.js';
 import { main } from '../../src/cli/main.js';
+import { resolverFromEnv } from '../../src/config/index.js';
 import {
   BackendTimeoutError,
   ConfigurationError,
@@ -126,6 +127,29 @@ describe('log lines', () => {
     expect(seen).toHaveLength(1);
     expect(seen[0]![0]).not.toMatch(RAW);
     expect(seen[0]![1]!.id).toBe(HOSTILE);
+  });
+
+  it("a user's own logger given to createResolver or resolverFromEnv gets escaped messages and raw fields", async () => {
+    const seen: [string, Record<string, unknown> | undefined][] = [];
+    const sink: Logger = { debug() {}, warn: (m, f) => seen.push([m, f]), error() {} };
+    const failing = withFaults(memory({ name: 'flaky' }), { fault: 'throttled' });
+    await createResolver({ backends: [failing], logger: sink }).getConnection(HOSTILE);
+    const fromEnv = await resolverFromEnv(
+      {
+        AIRFLOW_HOME: mkdtempSync(path.join(tmpdir(), 'inj-')),
+        AIRFLOW__SECRETS__BACKEND: 'airflow.secrets.local_filesystem.LocalFilesystemBackend',
+        AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({ connections_file_path: '/nonexistent/c.json' }),
+      },
+      { logger: sink },
+    );
+    await fromEnv.getConnection(HOSTILE);
+    await fromEnv.close();
+    expect(seen).toHaveLength(2);
+    for (const [message, fields] of seen) {
+      expect(message).toContain("connection 'id\\nairflow-secrets: FORGED admin login");
+      expect(message).not.toMatch(RAW);
+      expect(fields!.id).toBe(HOSTILE);
+    }
   });
 
   it('formatLogLine escapes the message and the JSON of the fields (U+2028, C1, bidi)', () => {
