@@ -94,6 +94,8 @@ interface Scenario {
   failing?: string;
   /** Resolver options beside the logger. */
   backendTimeoutMs?: number;
+  /** What the failure's message must say, in words. */
+  says?: RegExp;
 }
 
 /** One builder per row of the table, keyed by the row's first column. */
@@ -137,6 +139,11 @@ const SCENARIOS: Record<string, () => Scenario> = {
       backendTimeoutMs: 300,
     };
   },
+  'The AWS credentials are incomplete (an access key id without its secret access key)': () => ({
+    env: { AIRFLOW_HOME: home(), ...aws({ aws_secret_access_key: undefined }), AIRFLOW_CONN_C: URI },
+    failing: 'aws-secrets-manager',
+    says: /missing AWS secret access key/,
+  }),
   'The database server cannot be reached (connection refused)': () => ({
     env: {
       AIRFLOW_HOME: home(),
@@ -221,6 +228,7 @@ describe('docs/configuration.md: configuration errors and backend failures', () 
       const i = x.steps.findIndex((st) => st.backend === s.failing);
       expect(x.steps[i]).toMatchObject({ outcome: 'error', reason: row.reason });
       expect(x.steps[i]!.detail).toMatch(new RegExp(`^${row.error}: `));
+      if (s.says) expect(x.steps[i]!.detail).toMatch(s.says);
       expect(x.steps.length, 'the next backend is asked').toBeGreaterThan(i + 1);
       expect((await r.getConnection('c'))?.host).toBe('fallback.internal');
     } finally {
