@@ -13,9 +13,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { Bench } from 'tinybench';
 
 const [dist, url] = process.argv.slice(2);
-const { createResolver } = await import(`${dist}/resolver/index.js`);
+const { createResolver } = await import(`${dist}/index.js`);
 const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager/index.js`);
-const { silentLogger } = await import(`${dist}/logger.js`);
+const { silentLogger } = await import(`${dist}/index.js`);
 const otel = await import('@opentelemetry/api');
 
 const BATCH = 1000;

@@ -8,8 +8,8 @@
  *   node bench/children/fleet.mjs <dist-dir> [resolvers]      → JSON on stdout
  */
 const [dist, resolversArg] = process.argv.slice(2);
-const { createResolver } = await import(`${dist}/resolver/index.js`);
-const { silentLogger } = await import(`${dist}/logger.js`);
+const { createResolver } = await import(`${dist}/index.js`);
+const { silentLogger } = await import(`${dist}/index.js`);
 
 const RESOLVERS = Number(resolversArg ?? 1000);
 const IDS = 50;

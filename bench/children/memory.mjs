@@ -7,9 +7,9 @@
  *   node --expose-gc bench/children/memory.mjs <dist-dir> [entries]      → JSON on stdout
  */
 const [dist, entriesArg] = process.argv.slice(2);
-const { createResolver } = await import(`${dist}/resolver/index.js`);
-const { Connection } = await import(`${dist}/connection.js`);
-const { silentLogger } = await import(`${dist}/logger.js`);
+const { createResolver } = await import(`${dist}/index.js`);
+const { Connection } = await import(`${dist}/index.js`);
+const { silentLogger } = await import(`${dist}/index.js`);
 
 const ENTRIES = Number(entriesArg ?? 100_000);
 const value = (i) => `value-${String(i).padStart(8, '0')}-${'x'.repeat(18)}`; // 32 characters

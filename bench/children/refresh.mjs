@@ -9,8 +9,8 @@
  *   node bench/children/refresh.mjs <dist-dir> [ttl-seconds] [windows]      → JSON on stdout
  */
 const [dist, ttlArg, windowsArg] = process.argv.slice(2);
-const { createResolver } = await import(`${dist}/resolver/index.js`);
-const { silentLogger } = await import(`${dist}/logger.js`);
+const { createResolver } = await import(`${dist}/index.js`);
+const { silentLogger } = await import(`${dist}/index.js`);
 
 const DELAY = 20;
 const IDS = 20;

@@ -13,9 +13,9 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
 const [dist, url, roundsArg] = process.argv.slice(2);
-const { createResolver } = await import(`${dist}/resolver/index.js`);
+const { createResolver } = await import(`${dist}/index.js`);
 const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager/index.js`);
-const { silentLogger } = await import(`${dist}/logger.js`);
+const { silentLogger } = await import(`${dist}/index.js`);
 const otel = await import('@opentelemetry/api');
 const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
 const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(

@@ -45,17 +45,11 @@ export function packPackage(): PackedPackage {
   for (const f of ['package.json', 'README.md', 'LICENSE', ...pkg.files.filter((f) => f !== 'dist')]) {
     cpSync(path.join(ROOT, f), path.join(stage, f), { recursive: true });
   }
-  execFileSync(
-    process.execPath,
-    [
-      path.join(ROOT, 'node_modules/typescript/bin/tsc'),
-      '-p',
-      path.join(ROOT, 'tsconfig.build.json'),
-      '--outDir',
-      path.join(stage, 'dist'),
-    ],
-    { cwd: ROOT, stdio: 'pipe' },
-  );
+  // The build npm runs (`npm run build`): tsc, then the root's graph merged into dist/core.js.
+  execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), path.join(stage, 'dist')], {
+    cwd: ROOT,
+    stdio: 'pipe',
+  });
   const out = execFileSync('npm', ['pack', stage, '--pack-destination', dir, '--json', '--ignore-scripts'], {
     cwd: dir,
     encoding: 'utf8',

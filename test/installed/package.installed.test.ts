@@ -10,6 +10,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { optionalFieldsWithoutUndefined } from '../helpers/dts.js';
 import { scanSpecifiers } from '../helpers/import-graph.js';
+import { modulesLoadedBy, writeModuleProbe } from '../helpers/module-probe.js';
 import { installConsumer, type PackedPackage, ROOT } from '../helpers/packed.js';
 
 const provided = inject('packedPackage');
@@ -25,10 +26,12 @@ const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as
 
 /** The installed package's files (the tarball installed into a consumer project). */
 let installed: string;
+let consumerDir: string;
 let shipped: Set<string>;
 const read = (f: string) => readFileSync(path.join(installed, f), 'utf8');
 beforeAll(() => {
   const c = installConsumer(packed());
+  consumerDir = c.dir;
   installed = path.join(c.dir, 'node_modules/airflow-secrets');
   shipped = new Set(packed().files.map((f) => f.path));
   return () => c.remove();
@@ -128,5 +131,41 @@ describe('the packed package', () => {
       readFileSync(path.join(ROOT, 'node_modules/better-sqlite3/package.json'), 'utf8'),
     );
     expect(semver.satisfies(tested.version, range)).toBe(true);
+  });
+
+  it("importing the root reads two of the package's files (index.js and core.js, the root's graph merged by the build)", async () => {
+    const probe = writeModuleProbe(consumerDir);
+    const ours = (modules: string[]) =>
+      modules
+        .map((m) => m.replaceAll('\\', '/'))
+        .filter((m) => m.includes('/node_modules/airflow-secrets/'))
+        .map((m) => m.slice(m.indexOf('/node_modules/airflow-secrets/') + 30));
+    const root = await modulesLoadedBy(probe, {
+      cwd: consumerDir,
+      args: [
+        '--input-type=module',
+        '-e',
+        "const m = await import('airflow-secrets'); console.log(typeof m.createResolver)",
+      ],
+    });
+    expect(root.stdout.trim()).toBe('function');
+    expect(new Set(ours(root.modules))).toEqual(new Set(['dist/index.js', 'dist/core.js']));
+    // Every subpath still loads, and shares one Connection class and one masker with the root.
+    const subpaths = Object.keys(JSON.parse(read('package.json')).exports as Record<string, unknown>)
+      .filter((s) => s !== './package.json')
+      .map((s) => s.replace(/^\./, 'airflow-secrets'));
+    const all = await modulesLoadedBy(probe, {
+      cwd: consumerDir,
+      args: [
+        '--input-type=module',
+        '-e',
+        `const ms = await Promise.all(${JSON.stringify(subpaths)}.map((s) => import(s)));
+         const { Connection } = ms[0];
+         const { memory } = await import('airflow-secrets/backends/memory');
+         const c = await memory({ connections: { c: 'postgres://u:p@h/db' } }).getConnection('c');
+         console.log(ms.length, c instanceof Connection);`,
+      ],
+    });
+    expect(all.stdout.trim()).toBe(`${subpaths.length} true`);
   });
 });
