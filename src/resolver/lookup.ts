@@ -12,7 +12,7 @@
  * synchronously.
  */
 import type { SecretKind } from '../backend.js';
-import { Connection } from '../connection.js';
+import { Connection, isUnshared } from '../connection.js';
 import { type BackendError, isBackendError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskSecret } from '../masker.js';
@@ -118,13 +118,18 @@ function register(kind: SecretKind, id: string, value: Answer): void {
     return;
   }
   if (value.password) maskSecret(value.password);
-  maskSecret(value.extraDejson);
+  // Reading `extraDejson` registers the values under sensitive keys (the getter masks them).
+  void value.extraDejson;
 }
 
-/** A connection as every caller shares it: frozen (a copy, unless the backend handed a frozen one). */
+/**
+ * A connection as every caller shares it: frozen. A backend's own object (one it may hand out
+ * again, or change) is copied first; one it made for this answer alone (`isUnshared`) is frozen
+ * in place; a frozen one is shared as it is.
+ */
 function shared(value: Answer): Answer {
   if (typeof value === 'object' && value instanceof Connection && !Object.isFrozen(value)) {
-    return value.clone().freeze();
+    return isUnshared(value) ? value.freeze() : value.clone().freeze();
   }
   return value;
 }
