@@ -66,19 +66,20 @@ const ms = (v: number) => (v >= 1 ? `${fmt(v, 1)} ms` : us(v));
 
 export function lifecycleTargets(l: Lifecycle): Target[] {
   const [hits, plain, ahead] = l.refresh.rows as [RefreshRow, RefreshRow, RefreshRow];
-  // "Equals the cache-hit latency": every lookup after warm-up was a cache hit (none walked), and
-  // the p99 is in the cache-hit regime (under 1 ms, against a 20 ms backend). The hit-only run's p99
-  // is shown beside it: the gap between the two is the event loop's jitter from the background
-  // refreshes (their timers and settling run on the same thread), not a wait on the backend.
-  const p99Ok = ahead.walked === 0 && ahead.p99Ms < 1;
+  // "Equals the cache-hit latency": the p99 with refresh ahead against the p99 of a hit-only run
+  // (same ids, same ticks, no expiry), as a ratio. Within 25% counts as equal: the remaining gap is
+  // the event loop's jitter from the background refreshes (their timers and settling run on the
+  // same thread), not a wait on the backend (that is the next row).
+  const p99Ratio = ahead.p99Ms / hits.p99Ms;
+  const p99Ok = ahead.walked === 0 && p99Ratio <= 1.25;
   const [noJitter, jitter] = l.fleet.rows as [FleetRow, FleetRow];
   return [
     {
       what: `refresh ahead: p99 lookup latency after warm-up, ${l.refresh.windows} TTL windows, backend ${l.refresh.delayMs} ms`,
-      target: 'cache-hit latency (all hits, p99 < 1 ms)',
+      target: "= the hit-only run's p99 (≤ 1.25x)",
       measured:
-        `${ms(ahead.p99Ms)} with refreshAhead, every lookup a hit; ${ms(hits.p99Ms)} in a hit-only run; ` +
-        `${ms(plain.p99Ms)} without refresh ahead`,
+        `${p99Ratio.toFixed(2)}x: ${ms(ahead.p99Ms)} with refreshAhead, every lookup a hit, against ${ms(hits.p99Ms)} in a ` +
+        `hit-only run (max ${ms(ahead.maxMs)} vs ${ms(hits.maxMs)}); ${ms(plain.p99Ms)} without refresh ahead`,
       pass: p99Ok,
     },
     {

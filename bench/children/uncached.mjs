@@ -7,6 +7,9 @@
  * inside the SDK), the adapter alone (no resolver), and a lookup of a key with a sensitive name
  * (whose value the resolver registers with the secrets masker, as Airflow does), and the resolver
  * with telemetry on (`@opentelemetry/api`, no SDK registered; then with the in-memory SDKs).
+ * A connection lookup (URI parsed, password registered with the masker, frozen) is paired with the
+ * raw call for the same secret. With BENCH_HIDE_OTEL=1 (under `--import ./hide-otel.mjs`, so
+ * OpenTelemetry is not installed as far as the process can tell) the telemetry cases are left out.
  *
  *   node bench/children/uncached.mjs <dist-dir> <fake-url> <rounds>      → JSON on stdout
  */
@@ -16,14 +19,25 @@ const [dist, url, roundsArg] = process.argv.slice(2);
 const { createResolver } = await import(`${dist}/index.js`);
 const { awsSecretsManager } = await import(`${dist}/backends/aws-secrets-manager/index.js`);
 const { silentLogger } = await import(`${dist}/index.js`);
-const otel = await import('@opentelemetry/api');
-const { MeterProvider, MetricReader } = await import('@opentelemetry/sdk-metrics');
-const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = await import(
-  '@opentelemetry/sdk-trace-base'
-);
+const hidden = process.env.BENCH_HIDE_OTEL === '1';
+if (
+  hidden &&
+  (await import('@opentelemetry/api').then(
+    () => true,
+    () => false,
+  ))
+) {
+  throw new Error('uncached bench: @opentelemetry/api should not be importable here');
+}
+const otel = hidden ? null : await import('@opentelemetry/api');
+const { MeterProvider, MetricReader } = hidden ? {} : await import('@opentelemetry/sdk-metrics');
+const { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } = hidden
+  ? {}
+  : await import('@opentelemetry/sdk-trace-base');
 
 const ROUNDS = Number(roundsArg ?? 3000);
 const NAME = 'airflow/variables/feature_flags';
+const CONN_NAME = 'airflow/connections/warehouse';
 const client = new SecretsManagerClient({
   endpoint: url,
   region: 'us-east-1',
@@ -31,25 +45,28 @@ const client = new SecretsManagerClient({
 });
 const adapter = awsSecretsManager({ client, logger: silentLogger });
 const resolver = createResolver({ backends: [adapter], logger: silentLogger });
-const telemetryApiOnly = createResolver({
-  backends: [adapter],
-  logger: silentLogger,
-  telemetry: { api: otel },
-});
-class Reader extends MetricReader {
-  async onForceFlush() {}
-  async onShutdown() {}
-}
-const spans = new InMemorySpanExporter();
-const telemetrySdk = createResolver({
-  backends: [adapter],
-  logger: silentLogger,
-  telemetry: {
-    api: otel,
-    meterProvider: new MeterProvider({ readers: [new Reader()] }),
-    tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
-  },
-});
+const telemetryApiOnly = hidden
+  ? null
+  : createResolver({ backends: [adapter], logger: silentLogger, telemetry: { api: otel } });
+const spans = hidden ? null : new InMemorySpanExporter();
+const telemetrySdk = hidden
+  ? null
+  : createResolver({
+      backends: [adapter],
+      logger: silentLogger,
+      telemetry: {
+        api: otel,
+        meterProvider: new MeterProvider({
+          readers: [
+            new (class extends MetricReader {
+              async onForceFlush() {}
+              async onShutdown() {}
+            })(),
+          ],
+        }),
+        tracerProvider: new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] }),
+      },
+    });
 
 const cases = {
   raw: () => client.send(new GetSecretValueCommand({ SecretId: NAME })),
@@ -64,17 +81,25 @@ const cases = {
   resolver: () => resolver.getVariable('feature_flags'),
   // A key whose name is sensitive: the value is registered with the secrets masker on every lookup.
   resolverSensitiveKey: () => resolver.getVariable('api_key'),
-  resolverTelemetryApiOnly: () => telemetryApiOnly.getVariable('feature_flags'),
-  resolverTelemetrySdk: () => {
-    spans.reset();
-    return telemetrySdk.getVariable('feature_flags');
-  },
+  rawConnection: () => client.send(new GetSecretValueCommand({ SecretId: CONN_NAME })),
+  resolverConnection: () => resolver.getConnection('warehouse'),
+  ...(hidden
+    ? {}
+    : {
+        resolverTelemetryApiOnly: () => telemetryApiOnly.getVariable('feature_flags'),
+        resolverTelemetrySdk: () => {
+          spans.reset();
+          return telemetrySdk.getVariable('feature_flags');
+        },
+      }),
 };
 const names = Object.keys(cases);
 const samples = Object.fromEntries(names.map((n) => [n, []]));
 for (let i = 0; i < 300; i++) for (const n of names) await cases[n]();
 if ((await cases.resolver()) !== (await cases.raw()).SecretString)
   throw new Error('uncached bench: answers differ');
+if ((await cases.resolverConnection())?.host !== 'warehouse')
+  throw new Error('uncached bench: no connection');
 
 for (let i = 0; i < ROUNDS; i++) {
   const order = [...names].sort(() => Math.random() - 0.5);
@@ -88,10 +113,13 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
-const rawMedian = median(samples.raw);
+// Each case is paired with the raw call for the same secret.
+const baseOf = (n) => (n.endsWith('Connection') ? 'rawConnection' : 'raw');
 const rows = names.map((n) => {
-  const paired = samples[n].map((v, i) => v - samples.raw[i]);
+  const base = baseOf(n);
+  const paired = samples[n].map((v, i) => v - samples[base][i]);
   const deltaMs = median(paired);
+  const rawMedian = median(samples[base]);
   return {
     name: n,
     medianMs: median(samples[n]),
