@@ -11,6 +11,8 @@ const BACKENDS = [
   'airflow.providers.hashicorp.secrets.vault.VaultBackend',
   'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend',
   'airflow.providers.amazon.aws.secrets.systems_manager.SystemsManagerParameterStoreBackend',
+  'airflow.providers.google.cloud.secrets.secret_manager.CloudSecretManagerBackend',
+  'airflow.providers.microsoft.azure.secrets.key_vault.AzureKeyVaultBackend',
 ];
 
 /**
