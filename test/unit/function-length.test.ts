@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type * as TS from 'typescript-api';
 import { describe, expect, it } from 'vitest';
-import { loadTypeScriptApi } from '../helpers/ts-api.js';
+import { loadTypeScriptApi, type TsApi } from '../helpers/ts-api.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAX_LINES = 80;
@@ -26,7 +26,7 @@ interface LongFunction {
   lines: number;
 }
 
-function isFunctionLike(ts: typeof TS, n: TS.Node): n is TS.FunctionLikeDeclaration {
+function isFunctionLike(ts: TsApi, n: TS.Node): n is TS.FunctionLikeDeclaration {
   return (
     ts.isFunctionDeclaration(n) ||
     ts.isFunctionExpression(n) ||
@@ -38,7 +38,7 @@ function isFunctionLike(ts: typeof TS, n: TS.Node): n is TS.FunctionLikeDeclarat
   );
 }
 
-function nameOf(ts: typeof TS, n: TS.FunctionLikeDeclaration): string {
+function nameOf(ts: TsApi, n: TS.FunctionLikeDeclaration): string {
   if (n.name) return n.name.getText();
   if (ts.isConstructorDeclaration(n)) return 'constructor';
   const p = n.parent;
@@ -52,7 +52,7 @@ function nameOf(ts: typeof TS, n: TS.FunctionLikeDeclaration): string {
  * The comments before a function: its own leading comments and those of the nodes that start on
  * the same line around it (`export const f = () => {` has its comment before `export`).
  */
-function leadingComments(ts: typeof TS, sf: TS.SourceFile, n: TS.Node): string[] {
+function leadingComments(ts: TsApi, sf: TS.SourceFile, n: TS.Node): string[] {
   const text = sf.getFullText();
   const line = (pos: number) => sf.getLineAndCharacterOfPosition(pos).line;
   const startLine = line(n.getStart(sf));
