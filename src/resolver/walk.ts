@@ -192,49 +192,10 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
     );
   };
 
-  const walk = async (
-    kind: SecretKind,
-    id: string,
-    trace?: ExplainStep[],
-    scope?: Scope,
-  ): Promise<WalkResult> => {
-    let failures: Failure[] | undefined;
-    for (const b of backends) {
-      if (kind === 'config' && !b.getConfig) continue;
-      if (scope?.cancelled) throw scope.cancelled;
-      const t0 = trace ? performance.now() : 0;
-      let where: Lookup | undefined;
-      if (trace) {
-        where = b.locate(kind, id);
-        if ('skip' in where) {
-          trace.push(skippedStep(b, where.skip));
-          continue;
-        }
-      }
-      try {
-        const value = await ask(b, kind, id, scope);
-        if (value !== null && value !== undefined) {
-          trace?.push(step(b, where, 'found', t0));
-          return failures ? { value, source: b.name, failures } : { value, source: b.name };
-        }
-        trace?.push(step(b, where, 'not-found', t0));
-      } catch (e) {
-        const err = classify(b, e);
-        if (trace) {
-          const s = step(b, where, 'error', t0);
-          s.detail = `${err.name}: ${err.message}`;
-          s.reason = err.reason;
-          trace.push(s);
-        }
-        if (policy === 'throw' || scope?.cancelled) throw err;
-        (failures ??= []).push(failureOf(b, kind, id, err, where));
-        warnFailure(b, kind, id, err);
-      }
-    }
-    return failures ? { value: null, source: null, failures } : NOTHING;
-  };
+  const walk = (kind: SecretKind, id: string, trace?: ExplainStep[], scope?: Scope): Promise<WalkResult> =>
+    walkChain(chain, kind, id, trace, scope);
 
-  return {
+  const chain: Chain = {
     backends,
     policy,
     logger,
@@ -246,4 +207,52 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
     warnFailure,
     hasNext,
   };
+  return chain;
+}
+
+/** An `explain` step for a backend that failed. */
+function errorStep(b: SecretsBackend, where: Lookup | undefined, err: BackendError, t0: number): ExplainStep {
+  const s = step(b, where, 'error', t0);
+  s.detail = `${err.name}: ${err.message}`;
+  s.reason = err.reason;
+  return s;
+}
+
+/** The walk itself: each backend in order, the first answer wins (see the top of this file). */
+async function walkChain(
+  chain: Chain,
+  kind: SecretKind,
+  id: string,
+  trace?: ExplainStep[],
+  scope?: Scope,
+): Promise<WalkResult> {
+  let failures: Failure[] | undefined;
+  for (const b of chain.backends) {
+    if (kind === 'config' && !b.getConfig) continue;
+    if (scope?.cancelled) throw scope.cancelled;
+    const t0 = trace ? performance.now() : 0;
+    let where: Lookup | undefined;
+    if (trace) {
+      where = b.locate(kind, id);
+      if ('skip' in where) {
+        trace.push(skippedStep(b, where.skip));
+        continue;
+      }
+    }
+    try {
+      const value = await chain.ask(b, kind, id, scope);
+      if (value !== null && value !== undefined) {
+        trace?.push(step(b, where, 'found', t0));
+        return failures ? { value, source: b.name, failures } : { value, source: b.name };
+      }
+      trace?.push(step(b, where, 'not-found', t0));
+    } catch (e) {
+      const err = chain.classify(b, e);
+      trace?.push(errorStep(b, where, err, t0));
+      if (chain.policy === 'throw' || scope?.cancelled) throw err;
+      (failures ??= []).push(failureOf(b, kind, id, err, where));
+      chain.warnFailure(b, kind, id, err);
+    }
+  }
+  return failures ? { value: null, source: null, failures } : NOTHING;
 }
