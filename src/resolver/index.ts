@@ -21,6 +21,7 @@ import { consoleLogger, type Logger, messageSafeLogger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
 import { type CacheEntry, LookupCache } from './cache.js';
 import { type CallObserver, CallRegistry, createDeadline, Scope } from './deadline.js';
+import { backendFailures } from './failures.js';
 import {
   type CallCacheOptions,
   checkId,
@@ -44,14 +45,7 @@ import type {
   ResolverOptions,
   TelemetryHolder,
 } from './types.js';
-import {
-  type Answer,
-  backendFailures,
-  type Chain,
-  createChain,
-  type ErrorPolicy,
-  skippedStep,
-} from './walk.js';
+import { type Answer, type Chain, createChain, type ErrorPolicy, skippedStep } from './walk.js';
 
 export type { OpenTelemetryApi, TelemetryOptions } from './otel.js';
 export type { BackendStats, CacheStats, CallErrorReason, LatencyHistogram, ResolverStats } from './stats.js';
