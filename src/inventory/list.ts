@@ -6,7 +6,7 @@
  * written differently in two places (the environment upper-cases it, Azure maps `_` to `-`) is
  * still seen as one.
  */
-import type { ListedName, SecretKind, SecretsBackend } from '../backend.js';
+import type { BackendCallOptions, ListedName, ListResult, SecretKind, SecretsBackend } from '../backend.js';
 import {
   type BackendErrorReason,
   ConfigurationError,
@@ -57,11 +57,26 @@ export interface Inventory {
   backends: InventoryBackend[];
 }
 
-/** List every backend of the chain for `kind` and join the answers by id. */
+/**
+ * Runs one backend's `list` under a deadline (the resolver passes its own: `backendTimeoutMs`,
+ * cancelled by `close()`, its timer keeping the process alive while the list is awaited). `what`
+ * names the request in the timeout error; the call is handed the deadline's signal.
+ */
+export type ListRunner = (
+  b: SecretsBackend,
+  what: string,
+  call: (options: BackendCallOptions) => Promise<ListResult>,
+) => Promise<ListResult>;
+
+/**
+ * List every backend of the chain for `kind` and join the answers by id. With `run`, each backend's
+ * list is made under it: one that does not answer in time is reported `failed` (reason `timeout`).
+ */
 export async function listChain(
   backends: readonly SecretsBackend[],
   kind: SecretKind,
   options: InventoryOptions = {},
+  run?: ListRunner,
 ): Promise<Inventory> {
   if (options.source !== undefined && !backends.some((b) => b.name === options.source)) {
     throw new ConfigurationError(
@@ -69,7 +84,7 @@ export async function listChain(
       `No backend named '${options.source}' in the chain (it has: ${backends.map((b) => b.name).join(', ')})`,
     );
   }
-  const listed = await Promise.all(backends.map((b) => listOne(b, kind, options)));
+  const listed = await Promise.all(backends.map((b) => listOne(b, kind, options, run)));
   const ids = new Set(listed.flatMap((l) => l.entries.flatMap((e) => (e.id === null ? [] : [e.id]))));
   const entries: InventoryEntry[] = [];
   const matched = listed.map(() => new Set<string>());
@@ -122,15 +137,34 @@ interface Listed {
   ids: Set<string>;
 }
 
-async function listOne(b: SecretsBackend, kind: SecretKind, options: InventoryOptions): Promise<Listed> {
+/** One backend's `list` call: the caller's signal and the deadline's, whichever aborts first. */
+function listCall(
+  list: NonNullable<SecretsBackend['list']>,
+  kind: SecretKind,
+  options: InventoryOptions,
+): (o: BackendCallOptions) => Promise<ListResult> {
+  return (o) => {
+    const mine = o.signal;
+    const signal = options.signal ? (mine ? AbortSignal.any([options.signal, mine]) : options.signal) : mine;
+    return list(kind, {
+      ...(options.limit !== undefined ? { limit: options.limit } : {}),
+      ...(signal ? { signal } : {}),
+    });
+  };
+}
+
+async function listOne(
+  b: SecretsBackend,
+  kind: SecretKind,
+  options: InventoryOptions,
+  run: ListRunner | undefined,
+): Promise<Listed> {
   const base = { backend: b.name, ...(b.origin ? { origin: b.origin } : {}) };
   const none = { entries: [], names: new Set<string>(), ids: new Set<string>() };
   if (typeof b.list !== 'function') return { status: { ...base, status: 'unsupported', count: 0 }, ...none };
+  const call = listCall(b.list.bind(b), kind, options);
   try {
-    const r = await b.list(kind, {
-      ...(options.limit !== undefined ? { limit: options.limit } : {}),
-      ...(options.signal ? { signal: options.signal } : {}),
-    });
+    const r = await (run ? run(b, `the ${kind} list`, call) : call({}));
     return {
       status: { ...base, status: r.truncated ? 'truncated' : 'listed', count: r.entries.length },
       entries: r.entries,

@@ -130,11 +130,15 @@ export class CallRegistry {
   }
 }
 
-/** A deadline of `ms` milliseconds for every call. A call that throws synchronously becomes a rejection. */
+/**
+ * A deadline of `ms` milliseconds for every call. A call that throws synchronously becomes a
+ * rejection. `now` times each call for the observer (`performance.now`; tests pass a fake clock).
+ */
 export function createDeadline(
   ms: number,
   registry: CallRegistry = new CallRegistry(),
   observe?: CallObserver,
+  now: () => number = clock,
 ): Deadline {
   return <T>(
     b: SecretsBackend,
@@ -144,7 +148,7 @@ export function createDeadline(
   ): Promise<T> =>
     new Promise<T>((resolve, reject) => {
       const token = observe?.start(b, what, scope);
-      const t0 = observe ? clock() : 0;
+      const t0 = observe ? now() : 0;
       let settled = false;
       const finish = (error: unknown): boolean => {
         if (settled) return false;
@@ -152,7 +156,7 @@ export function createDeadline(
         clearTimeout(pending.timer);
         registry.calls.delete(pending);
         if (scope?.current === pending) scope.current = undefined;
-        observe?.end(b, clock() - t0, error, token, scope);
+        observe?.end(b, now() - t0, error, token, scope);
         return true;
       };
       const pending = new PendingCall(b, what, (e) => {

@@ -7,7 +7,7 @@
  * - `./deadline.ts`: the deadline around one backend call;
  * - `./cache.ts`: the TTL/LRU cache; `./types.ts`: the public types.
  */
-import type { SecretKind } from '../backend.js';
+import type { SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
 import {
   ConfigurationError,
@@ -21,6 +21,7 @@ import { consoleLogger, type Logger, messageSafeLogger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
 import { type CacheEntry, LookupCache } from './cache.js';
 import { type CallObserver, CallRegistry, createDeadline, Scope } from './deadline.js';
+import { backendFailures } from './failures.js';
 import {
   type CallCacheOptions,
   checkId,
@@ -44,14 +45,7 @@ import type {
   ResolverOptions,
   TelemetryHolder,
 } from './types.js';
-import {
-  type Answer,
-  backendFailures,
-  type Chain,
-  createChain,
-  type ErrorPolicy,
-  skippedStep,
-} from './walk.js';
+import { type Answer, type Chain, createChain, type ErrorPolicy, skippedStep } from './walk.js';
 
 export type { OpenTelemetryApi, TelemetryOptions } from './otel.js';
 export type { BackendStats, CacheStats, CallErrorReason, LatencyHistogram, ResolverStats } from './stats.js';
@@ -263,25 +257,23 @@ async function settled(found: ReturnType<LookupLayer['lookup']>): Promise<Settle
   return found instanceof Promise ? found : (found as Settled);
 }
 
-export function createResolver(options: ResolverOptions): Resolver {
-  const { policy, logger, deadlineMs, concurrency, cache, telemetry: telemetryOption } = readOptions(options);
-  const backends = [...options.backends];
-  const registry = new CallRegistry();
-  const stats = new StatsRecorder(backends);
-  const snapshot = () => stats.snapshot(cache);
-  const telemetry = startTelemetry(telemetryOption, snapshot, logger);
-  const deadline = createDeadline(deadlineMs, registry, callObserver(stats, telemetry));
-  const chain = createChain({ backends, policy, logger, deadline });
-  const watchers = new Watchers(logger);
-  const layer = createLookupLayer({ chain, cache, logger, stats, registry, watchers, telemetry });
+/** The per-call options, checked when given. */
+function withOptions(o: LookupOptions | undefined): LookupOptions | undefined {
+  if (o !== undefined) checkCallOptions(o);
+  return o;
+}
 
-  const withOptions = (o: LookupOptions | undefined): LookupOptions | undefined => {
-    if (o !== undefined) checkCallOptions(o);
-    return o;
-  };
+type Getters = Pick<
+  Resolver,
+  'getConnection' | 'getConnectionOrThrow' | 'getVariable' | 'getVariableOrThrow' | 'getConfig'
+>;
 
-  // The hot path: a cache hit is answered with the entry's own settled promise (made once, frozen,
-  // shared by every caller, as the frozen connection in it is): no async frame, no new promise.
+/**
+ * The lookups of the public `Resolver`. The hot path: a cache hit is answered with the entry's own
+ * settled promise (made once, frozen, shared by every caller, as the frozen connection in it is):
+ * no async frame, no new promise.
+ */
+function createGetters(layer: LookupLayer): Getters {
   const getConnectionSlow = async (connId: string, opts?: LookupOptions): Promise<Connection | null> => {
     checkId('connId', connId);
     if (opts === undefined) return (await layer.lookup('connection', connId)).value as Connection | null;
@@ -294,7 +286,6 @@ export function createResolver(options: ResolverOptions): Resolver {
     }
     return getConnectionSlow(connId, opts);
   };
-
   const getVariableSlow = async (key: string, opts?: GetVariableOptions): Promise<unknown> => {
     checkId('key', key);
     if (opts === undefined) return (await layer.lookup('variable', key)).value;
@@ -313,9 +304,7 @@ export function createResolver(options: ResolverOptions): Resolver {
     }
     return getVariableSlow(key, opts);
   };
-
-  const resolver: Resolver = {
-    backends,
+  return {
     getConnection,
     async getConnectionOrThrow(connId, opts) {
       checkId('connId', connId);
@@ -335,12 +324,55 @@ export function createResolver(options: ResolverOptions): Resolver {
       checkId('key', key);
       return (await settled(layer.lookup('config', key))).value as string | null;
     },
+  };
+}
+
+/** `close()`: cancel every call in progress, then close each backend (a failure is logged). */
+async function closeAll(registry: CallRegistry, backends: readonly SecretsBackend[], logger: Logger) {
+  registry.cancelAll();
+  const results = await Promise.allSettled(backends.map((b) => b.close?.()));
+  const failed = results.find((r) => r.status === 'rejected');
+  if (failed) {
+    logger.warn('A backend failed to close cleanly.', {
+      error: describeError((failed as PromiseRejectedResult).reason),
+    });
+  }
+}
+
+/** What only tests set (not re-exported by the package): the clock that times backend calls. */
+export interface ResolverInternals {
+  clock?: () => number;
+}
+
+export function createResolver(options: ResolverOptions): Resolver {
+  return createResolverWith(options, {});
+}
+
+/** `createResolver`, with the internals tests inject. */
+export function createResolverWith(options: ResolverOptions, internals: ResolverInternals): Resolver {
+  const { policy, logger, deadlineMs, concurrency, cache, telemetry: telemetryOption } = readOptions(options);
+  const backends = [...options.backends];
+  const registry = new CallRegistry();
+  const stats = new StatsRecorder(backends);
+  const snapshot = () => stats.snapshot(cache);
+  const telemetry = startTelemetry(telemetryOption, snapshot, logger);
+  const deadline = createDeadline(deadlineMs, registry, callObserver(stats, telemetry), internals.clock);
+  // Lists run under the same deadline and are cancelled by close(), but are not lookups: not
+  // counted in stats() nor traced.
+  const listDeadline = createDeadline(deadlineMs, registry);
+  const chain = createChain({ backends, policy, logger, deadline });
+  const watchers = new Watchers(logger);
+  const layer = createLookupLayer({ chain, cache, logger, stats, registry, watchers, telemetry });
+  return {
+    backends,
+    ...createGetters(layer),
     async explain(kind, id, opts) {
       checkId('id', id);
       return explain(chain, layer, kind, id, Boolean(opts?.fresh));
     },
     // The inventory code is imported on the first list (it is not needed for lookups).
-    list: async (kind, opts) => (await import('../inventory/list.js')).listChain(backends, kind, opts),
+    list: async (kind, opts) =>
+      (await import('../inventory/list.js')).listChain(backends, kind, opts, listDeadline),
     prefetch: createPrefetch(chain, layer, concurrency),
     clearCache: layer.clear,
     invalidate: layer.invalidate,
@@ -357,16 +389,6 @@ export function createResolver(options: ResolverOptions): Resolver {
       return refreshNow(layer, kind, id);
     },
     stats: snapshot,
-    async close() {
-      registry.cancelAll();
-      const results = await Promise.allSettled(backends.map((b) => b.close?.()));
-      const failed = results.find((r) => r.status === 'rejected');
-      if (failed) {
-        logger.warn('A backend failed to close cleanly.', {
-          error: describeError((failed as PromiseRejectedResult).reason),
-        });
-      }
-    },
+    close: () => closeAll(registry, backends, logger),
   };
-  return resolver;
 }

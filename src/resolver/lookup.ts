@@ -18,19 +18,12 @@ import type { Logger } from '../logger.js';
 import { maskSecret } from '../masker.js';
 import { type CacheEntry, cacheKey, type LookupCache } from './cache.js';
 import { type CallRegistry, Scope } from './deadline.js';
+import { type Failure, isConfigError } from './failures.js';
 import type { OtelSpan } from './otel.js';
 import type { Watchers } from './rotation.js';
 import type { StatsRecorder } from './stats.js';
 import type { TelemetryHolder } from './types.js';
-import {
-  type Answer,
-  type Answered,
-  type Chain,
-  type Failure,
-  isConfigError,
-  NOTHING,
-  type WalkResult,
-} from './walk.js';
+import { type Answer, type Answered, type Chain, NOTHING, type WalkResult } from './walk.js';
 
 /** Airflow's `conn_id` / variable `key` column length: longer ids cannot exist anywhere. */
 export const MAX_ID_LENGTH = 250;

@@ -9,9 +9,10 @@ import type { SecretKind, SecretsBackend } from '../backend.js';
 import type { BackendError } from '../errors.js';
 import { cacheKey } from './cache.js';
 import { Scope } from './deadline.js';
+import { type Failure, reasonText } from './failures.js';
 import { checkId, type Flight, type LookupLayer, type Settled, validId } from './lookup.js';
 import type { Resolver } from './types.js';
-import { type Answer, type Chain, type Failure, NOTHING, reasonText, type WalkResult } from './walk.js';
+import { type Answer, type Chain, NOTHING, type WalkResult } from './walk.js';
 
 export { PREFETCH_CONCURRENCY } from './lookup.js';
 

@@ -8,18 +8,10 @@
  */
 import type { BackendCallOptions, Lookup, SecretKind, SecretsBackend } from '../backend.js';
 import type { Connection } from '../connection.js';
-import {
-  BackendError,
-  type BackendFailure,
-  ConfigurationError,
-  describeError,
-  isAirflowSecretsError,
-  isBackendError,
-  MalformedSecretError,
-  safeCause,
-} from '../errors.js';
+import type { BackendError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Deadline, Scope } from './deadline.js';
+import { type Failure, failureOf, isConfigError, reasonText, toBackendError } from './failures.js';
 import type { ExplainOutcome, ExplainStep } from './types.js';
 
 /** One backend's answer: a `Connection`, a raw string (variables and config), or null (not found). */
@@ -32,52 +24,15 @@ export interface Answered {
   readonly source: string | null;
 }
 
-/** A backend that failed during a walk (under the `'continue'` policy; `'throw'` stops at the first). */
-export interface Failure {
-  readonly backend: string;
-  readonly error: BackendError;
-  /** The exact secret name the backend was asked for, when it can say. */
-  readonly secretName: string | null;
-}
-
 export interface WalkResult extends Answered {
   /** The backends that failed, in chain order; absent when none did (then a miss may be cached). */
   readonly failures?: Failure[];
-}
-
-/** The failures of a walk as the not-found errors carry them (`failures`, and the first error as `cause`). */
-export function backendFailures(
-  failures: readonly Failure[] | undefined,
-): Array<BackendFailure & { error: BackendError }> {
-  return (failures ?? []).map((f) => ({
-    backend: f.backend,
-    reason: f.error.reason,
-    message: f.error.message,
-    secretName: f.secretName,
-    error: f.error,
-  }));
 }
 
 export type ErrorPolicy = 'continue' | 'throw';
 
 /** The answer for "nobody has it, and nobody failed". */
 export const NOTHING: Answered = Object.freeze({ value: null, source: null });
-
-/** A misconfigured backend or a missing SDK: never a backend failure, always propagated. */
-export function isConfigError(e: unknown): boolean {
-  return e instanceof ConfigurationError || (e instanceof Error && e.name === 'MissingDependencyError');
-}
-
-/** Any other error a backend threw, as a typed `BackendError` (one of ours keeps its class). */
-export function toBackendError(backend: SecretsBackend, e: unknown): BackendError {
-  if (isBackendError(e)) return e;
-  if (isAirflowSecretsError(e)) {
-    return new MalformedSecretError(backend.name, `${backend.name}: ${e.message}`, { cause: e });
-  }
-  return new BackendError(backend.name, 'failed', `${backend.name} failed: ${describeError(e)}`, {
-    cause: safeCause(e),
-  });
-}
 
 /** An `explain` step for a backend that did not ask (it said why, or the id was refused). */
 export function skippedStep(b: SecretsBackend, detail: string): ExplainStep {
@@ -100,24 +55,6 @@ function step(
   };
   if (b.origin !== undefined) s.origin = b.origin;
   return s;
-}
-
-/** The secret name for a failure: where the backend says it looked, else what its error names. */
-function failureOf(
-  b: SecretsBackend,
-  kind: SecretKind,
-  id: string,
-  err: BackendError,
-  where?: Lookup,
-): Failure {
-  let at: Lookup | undefined = where;
-  try {
-    at ??= b.locate(kind, id);
-  } catch {
-    // A backend whose `locate` throws still gets its failure recorded.
-  }
-  const secretName = at && 'name' in at ? at.name : (err.secretName ?? null);
-  return { backend: b.name, error: err, secretName };
 }
 
 /** The ordered backends and what the lookup layer and prefetch need to ask them. */
@@ -144,15 +81,6 @@ export interface Chain {
   warnFailure(b: SecretsBackend, kind: SecretKind, id: string, err: BackendError): void;
   /** Whether a backend after `b` is asked for this kind (config: only those with `getConfig`). */
   hasNext(b: SecretsBackend, kind: SecretKind): boolean;
-}
-
-/**
- * The reason in words, as the error says it (our messages name ids, settings and hosts, never a
- * value), ending with one full stop.
- */
-export function reasonText(err: BackendError): string {
-  const m = err.message.trim();
-  return /[.!?]$/.test(m) ? m : `${m}.`;
 }
 
 export interface ChainOptions {
@@ -192,49 +120,10 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
     );
   };
 
-  const walk = async (
-    kind: SecretKind,
-    id: string,
-    trace?: ExplainStep[],
-    scope?: Scope,
-  ): Promise<WalkResult> => {
-    let failures: Failure[] | undefined;
-    for (const b of backends) {
-      if (kind === 'config' && !b.getConfig) continue;
-      if (scope?.cancelled) throw scope.cancelled;
-      const t0 = trace ? performance.now() : 0;
-      let where: Lookup | undefined;
-      if (trace) {
-        where = b.locate(kind, id);
-        if ('skip' in where) {
-          trace.push(skippedStep(b, where.skip));
-          continue;
-        }
-      }
-      try {
-        const value = await ask(b, kind, id, scope);
-        if (value !== null && value !== undefined) {
-          trace?.push(step(b, where, 'found', t0));
-          return failures ? { value, source: b.name, failures } : { value, source: b.name };
-        }
-        trace?.push(step(b, where, 'not-found', t0));
-      } catch (e) {
-        const err = classify(b, e);
-        if (trace) {
-          const s = step(b, where, 'error', t0);
-          s.detail = `${err.name}: ${err.message}`;
-          s.reason = err.reason;
-          trace.push(s);
-        }
-        if (policy === 'throw' || scope?.cancelled) throw err;
-        (failures ??= []).push(failureOf(b, kind, id, err, where));
-        warnFailure(b, kind, id, err);
-      }
-    }
-    return failures ? { value: null, source: null, failures } : NOTHING;
-  };
+  const walk = (kind: SecretKind, id: string, trace?: ExplainStep[], scope?: Scope): Promise<WalkResult> =>
+    walkChain(chain, kind, id, trace, scope);
 
-  return {
+  const chain: Chain = {
     backends,
     policy,
     logger,
@@ -246,4 +135,52 @@ export function createChain({ backends, policy, logger, deadline }: ChainOptions
     warnFailure,
     hasNext,
   };
+  return chain;
+}
+
+/** An `explain` step for a backend that failed. */
+function errorStep(b: SecretsBackend, where: Lookup | undefined, err: BackendError, t0: number): ExplainStep {
+  const s = step(b, where, 'error', t0);
+  s.detail = `${err.name}: ${err.message}`;
+  s.reason = err.reason;
+  return s;
+}
+
+/** The walk itself: each backend in order, the first answer wins (see the top of this file). */
+async function walkChain(
+  chain: Chain,
+  kind: SecretKind,
+  id: string,
+  trace?: ExplainStep[],
+  scope?: Scope,
+): Promise<WalkResult> {
+  let failures: Failure[] | undefined;
+  for (const b of chain.backends) {
+    if (kind === 'config' && !b.getConfig) continue;
+    if (scope?.cancelled) throw scope.cancelled;
+    const t0 = trace ? performance.now() : 0;
+    let where: Lookup | undefined;
+    if (trace) {
+      where = b.locate(kind, id);
+      if ('skip' in where) {
+        trace.push(skippedStep(b, where.skip));
+        continue;
+      }
+    }
+    try {
+      const value = await chain.ask(b, kind, id, scope);
+      if (value !== null && value !== undefined) {
+        trace?.push(step(b, where, 'found', t0));
+        return failures ? { value, source: b.name, failures } : { value, source: b.name };
+      }
+      trace?.push(step(b, where, 'not-found', t0));
+    } catch (e) {
+      const err = chain.classify(b, e);
+      trace?.push(errorStep(b, where, err, t0));
+      if (chain.policy === 'throw' || scope?.cancelled) throw err;
+      (failures ??= []).push(failureOf(b, kind, id, err, where));
+      chain.warnFailure(b, kind, id, err);
+    }
+  }
+  return failures ? { value: null, source: null, failures } : NOTHING;
 }

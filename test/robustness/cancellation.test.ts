@@ -189,6 +189,18 @@ describe('gcp-secret-manager: the gRPC call stops when the lookup settles', () =
     await call.cancelled;
   });
 
+  // The call carries the deadline as its gRPC timeout, and the adapter cancels it at the deadline:
+  // either way the server must see it end (without both, it would hang until the test times out).
+  it('the server sees the call cancelled at the deadline', async () => {
+    fake.fault('airflow-variables-k', 'hang');
+    const b = make(fake.port, 300);
+    const pending = rejection(b.getVariable('k'));
+    const call = await fake.hung(1);
+    expect(call.name).toBe('projects/p/secrets/airflow-variables-k/versions/latest');
+    expect(await pending).toBeInstanceOf(BackendTimeoutError);
+    await call.cancelled;
+  });
+
   it('rejects at the deadline against a server that never answers', async () => {
     const s = await server('silent');
     const b = make(s.port, 300);

@@ -24,6 +24,8 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  */
 const ADAPTER =
   /^src\/backends\/(?!(?:base|airflow-kwargs|confine|naming|list-write)\.ts$|aws\/)([^/]+?)(?:\.ts$|\/)/;
+/** The modules the adapters share (the same list as in {@link ADAPTER}). */
+const SHARED = /^src\/backends\/(?:(?:base|airflow-kwargs|confine|naming|list-write)\.ts$|aws\/)/;
 /** Every adapter, as {@link ADAPTER} sees the files (a new one is added here on purpose). */
 const ADAPTERS = [
   'aws-secrets-manager',
@@ -46,6 +48,11 @@ const LAYER_RULES: readonly LayerRule[] = [
     from: ADAPTER,
     forbidden: ADAPTER,
     sameGroupAllowed: true,
+  },
+  {
+    rule: 'a module the adapters share never imports an adapter',
+    from: SHARED,
+    forbidden: ADAPTER,
   },
   {
     rule: 'src/backends never imports the resolver, the configuration, the CLI or the testing kit',
@@ -157,9 +164,13 @@ describe('the architecture checks can fail', () => {
       'src/backends/memory.ts': ['src/backends/environment.ts'],
       'src/pyjson.ts': ['src/pyurl.ts', 'src/errors.ts'],
       'src/metastore/drivers.ts': ['src/optional-import.ts', 'src/backends/base.ts'],
+      'src/backends/naming.ts': ['src/pyre/index.ts', 'src/backends/memory.ts'],
+      'src/backends/aws/common.ts': ['src/backends/aws/env.ts', 'src/backends/aws-ssm/index.ts'],
     });
     expect(ruleViolations(g, LAYER_RULES)).toEqual([
       'a Python-compatibility leaf imports nothing of ours except the other leaves: src/pyjson.ts:2 imports src/errors.ts',
+      'a module the adapters share never imports an adapter: src/backends/aws/common.ts:2 imports src/backends/aws-ssm/index.ts',
+      'a module the adapters share never imports an adapter: src/backends/naming.ts:2 imports src/backends/memory.ts',
       'an adapter never imports another adapter: src/backends/aws-ssm/index.ts:3 imports src/backends/hashicorp-vault/client.ts',
       'an adapter never imports another adapter: src/backends/memory.ts:1 imports src/backends/environment.ts',
       'src/backends never imports the resolver, the configuration, the CLI or the testing kit: src/backends/aws-ssm/index.ts:4 imports src/resolver/index.ts',

@@ -158,7 +158,106 @@ const NEVER = `{
   getVariable: () => new Promise(() => {}), getConnection: () => new Promise(() => {}),
 }`;
 
+/** A backend whose `list` never settles and which records the signals it was handed. */
+function hangingList(name = 'hang') {
+  const signals: AbortSignal[] = [];
+  let called!: () => void;
+  /** Settles when `list` is first called (the inventory code is imported on the first list). */
+  const started = new Promise<void>((resolve) => {
+    called = resolve;
+  });
+  const backend: SecretsBackend = {
+    ...hanging(name).backend,
+    list: (_kind, o) => {
+      if (o?.signal) signals.push(o.signal);
+      called();
+      return new Promise(() => {});
+    },
+  };
+  return { backend, signals, started };
+}
+
+describe('resolver.list under the deadline (issue 11 item 5)', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a backend whose list never settles is reported failed (timeout) at the deadline; the others are listed', async () => {
+    vi.useFakeTimers();
+    const h = hangingList();
+    const r = createResolver({
+      backends: [h.backend, memory({ variables: { a: '1' } })],
+      backendTimeoutMs: 500,
+      logger: silentLogger,
+    });
+    let inv: Awaited<ReturnType<typeof r.list>> | undefined;
+    const done = r.list('variable').then((v) => {
+      inv = v;
+    });
+    await h.started;
+    await vi.advanceTimersByTimeAsync(499);
+    expect(inv).toBeUndefined();
+    expect(h.signals).toHaveLength(1);
+    expect(h.signals[0]!.aborted).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await done;
+    expect(h.signals[0]!.aborted).toBe(true);
+    expect(h.signals[0]!.reason).toBeInstanceOf(BackendTimeoutError);
+    expect(inv!.backends).toEqual([
+      {
+        backend: 'hang',
+        status: 'failed',
+        count: 0,
+        reason: 'timeout',
+        message: "hang: no answer for 'the variable list' within 500 ms",
+      },
+      { backend: 'memory', status: 'listed', count: 1 },
+    ]);
+    // The id the memory backend holds: served by it, unverified behind the backend that timed out.
+    expect(inv!.entries).toEqual([
+      { id: 'a', source: 'memory', secretName: 'a', shadowed: [], unverified: ['hang'] },
+    ]);
+  });
+
+  it('close() settles a pending list at once: the backend is reported failed (unavailable)', async () => {
+    const h = hangingList();
+    const r = createResolver({ backends: [h.backend], backendTimeoutMs: 3_600_000, logger: silentLogger });
+    const pending = r.list('connection');
+    await h.started;
+    await r.close();
+    const inv = await pending;
+    expect(inv.backends[0]).toMatchObject({ backend: 'hang', status: 'failed', reason: 'unavailable' });
+    expect(h.signals[0]!.aborted).toBe(true);
+  });
+
+  it("the caller's signal reaches the backend's list too", async () => {
+    const h = hangingList();
+    const r = createResolver({ backends: [h.backend], backendTimeoutMs: 3_600_000, logger: silentLogger });
+    const ac = new AbortController();
+    const pending = r.list('variable', { signal: ac.signal });
+    await h.started;
+    expect(h.signals[0]!.aborted).toBe(false);
+    ac.abort(new Error('stop'));
+    expect(h.signals[0]!.aborted).toBe(true);
+    await r.close();
+    await pending.catch(() => undefined);
+  });
+});
+
 describe('a pending lookup keeps the process alive until its deadline', () => {
+  it('a list whose backend never settles: the process stays alive and prints after the await', async () => {
+    const { code, stdout } = await runChild(`
+      const { createResolver, silentLogger } = await import(${src('index.ts')});
+      const b = { ...${NEVER}, list: () => new Promise(() => {}) };
+      const r = createResolver({ backends: [b], backendTimeoutMs: 300, logger: silentLogger });
+      const inv = await r.list('variable');
+      console.log('listed', JSON.stringify(inv.backends));
+      process.exitCode = 4;
+    `);
+    expect(stdout).toContain('listed [{"backend":"never","status":"failed","count":0,"reason":"timeout"');
+    expect(code).toBe(4);
+  });
+
   it("under 'throw': the process prints the BackendTimeoutError and exits non-zero", async () => {
     const { code, stdout, stderr } = await runChild(`
       const { createResolver } = await import(${src('index.ts')});

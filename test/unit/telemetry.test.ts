@@ -11,10 +11,11 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { SecretsBackend } from '../../src/backend.js';
 import { memory } from '../../src/backends/memory.js';
 import { ThrottledError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
-import { createResolver, LATENCY_BUCKETS_MS } from '../../src/resolver/index.js';
+import { createResolver, createResolverWith, LATENCY_BUCKETS_MS } from '../../src/resolver/index.js';
 import { withFaults } from '../../src/testing/faults.js';
 import { drain, gated, settle } from '../helpers/gated.js';
 
@@ -67,6 +68,34 @@ describe('resolver.stats()', () => {
     expect(f!.latency.boundsMs).toEqual(LATENCY_BUCKETS_MS);
     expect(f!.latency.counts).toHaveLength(LATENCY_BUCKETS_MS.length + 1);
     expect(f!.latency.counts.reduce((x, y) => x + y, 0)).toBe(3);
+  });
+
+  it('puts each call in the latency bucket of its duration, on a fake clock (bounds inclusive)', async () => {
+    let t = 1000;
+    /** How long (ms on the fake clock) a read of each id takes. */
+    const took: Record<string, number> = { a: 1, b: 1.5, c: 7, d: 10, e: 10.25, f: 20_000 };
+    const b: SecretsBackend = {
+      name: 'timed',
+      locate: (_k, id) => ({ name: id }),
+      getVariable: async (id) => {
+        t += took[id]!;
+        return 'v';
+      },
+      getConnection: async () => null,
+    };
+    const r = createResolverWith({ backends: [b], logger: silentLogger }, { clock: () => t });
+    for (const id of Object.keys(took)) await r.getVariable(id);
+    const latency = r.stats().backends[0]!.latency;
+    const expected = new Array(LATENCY_BUCKETS_MS.length + 1).fill(0);
+    expected[0] = 1; // a: 1 ms, in the <= 1 bucket
+    expected[1] = 1; // b: 1.5 ms, <= 2
+    expected[3] = 2; // c: 7 ms and d: 10 ms, <= 10
+    expected[4] = 1; // e: 10.25 ms, <= 25
+    expected[LATENCY_BUCKETS_MS.length] = 1; // f: 20 s, past the last bound (10 s)
+    expect(latency.counts).toEqual(expected);
+    expect(latency.count).toBe(6);
+    expect(latency.sumMs).toBe(1 + 1.5 + 7 + 10 + 10.25 + 20_000);
+    expect(latency.maxMs).toBe(20_000);
   });
 
   it('is a snapshot: later lookups do not change one already taken', async () => {

@@ -140,17 +140,7 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
   const name = options.name ?? DRIVER_NAME;
   const logger = options.logger ?? consoleLogger;
   const sep = options.sep ?? '-';
-  const prefixes: Record<SecretKind, string | null> = {
-    connection: options.connectionsPrefix === undefined ? 'airflow-connections' : options.connectionsPrefix,
-    variable: options.variablesPrefix === undefined ? 'airflow-variables' : options.variablesPrefix,
-    config: options.configPrefix === undefined ? 'airflow-config' : options.configPrefix,
-  };
-  if (prefixes.connection !== null && !PREFIX_RE.test(prefixes.connection + sep)) {
-    throw new ConfigurationError(
-      setting('connectionsPrefix'),
-      '`connections_prefix`, `variables_prefix` and `sep` should follows that pattern ^[a-zA-Z0-9-_]*$',
-    );
-  }
+  const prefixes = prefixesOf(options, sep, setting);
   checkCredentials(options, setting);
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const reader: Reader = {
@@ -159,7 +149,6 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
     maxRetries: options.maxRetries ?? 2,
     retryDelayMs: options.retryDelayMs ?? 250,
   };
-  const rules = kindRules(prefixes, {}, 'prefix'); // Airflow's backend has no lookup patterns
 
   let opened: Promise<{ client: GcpSecretManagerClient; project: string }> | undefined;
   const inFlight = new InFlightCalls();
@@ -175,23 +164,7 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
   };
 
   const team = activeTeam(options);
-  // Airflow 3.2 multi-team: `build_path(prefix, team, sep) + "--" + id` first; `--` ids refused.
-  const { locate, candidates } = teamNaming({
-    backend: name,
-    logger,
-    sep: TEAM_SEP,
-    plain: (kind, id) =>
-      locateWith(rules, kind, id, (p) => {
-        const secretName = buildPath(p, id, sep);
-        if (options.confineIds && id.includes('/')) {
-          const at = 'projects/<project>/secrets/';
-          return { skip: refusal(id, `${at}${p}${sep}`, `${at}${secretName}`) };
-        }
-        return { name: secretName };
-      }),
-    scoped: (kind, id) => (team ? `${buildPath(prefixes[kind]!, team, sep)}${TEAM_SEP}${id}` : null),
-    refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
-  });
+  const { locate, candidates } = gcpNaming(options, { name, logger, prefixes, sep, team });
 
   const writes = gcpWrites({
     backend: name,
@@ -227,6 +200,58 @@ function create(options: GcpSecretManagerOptions, setting: Setting): SecretsBack
     },
   });
   return { ...backend, ...writes };
+}
+
+/** The prefix of each kind (`null`: the kind is off), checked as Airflow checks them. */
+function prefixesOf(
+  options: GcpSecretManagerOptions,
+  sep: string,
+  setting: Setting,
+): Record<SecretKind, string | null> {
+  const prefixes: Record<SecretKind, string | null> = {
+    connection: options.connectionsPrefix === undefined ? 'airflow-connections' : options.connectionsPrefix,
+    variable: options.variablesPrefix === undefined ? 'airflow-variables' : options.variablesPrefix,
+    config: options.configPrefix === undefined ? 'airflow-config' : options.configPrefix,
+  };
+  if (prefixes.connection !== null && !PREFIX_RE.test(prefixes.connection + sep)) {
+    throw new ConfigurationError(
+      setting('connectionsPrefix'),
+      '`connections_prefix`, `variables_prefix` and `sep` should follows that pattern ^[a-zA-Z0-9-_]*$',
+    );
+  }
+  return prefixes;
+}
+
+interface NamingParts {
+  name: string;
+  logger: Logger;
+  prefixes: Record<SecretKind, string | null>;
+  sep: string;
+  team: string | undefined;
+}
+
+/**
+ * Where each id is looked up: `<prefix><sep><id>` (Airflow's backend has no lookup patterns);
+ * Airflow 3.2 multi-team: `build_path(prefix, team, sep) + "--" + id` first, `--` ids refused.
+ */
+function gcpNaming(options: GcpSecretManagerOptions, { name, logger, prefixes, sep, team }: NamingParts) {
+  const rules = kindRules(prefixes, {}, 'prefix');
+  return teamNaming({
+    backend: name,
+    logger,
+    sep: TEAM_SEP,
+    plain: (kind, id) =>
+      locateWith(rules, kind, id, (p) => {
+        const secretName = buildPath(p, id, sep);
+        if (options.confineIds && id.includes('/')) {
+          const at = 'projects/<project>/secrets/';
+          return { skip: refusal(id, `${at}${p}${sep}`, `${at}${secretName}`) };
+        }
+        return { name: secretName };
+      }),
+    scoped: (kind, id) => (team ? `${buildPath(prefixes[kind]!, team, sep)}${TEAM_SEP}${id}` : null),
+    refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
+  });
 }
 
 /**

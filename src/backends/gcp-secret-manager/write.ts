@@ -5,7 +5,7 @@
  * `tags` become labels) then `addSecretVersion`; `deleteSecret`. A secret created by an earlier run
  * that stopped before its first version is completed, not reported as existing.
  */
-import type { Lookup, SecretKind, SecretsBackend } from '../../backend.js';
+import type { Lookup, PutOptions, SecretKind, SecretsBackend } from '../../backend.js';
 import {
   AccessDeniedError,
   BackendError,
@@ -49,15 +49,12 @@ const NOT_FOUND = 5;
 
 type Client = GcpSecretManagerClient & Record<string, ((...a: any[]) => Promise<any>) | undefined>;
 
-export function gcpWrites(
-  s: GcpStore,
-): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
-  const locateWrite = (kind: SecretKind, id: string) =>
-    locateWriteWith(s.locate, kind, id, (name) =>
-      SECRET_ID.test(name) ? null : 'secret ids allow only A-Z a-z 0-9 - _ (1 to 255)',
-    );
-  /** One SDK call by method name, gax retries off (as for reads), mapped onto typed errors. */
-  const call = async (name: string, verb: string, method: string, request: object): Promise<any> => {
+/** One SDK call by method name, under the deadline. */
+type Call = (name: string, verb: string, method: string, request: object) => Promise<any>;
+
+/** One SDK call by method name, gax retries off (as for reads), mapped onto typed errors. */
+function sdkCall(s: GcpStore): Call {
+  return async (name, verb, method, request) => {
     const { client, project } = await s.connect();
     const fn = (client as Client)[method];
     if (typeof fn !== 'function') {
@@ -71,40 +68,20 @@ export function gcpWrites(
       throw writeError(s.backend, name, project, verb, e);
     }
   };
+}
+
+type Writes = Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>>;
+
+export function gcpWrites(s: GcpStore): Writes {
+  const locateWrite = (kind: SecretKind, id: string) =>
+    locateWriteWith(s.locate, kind, id, (name) =>
+      SECRET_ID.test(name) ? null : 'secret ids allow only A-Z a-z 0-9 - _ (1 to 255)',
+    );
+  const call = sdkCall(s);
   const project = async () => (await s.connect()).project;
   return {
     locateWrite,
-    async list(kind, options) {
-      const head = s.head(kind);
-      if (head === null) return emptyList();
-      const parent = `projects/${await project()}`;
-      return pagedList(
-        options,
-        async (token, room) => {
-          const [secrets, , response] = (await call(head || parent, 'listing', 'listSecrets', {
-            parent,
-            pageSize: Math.min(250, Math.max(1, room + 1)),
-            ...(head ? { filter: `name:${head}` } : {}),
-            ...(token ? { pageToken: token } : {}),
-          })) as [{ name?: string }[], unknown, { nextPageToken?: string } | undefined];
-          const names = (secrets ?? []).flatMap((x) =>
-            x.name ? [x.name.slice(x.name.lastIndexOf('/') + 1)] : [],
-          );
-          return { names, next: response?.nextPageToken || undefined };
-        },
-        (name) =>
-          name.startsWith(head)
-            ? listedName(
-                s.locate,
-                kind,
-                name,
-                idPart(name.slice(head.length), s.teamHead),
-                undefined,
-                s.candidates,
-              )
-            : null,
-      );
-    },
+    list: (kind, options) => listKind(s, call, kind, options),
     async put(kind, id, value, options = {}) {
       checkPutOptions(s.backend, options, ['tags', 'replicaLocations']);
       const where = locateWrite(kind, id);
@@ -112,15 +89,9 @@ export function gcpWrites(
       const name = where.name;
       const data = Buffer.from(encodeValue(kind, id, value, options.format), 'utf8');
       const p = await project();
-      const locations = options.replicaLocations ?? [];
-      const secret = {
-        replication: locations.length
-          ? { userManaged: { replicas: locations.map((location) => ({ location })) } }
-          : { automatic: {} },
-        ...(options.tags ? { labels: { ...options.tags } } : {}),
-      };
       let action: 'created' | 'updated' = 'created';
       try {
+        const secret = secretSpec(options);
         await call(name, 'creating', 'createSecret', { parent: `projects/${p}`, secretId: name, secret });
       } catch (e) {
         if (codeOf(e) !== ALREADY_EXISTS) throw e;
@@ -145,6 +116,55 @@ export function gcpWrites(
       }
     },
   };
+}
+
+/** The secret `createSecret` makes: automatic replication unless locations are given; tags as labels. */
+function secretSpec(options: PutOptions) {
+  const locations = options.replicaLocations ?? [];
+  return {
+    replication: locations.length
+      ? { userManaged: { replicas: locations.map((location) => ({ location })) } }
+      : { automatic: {} },
+    ...(options.tags ? { labels: { ...options.tags } } : {}),
+  };
+}
+
+/** `listSecrets` in the project, filtered by the kind's head, one page at a time. */
+async function listKind(
+  s: GcpStore,
+  call: Call,
+  kind: SecretKind,
+  options: Parameters<Writes['list']>[1],
+): ReturnType<Writes['list']> {
+  const head = s.head(kind);
+  if (head === null) return emptyList();
+  const parent = `projects/${(await s.connect()).project}`;
+  return pagedList(
+    options,
+    async (token, room) => {
+      const [secrets, , response] = (await call(head || parent, 'listing', 'listSecrets', {
+        parent,
+        pageSize: Math.min(250, Math.max(1, room + 1)),
+        ...(head ? { filter: `name:${head}` } : {}),
+        ...(token ? { pageToken: token } : {}),
+      })) as [{ name?: string }[], unknown, { nextPageToken?: string } | undefined];
+      const names = (secrets ?? []).flatMap((x) =>
+        x.name ? [x.name.slice(x.name.lastIndexOf('/') + 1)] : [],
+      );
+      return { names, next: response?.nextPageToken || undefined };
+    },
+    (name) =>
+      name.startsWith(head)
+        ? listedName(
+            s.locate,
+            kind,
+            name,
+            idPart(name.slice(head.length), s.teamHead),
+            undefined,
+            s.candidates,
+          )
+        : null,
+  );
 }
 
 /** Whether the existing secret has a version a lookup would read. */
