@@ -3,9 +3,9 @@
 // graph into one file, dist/core.js.
 //
 // Why: Node 20's ES module loader pays about 0.4 ms per file (resolve, stat, read, compile, link),
-// and the root's static graph is 18 small modules (the Connection model, errors, masker, logger,
+// and the root's static graph is about twenty small modules (the Connection model, errors, masker, logger,
 // Python helpers and the resolver). Merged, importing the root reads two files (index.js and
-// core.js) instead of 19, which halves its import time (docs/performance.md, "Cold import time").
+// core.js) instead of one per module, which halves its import time (docs/performance.md, "Cold import time").
 //
 // Every other module keeps its own file at the path tsc gave it, so the exports map, the lazy
 // `import()`s of adapters and SDKs (literal specifiers, which bundlers follow) and the modules that

@@ -226,12 +226,7 @@ export function withDeadline<T>(
       reject(err);
     };
     const onAbort = () => stop(cancelled(backend, secretName, signal));
-    const onDeadline = () =>
-      stop(
-        new BackendTimeoutError(backend, `${backend}: no answer for '${secretName}' within ${ms} ms`, {
-          secretName,
-        }),
-      );
+    const onDeadline = () => stop(timedOut(backend, secretName, ms));
     const early = signal !== undefined && ms > SIGNAL_SUBSCRIBE_AFTER_MS;
     let timer = setTimeout(
       early
@@ -249,17 +244,7 @@ export function withDeadline<T>(
       signal.addEventListener('abort', onAbort);
     }
     // Cancelled from outside (the backend's close()): settle now, whatever the transport does.
-    cancel.onCancel(() =>
-      stop(
-        new BackendUnavailableError(
-          backend,
-          `${backend}: '${secretName}' was not read: the backend was closed`,
-          {
-            secretName,
-          },
-        ),
-      ),
-    );
+    cancel.onCancel(() => stop(closed(backend, secretName)));
     let p: Promise<T>;
     try {
       p = fn(cancel);
@@ -279,6 +264,24 @@ export function withDeadline<T>(
       },
     );
   });
+}
+
+/** The error of a call that did not answer within its deadline. */
+function timedOut(backend: string, secretName: string, ms: number): BackendTimeoutError {
+  return new BackendTimeoutError(backend, `${backend}: no answer for '${secretName}' within ${ms} ms`, {
+    secretName,
+  });
+}
+
+/** The error of a call cancelled by the backend's `close()`. */
+function closed(backend: string, secretName: string): BackendUnavailableError {
+  return new BackendUnavailableError(
+    backend,
+    `${backend}: '${secretName}' was not read: the backend was closed`,
+    {
+      secretName,
+    },
+  );
 }
 
 /** The error a call rejects with when the lookup's own signal aborted it (its reason, when ours). */
