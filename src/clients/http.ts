@@ -156,14 +156,31 @@ const HEADER_NAME = new RegExp(`^[^:${PY_WS}][^:\\r\\n]*$`);
 const HEADER_VALUE = new RegExp(`^([^${PY_WS}][^\\r\\n]*)?$`);
 
 /**
+ * What of an invalid header name can be named: the text before its first `:` or white space, at
+ * most 32 characters (a name such as `Authorization: Bearer …` carries a value after its `:`).
+ * test/fixtures/clients/make_http_vectors.py computes the same.
+ */
+function headerNamePrefix(name: string): string {
+  return (name.split(NAME_END, 1)[0] ?? '').slice(0, 32);
+}
+const NAME_END = new RegExp(`[:${PY_WS}]`);
+
+function badHeaderName(conn: Connection, name: string, where: string): ConfigurationError {
+  const prefix = headerNamePrefix(name);
+  const place = where === 'extra' ? 'an extra' : 'a key of the headers option';
+  return new ConfigurationError(
+    prefix ? `${where}.${prefix}` : where,
+    `${FN}: ${place} of connection '${conn.id}' is not a valid header name (it has a ':', a line break or leading white space)${prefix ? `; it starts with '${prefix}'` : ''}.`,
+  );
+}
+
+/**
  * requests' header checks (a name without `:` or leading space, a text value without CR/LF or
  * leading space), and http.client's: the value must be Latin-1.
  */
 function headerValue(conn: Connection, name: string, v: unknown, where = 'extra'): string {
+  if (!HEADER_NAME.test(name)) throw badHeaderName(conn, name, where);
   const setting = `${where}.${name}`;
-  if (!HEADER_NAME.test(name)) {
-    throw new ConfigurationError(setting, `${FN}: '${name.slice(0, 64)}' is not a valid header name.`);
-  }
   if (typeof v !== 'string') {
     throw new ConfigurationError(
       setting,
