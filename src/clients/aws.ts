@@ -15,11 +15,21 @@ import type { Connection } from '../connection.js';
 import { AirflowSecretsError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { importOptional } from '../optional-import.js';
-import { type ClientBuilderOptions, type Extras, extraError, extrasOf, requireConnType } from './common.js';
+import {
+  type ClientBuilderOptions,
+  type Extras,
+  extraError,
+  extrasOf,
+  hideSecrets,
+  requireConnType,
+} from './common.js';
 
 const FN = 'awsConfig';
 
-/** Credentials as the SDK takes them. `secretAccessKey` and `sessionToken` hold secrets. */
+/**
+ * Credentials as the SDK takes them. `secretAccessKey` and `sessionToken` hold secrets (shown as
+ * `***` by `util.inspect`/`JSON.stringify` of what the provider resolves to).
+ */
 export interface AwsCredentialIdentity {
   accessKeyId: string;
   secretAccessKey: string;
@@ -107,7 +117,7 @@ export function awsConfig(conn: Connection, options: AwsConfigOptions = {}): Aws
     );
   } else if (keys) {
     const creds = keys;
-    cfg.credentials = async () => ({ ...creds });
+    cfg.credentials = async () => identity(creds);
   }
   x.warnUnused(nested);
   return cfg;
@@ -257,17 +267,22 @@ function refreshing(
       }));
   return async () => {
     const left = current?.expiration ? current.expiration.getTime() - now() : Number.POSITIVE_INFINITY;
-    if (current && left > ADVISORY_MS) return { ...current };
-    if (!current || left <= MANDATORY_MS) return { ...(await refresh()) };
+    if (current && left > ADVISORY_MS) return identity(current);
+    if (!current || left <= MANDATORY_MS) return identity(await refresh());
     try {
-      return { ...(await refresh()) };
+      return identity(await refresh());
     } catch (e) {
       logger.warn(`${FN}: refreshing the assumed-role credentials failed; using the current ones`, {
         connId: conn.id,
         secondsLeft: Math.floor(left / 1000),
         error: describeError(e instanceof AirflowSecretsError && e.cause ? e.cause : e),
       });
-      return { ...current };
+      return identity(current);
     }
   };
+}
+
+/** A copy of the credentials whose `secretAccessKey` and `sessionToken` print as `***`. */
+function identity(c: AwsCredentialIdentity): AwsCredentialIdentity {
+  return hideSecrets({ ...c }, ['secretAccessKey', 'sessionToken']);
 }

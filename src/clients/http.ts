@@ -6,6 +6,7 @@
  */
 import type { Connection } from '../connection.js';
 import { ConfigurationError } from '../errors.js';
+import { isSensitiveName } from '../masker.js';
 import { PyValueError } from '../pyjson.js';
 import { urlsplit } from '../pyurl.js';
 import {
@@ -30,9 +31,10 @@ export interface HttpTlsOptions {
 }
 
 /**
- * What HttpHook would send. `headers` (its `Authorization`) and `auth` hold the secret when the
- * connection has a login; `util.inspect`/`JSON.stringify` of the whole object mask both, but
- * `headers` itself is a plain record (fetch and axios need one) and shows its values.
+ * What HttpHook would send. `auth`, `headers` (its `Authorization`, and extras such as
+ * `X-Api-Key` or `Cookie`), `proxies` (user-info) and `tls.key` may hold secrets;
+ * `util.inspect`/`JSON.stringify` of the whole object mask them, but `headers` itself is a plain
+ * record (fetch and axios need one) and shows its values.
  */
 export interface HttpOptions {
   /** HttpHook's `base_url`; join an endpoint with {@link urlFromEndpoint}. */
@@ -46,7 +48,7 @@ export interface HttpOptions {
   connectTimeoutMs?: number;
   /** From `verify`/`verify_ssl` and `cert`. */
   tls?: HttpTlsOptions;
-  /** `proxies` (or `proxy`): requests' scheme → proxy URL map, as given. */
+  /** `proxies` (or `proxy`): requests' scheme → proxy URL map, as given (masked when inspected: a URL may hold credentials). */
   proxies?: Record<string, string>;
   /** `allow_redirects` (default true). */
   followRedirects: boolean;
@@ -146,8 +148,21 @@ export function httpOptions(conn: Connection, options: HttpOptionsOptions = {}):
       { connId: conn.id },
     );
   }
-  const authName = headers.get('authorization')?.[0];
-  return hideSecrets(out, ['auth'], authName ? { headers: [authName] } : {});
+  const nested: Record<string, string[]> = {
+    headers: Object.keys(out.headers).filter(secretHeader),
+  };
+  if (out.proxies) nested.proxies = Object.keys(out.proxies);
+  return hideSecrets(out, ['auth'], nested);
+}
+
+/**
+ * Header names whose values are masked in `util.inspect`/`JSON.stringify` of the result: the
+ * masker's sensitive names (Airflow's list plus `sensitive_var_conn_names`), and names that
+ * speak of auth, keys, cookies, sessions, credentials or signatures (`Proxy-Authorization`,
+ * `Cookie`, `X-Auth-Token`, `Ocp-Apim-Subscription-Key`, …).
+ */
+function secretHeader(name: string): boolean {
+  return isSensitiveName(name) || /auth|key|cookie|session|credential|signature/i.test(name);
 }
 
 /** Python's `str.isspace()` characters (what `\s` matches in requests' header patterns). */
@@ -224,7 +239,7 @@ function requestOptions(x: Extras, out: HttpOptions): void {
   if (!tls.rejectUnauthorized || tls.ca || tls.cert) out.tls = hideSecrets(tls, ['key']);
   const proxies = pick('proxies', 'proxy');
   if (proxies && typeof proxies === 'object' && !Array.isArray(proxies)) {
-    out.proxies = proxies as Record<string, string>;
+    out.proxies = { ...(proxies as Record<string, string>) };
   }
   if (v.allow_redirects !== undefined && v.allow_redirects !== null)
     out.followRedirects = pyTruthy(v.allow_redirects);

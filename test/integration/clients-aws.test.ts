@@ -138,6 +138,18 @@ describe('awsConfig with role_arn (STS AssumeRole)', () => {
     expect(get).toMatchObject({ accessKeyId: 'ASIAFAKEASSUMED', sessionToken: 'assumed-session-token' });
   });
 
+  it('hides the assumed secret key and session token from inspect and JSON, and keeps them usable', async () => {
+    const creds = await awsConfig(roleConn()).credentials!();
+    const shown = [
+      inspect(creds),
+      inspect(creds, { showHidden: true, getters: true, depth: null }),
+      JSON.stringify(creds),
+    ].join('\n');
+    for (const s of ['assumed-secret', 'assumed-session-token']) expect(shown).not.toContain(s);
+    expect(shown).toContain('ASIAFAKEASSUMED');
+    expect({ ...creds }.sessionToken).toBe('assumed-session-token');
+  });
+
   it('lets assume_role_kwargs set RoleSessionName, never RoleArn', async () => {
     const cfg = awsConfig(
       roleConn({ assume_role_kwargs: { RoleSessionName: 'mine', RoleArn: 'arn:aws:iam::1:role/other' } }),
