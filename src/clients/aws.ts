@@ -14,6 +14,7 @@ import { Agent } from 'node:https';
 import type { Connection } from '../connection.js';
 import { AirflowSecretsError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { serverText } from '../masker.js';
 import { importOptional } from '../optional-import.js';
 import {
   type ClientBuilderOptions,
@@ -235,12 +236,31 @@ function assumeRole(conn: Connection, a: AssumeRoleArgs): () => Promise<AwsCrede
     try {
       return await provider();
     } catch (e) {
+      const cause = stsCause(e);
       throw new AirflowSecretsError(
-        `${FN}: STS AssumeRole for connection '${conn.id}' failed (${describeError(e)}).`,
-        { cause: e },
+        `${FN}: STS AssumeRole for connection '${conn.id}' failed (${describeError(cause)}).`,
+        { cause },
       );
     }
   };
+}
+
+/**
+ * What of an STS (or network) error may be shown: an SDK error's name is the code the server sent
+ * (`AccessDenied`, `ExpiredToken`), so it and any `code` go through {@link serverText}; the
+ * HTTP status is kept. Nothing else of the error (message, request, response) is.
+ */
+function stsCause(e: unknown): Error {
+  const src = (e ?? {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const err = new Error('STS error');
+  err.name = serverText(src.name, 60) || 'Error';
+  const code =
+    typeof src.code === 'string' || typeof src.code === 'number' ? serverText(String(src.code), 40) : '';
+  if (code) (err as Error & { code?: string }).code = code;
+  const status = src.$metadata?.httpStatusCode;
+  if (typeof status === 'number') (err as Error & { statusCode?: number }).statusCode = status;
+  err.message = describeError(err);
+  return err;
 }
 
 /**

@@ -193,6 +193,31 @@ describe('awsConfig with role_arn (STS AssumeRole)', () => {
     expect((await cfg.credentials!()).accessKeyId).toBe('ASIAFAKEASSUMED');
   });
 
+  it('puts the error code STS answers through serverText: a token-like code is not shown', async () => {
+    const TOKENISH = 'hvs.CAESIJtokenLikeCode0123456789abcdef';
+    let now = EXPIRY - 60 * MIN;
+    const log = recorder();
+    const cfg = awsConfig(roleConn(), { now: () => now, logger: log });
+    await cfg.credentials!();
+    fake.fail({ kind: 'error', status: 403, type: TOKENISH, message: 'denied' }, { target: 'AssumeRole' });
+    now = EXPIRY - 12 * MIN;
+    await cfg.credentials!();
+    now = EXPIRY - 5 * MIN;
+    const err = await cfg.credentials!().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AirflowSecretsError);
+    expect((err as Error).message).toMatch(/AssumeRole for connection 'orders aws' failed \(/);
+    const shown = [
+      (err as Error).message,
+      inspect(err, { depth: 5 }),
+      inspect(err, { showHidden: true, depth: 5 }),
+      JSON.stringify(err),
+      log.warnings.join('\n'),
+    ].join('\n');
+    expect(log.warnings.join('\n')).toContain('refreshing the assumed-role credentials failed');
+    expect(shown).not.toContain('CAESIJ');
+    expect(((err as Error).cause as { statusCode?: number }).statusCode).toBe(403);
+  });
+
   it('refuses the assume-role methods it does not implement', () => {
     for (const method of ['assume_role_with_saml', 'assume_role_with_web_identity']) {
       expect(() => awsConfig(roleConn({ assume_role_method: method }))).toThrow(ConfigurationError);
