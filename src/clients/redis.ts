@@ -115,7 +115,16 @@ function redisTls(x: Extras): RedisTlsOptions | undefined {
     cert: x.string('ssl_certfile'),
     key: x.string('ssl_keyfile'),
   };
-  if (!on) return undefined;
+  if (!on) {
+    x.ignore('TLS is off (ssl is not set, or false)', [
+      'ssl_cert_reqs',
+      'ssl_check_hostname',
+      'ssl_ca_certs',
+      'ssl_certfile',
+      'ssl_keyfile',
+    ]);
+    return undefined;
+  }
   const tls: RedisTlsOptions = { rejectUnauthorized: reqs !== 'none' };
   if (files.ca) tls.ca = readPem(FN, conn, 'ssl_ca_certs', files.ca);
   if (files.cert) tls.cert = readPem(FN, conn, 'ssl_certfile', files.cert);
