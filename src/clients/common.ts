@@ -169,6 +169,16 @@ export function hideSecrets<T extends object>(
   return obj;
 }
 
+/**
+ * {@link hideSecrets} for a TLS options object: `key` and `passphrase`, and `cert` too when its
+ * PEM holds a private key (one file given for both, as requests' `cert` or libpq allow).
+ */
+export function hideTlsSecrets<T extends { cert?: string | undefined }>(tls: T): T {
+  const keys = ['key', 'passphrase'];
+  if (typeof tls.cert === 'string' && /PRIVATE KEY/.test(tls.cert)) keys.push('cert');
+  return hideSecrets(tls, keys);
+}
+
 /** Drop `undefined` values (for `exactOptionalPropertyTypes`-friendly literals). */
 export function compact<T extends object>(o: { [K in keyof T]: T[K] | undefined }): T {
   const r = o as Record<string, unknown>;

@@ -15,6 +15,7 @@ import {
   extraError,
   extrasOf,
   hideSecrets,
+  hideTlsSecrets,
   pyTruthy,
   readPem,
   requireConnType,
@@ -236,7 +237,7 @@ function requestOptions(x: Extras, out: HttpOptions): void {
   } else if (cert !== undefined && cert !== null) {
     throw extraError(FN, conn, 'cert', 'must be a file name or [cert file, key file]');
   }
-  if (!tls.rejectUnauthorized || tls.ca || tls.cert) out.tls = hideSecrets(tls, ['key']);
+  if (!tls.rejectUnauthorized || tls.ca || tls.cert) out.tls = hideTlsSecrets(tls);
   const proxies = pick('proxies', 'proxy');
   if (proxies && typeof proxies === 'object' && !Array.isArray(proxies)) {
     out.proxies = { ...(proxies as Record<string, string>) };

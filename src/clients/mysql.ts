@@ -13,6 +13,7 @@ import {
   extraError,
   extrasOf,
   hideSecrets,
+  hideTlsSecrets,
   pyTruthy,
   readPem,
   requireConnType,
@@ -133,7 +134,7 @@ function fromMysqlclient(x: Extras, cfg: MysqlConfig): void {
     key: file('key'),
     ciphers: typeof d.cipher === 'string' ? d.cipher : undefined,
   });
-  cfg.ssl = hideSecrets(tls, ['key']);
+  cfg.ssl = hideTlsSecrets(tls);
 }
 
 /** mysql-connector-python: every `ssl_*` extra (the hook passes them all); the ones below are mapped. */
@@ -164,5 +165,5 @@ function fromConnectorPython(x: Extras, cfg: MysqlConfig): void {
     cert: file('ssl_cert'),
     key: file('ssl_key'),
   });
-  cfg.ssl = hideSecrets(tls, ['key']);
+  cfg.ssl = hideTlsSecrets(tls);
 }

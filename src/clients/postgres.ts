@@ -10,6 +10,7 @@ import {
   extraError,
   extrasOf,
   hideSecrets,
+  hideTlsSecrets,
   pyTruthy,
   readPem,
   requireConnType,
@@ -130,5 +131,5 @@ function pgSsl(x: Extras, str: (key: string) => string | undefined): false | PgT
   if (crlFile) tls.crl = readPem(FN, conn, 'sslcrl', crlFile);
   if (passphrase) tls.passphrase = passphrase;
   if (level === 'verify-ca') tls.checkServerIdentity = () => undefined;
-  return hideSecrets(tls, ['key', 'passphrase']);
+  return hideTlsSecrets(tls);
 }

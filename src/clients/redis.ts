@@ -10,6 +10,7 @@ import {
   extraError,
   extrasOf,
   hideSecrets,
+  hideTlsSecrets,
   pyTruthy,
   readPem,
   requireConnType,
@@ -76,7 +77,7 @@ export function redisOptions(
   x.warnUnused();
   if (options.client === 'node-redis') {
     const socket: NodeRedisOptions['socket'] = tls ? { host, port, tls: true, ...tls } : { host, port };
-    if (tls) hideSecrets(socket, ['key']);
+    if (tls) hideTlsSecrets(socket as { cert?: string });
     return hideSecrets(
       compact<NodeRedisOptions>({ socket, username: conn.login ?? undefined, password, database: db }),
       ['password'],
@@ -130,5 +131,5 @@ function redisTls(x: Extras): RedisTlsOptions | undefined {
   if (files.cert) tls.cert = readPem(FN, conn, 'ssl_certfile', files.cert);
   if (files.key) tls.key = readPem(FN, conn, 'ssl_keyfile', files.key);
   if (check !== undefined && check !== null && !pyTruthy(check)) tls.checkServerIdentity = () => undefined;
-  return hideSecrets(tls, ['key']);
+  return hideTlsSecrets(tls);
 }

@@ -3,7 +3,7 @@
  * (also with `showHidden` and `getters`), `console.log`'s formatting and `JSON.stringify`, while a
  * client library that reads or copies the options still sees the real values.
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { format, inspect } from 'node:util';
@@ -88,6 +88,29 @@ describe('httpOptions', () => {
     expect({ ...o.headers }.Cookie).toBe('session=cookie-value-001');
     expect(o.proxies?.https).toBe('http://puser:proxy-pass-001@127.0.0.1:3128');
     expect(o.tls?.key).toContain('KEYMATERIALsecret0001');
+  });
+
+  it('masks a single cert file that holds the private key too (cert and key from one PEM)', () => {
+    const both = path.join(dir, 'both.pem');
+    writeFileSync(both, `${readFileSync(CERT_PEM, 'utf8')}${readFileSync(KEY_PEM, 'utf8')}`);
+    const o = httpOptions(new Connection({ type: 'http', host: 'h', extra: { cert: both } }), opts);
+    expectHidden(o, ['KEYMATERIALsecret0001']);
+    expect(o.tls?.cert).toContain('KEYMATERIALsecret0001');
+    const p = pgConfig(
+      new Connection({ type: 'postgres', host: 'h', extra: { sslmode: 'require', sslcert: both } }),
+      opts,
+    );
+    expectHidden(p, ['KEYMATERIALsecret0001']);
+    const r = redisOptions(
+      new Connection({ type: 'redis', host: 'h', extra: { ssl: true, ssl_certfile: both } }),
+      { ...opts, client: 'node-redis' },
+    );
+    expectHidden(r, ['KEYMATERIALsecret0001']);
+    const m = mysqlConfig(
+      new Connection({ type: 'mysql', host: 'h', extra: { ssl_mode: 'REQUIRED', ssl: { cert: both } } }),
+      opts,
+    );
+    expectHidden(m, ['KEYMATERIALsecret0001']);
   });
 
   it("masks the headers named by the masker's configured sensitive names", () => {
