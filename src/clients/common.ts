@@ -109,7 +109,7 @@ export class Extras {
    * then once per reason about the {@link ignore}d ones.
    */
   warnUnused(more: readonly string[] = []): void {
-    const keys = [...this.unused(), ...this.#moreUnused, ...more];
+    const keys = [...this.unused(), ...this.#moreUnused, ...more].map(keyLabel);
     if (keys.length > 0) {
       this.logger.warn(`${this.fn}: extras not used: ${keys.join(', ')}`, { connId: this.conn.id, keys });
     }
@@ -120,6 +120,16 @@ export class Extras {
       });
     }
   }
+}
+
+/**
+ * An extra's key as a warning names it: a key of letters, digits, `_`, `.`, `-` (at most 64) as it
+ * is; any other only up to its first other character, then `…` (a key such as `password=…` or
+ * `Authorization: Bearer …` carries a value).
+ */
+export function keyLabel(key: string): string {
+  const head = /^[\p{L}\p{N}_.-]{0,64}/u.exec(key)?.[0] ?? '';
+  return head === key ? key : `${head}…`;
 }
 
 export function extrasOf(fn: string, conn: Connection, options: ClientBuilderOptions | undefined): Extras {

@@ -226,3 +226,29 @@ describe('googleCredentials and awsConfig', () => {
     });
   });
 });
+
+describe('the unused-extras warning', () => {
+  it('names a key that carries a value only up to its first character that is not a name character', () => {
+    const warnings: string[] = [];
+    const logger = {
+      ...silentLogger,
+      warn: (m: string, f?: object) => warnings.push(`${m} ${JSON.stringify(f)}`),
+    };
+    pgConfig(
+      new Connection({
+        id: 'pg',
+        type: 'postgres',
+        host: 'h',
+        extra: {
+          'Authorization: Bearer s3cr3t-token': 1,
+          'password=s3cr3t-pass': 1,
+          target_session_attrs: 'any',
+        },
+      }),
+      { logger },
+    );
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain('extras not used: Authorization…, password…, target_session_attrs');
+    expect(warnings[0]).not.toContain('s3cr3t');
+  });
+});
