@@ -14,12 +14,23 @@ import { Agent } from 'node:https';
 import type { Connection } from '../connection.js';
 import { AirflowSecretsError, describeError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { serverText } from '../masker.js';
 import { importOptional } from '../optional-import.js';
-import { type ClientBuilderOptions, type Extras, extraError, extrasOf, requireConnType } from './common.js';
+import {
+  type ClientBuilderOptions,
+  type Extras,
+  extraError,
+  extrasOf,
+  hideSecrets,
+  requireConnType,
+} from './common.js';
 
 const FN = 'awsConfig';
 
-/** Credentials as the SDK takes them. `secretAccessKey` and `sessionToken` hold secrets. */
+/**
+ * Credentials as the SDK takes them. `secretAccessKey` and `sessionToken` hold secrets (shown as
+ * `***` by `util.inspect`/`JSON.stringify` of what the provider resolves to).
+ */
 export interface AwsCredentialIdentity {
   accessKeyId: string;
   secretAccessKey: string;
@@ -107,7 +118,7 @@ export function awsConfig(conn: Connection, options: AwsConfigOptions = {}): Aws
     );
   } else if (keys) {
     const creds = keys;
-    cfg.credentials = async () => ({ ...creds });
+    cfg.credentials = async () => identity(creds);
   }
   x.warnUnused(nested);
   return cfg;
@@ -225,12 +236,31 @@ function assumeRole(conn: Connection, a: AssumeRoleArgs): () => Promise<AwsCrede
     try {
       return await provider();
     } catch (e) {
+      const cause = stsCause(e);
       throw new AirflowSecretsError(
-        `${FN}: STS AssumeRole for connection '${conn.id}' failed (${describeError(e)}).`,
-        { cause: e },
+        `${FN}: STS AssumeRole for connection '${conn.id}' failed (${describeError(cause)}).`,
+        { cause },
       );
     }
   };
+}
+
+/**
+ * What of an STS (or network) error may be shown: an SDK error's name is the code the server sent
+ * (`AccessDenied`, `ExpiredToken`), so it and any `code` go through {@link serverText}; the
+ * HTTP status is kept. Nothing else of the error (message, request, response) is.
+ */
+function stsCause(e: unknown): Error {
+  const src = (e ?? {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
+  const err = new Error('STS error');
+  err.name = serverText(src.name, 60) || 'Error';
+  const code =
+    typeof src.code === 'string' || typeof src.code === 'number' ? serverText(String(src.code), 40) : '';
+  if (code) (err as Error & { code?: string }).code = code;
+  const status = src.$metadata?.httpStatusCode;
+  if (typeof status === 'number') (err as Error & { statusCode?: number }).statusCode = status;
+  err.message = describeError(err);
+  return err;
 }
 
 /**
@@ -257,17 +287,22 @@ function refreshing(
       }));
   return async () => {
     const left = current?.expiration ? current.expiration.getTime() - now() : Number.POSITIVE_INFINITY;
-    if (current && left > ADVISORY_MS) return { ...current };
-    if (!current || left <= MANDATORY_MS) return { ...(await refresh()) };
+    if (current && left > ADVISORY_MS) return identity(current);
+    if (!current || left <= MANDATORY_MS) return identity(await refresh());
     try {
-      return { ...(await refresh()) };
+      return identity(await refresh());
     } catch (e) {
       logger.warn(`${FN}: refreshing the assumed-role credentials failed; using the current ones`, {
         connId: conn.id,
         secondsLeft: Math.floor(left / 1000),
         error: describeError(e instanceof AirflowSecretsError && e.cause ? e.cause : e),
       });
-      return { ...current };
+      return identity(current);
     }
   };
+}
+
+/** A copy of the credentials whose `secretAccessKey` and `sessionToken` print as `***`. */
+function identity(c: AwsCredentialIdentity): AwsCredentialIdentity {
+  return hideSecrets({ ...c }, ['secretAccessKey', 'sessionToken']);
 }

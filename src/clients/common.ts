@@ -52,6 +52,8 @@ export function pyTruthy(v: unknown): boolean {
 export class Extras {
   readonly values: Record<string, unknown>;
   readonly #used = new Set<string>();
+  readonly #ignored: { why: string; keys: string[] }[] = [];
+  readonly #moreUnused: string[] = [];
   constructor(
     readonly fn: string,
     readonly conn: Connection,
@@ -82,17 +84,52 @@ export class Extras {
     return v;
   }
 
+  /**
+   * Keys that were read but change nothing, and `why` (e.g. `TLS is off (sslmode 'prefer')`):
+   * those set (not null or `""`) are named, keys only, in a warning of their own.
+   */
+  ignore(why: string, keys: readonly string[]): void {
+    const set = keys.filter((k) => this.has(k) && this.values[k] !== null && this.values[k] !== '');
+    this.use(...keys);
+    if (set.length) this.#ignored.push({ why, keys: set });
+  }
+
+  /** Name nested keys nobody read (e.g. `ssl.capath`) in the unused-extras warning. */
+  unusedNested(...keys: string[]): void {
+    this.#moreUnused.push(...keys);
+  }
+
   /** Keys present but never read. */
   unused(): string[] {
     return Object.keys(this.values).filter((k) => !this.#used.has(k));
   }
 
-  /** Warn once about the unused keys, plus `more` (e.g. nested keys such as `config_kwargs.foo`). */
+  /**
+   * Warn once about the unused keys, plus `more` (e.g. nested keys such as `config_kwargs.foo`),
+   * then once per reason about the {@link ignore}d ones.
+   */
   warnUnused(more: readonly string[] = []): void {
-    const keys = [...this.unused(), ...more];
-    if (keys.length === 0) return;
-    this.logger.warn(`${this.fn}: extras not used: ${keys.join(', ')}`, { connId: this.conn.id, keys });
+    const keys = [...this.unused(), ...this.#moreUnused, ...more].map(keyLabel);
+    if (keys.length > 0) {
+      this.logger.warn(`${this.fn}: extras not used: ${keys.join(', ')}`, { connId: this.conn.id, keys });
+    }
+    for (const { why, keys: ignored } of this.#ignored) {
+      this.logger.warn(`${this.fn}: extras ignored because ${why}: ${ignored.join(', ')}`, {
+        connId: this.conn.id,
+        keys: ignored,
+      });
+    }
   }
+}
+
+/**
+ * An extra's key as a warning names it: a key of letters, digits, `_`, `.`, `-` (at most 64) as it
+ * is; any other only up to its first other character, then `…` (a key such as `password=…` or
+ * `Authorization: Bearer …` carries a value).
+ */
+export function keyLabel(key: string): string {
+  const head = /^[\p{L}\p{N}_.-]{0,64}/u.exec(key)?.[0] ?? '';
+  return head === key ? key : `${head}…`;
 }
 
 export function extrasOf(fn: string, conn: Connection, options: ClientBuilderOptions | undefined): Extras {
@@ -140,6 +177,16 @@ export function hideSecrets<T extends object>(
   });
   Object.defineProperty(obj, 'toJSON', { enumerable: false, value: masked });
   return obj;
+}
+
+/**
+ * {@link hideSecrets} for a TLS options object: `key` and `passphrase`, and `cert` too when its
+ * PEM holds a private key (one file given for both, as requests' `cert` or libpq allow).
+ */
+export function hideTlsSecrets<T extends { cert?: string | undefined }>(tls: T): T {
+  const keys = ['key', 'passphrase'];
+  if (typeof tls.cert === 'string' && /PRIVATE KEY/.test(tls.cert)) keys.push('cert');
+  return hideSecrets(tls, keys);
 }
 
 /** Drop `undefined` values (for `exactOptionalPropertyTypes`-friendly literals). */

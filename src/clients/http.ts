@@ -6,6 +6,7 @@
  */
 import type { Connection } from '../connection.js';
 import { ConfigurationError } from '../errors.js';
+import { isSensitiveName } from '../masker.js';
 import { PyValueError } from '../pyjson.js';
 import { urlsplit } from '../pyurl.js';
 import {
@@ -14,6 +15,7 @@ import {
   extraError,
   extrasOf,
   hideSecrets,
+  hideTlsSecrets,
   pyTruthy,
   readPem,
   requireConnType,
@@ -30,9 +32,10 @@ export interface HttpTlsOptions {
 }
 
 /**
- * What HttpHook would send. `headers` (its `Authorization`) and `auth` hold the secret when the
- * connection has a login; `util.inspect`/`JSON.stringify` of the whole object mask both, but
- * `headers` itself is a plain record (fetch and axios need one) and shows its values.
+ * What HttpHook would send. `auth`, `headers` (its `Authorization`, and extras such as
+ * `X-Api-Key` or `Cookie`), `proxies` (user-info) and `tls.key` may hold secrets;
+ * `util.inspect`/`JSON.stringify` of the whole object mask them, but `headers` itself is a plain
+ * record (fetch and axios need one) and shows its values.
  */
 export interface HttpOptions {
   /** HttpHook's `base_url`; join an endpoint with {@link urlFromEndpoint}. */
@@ -46,7 +49,7 @@ export interface HttpOptions {
   connectTimeoutMs?: number;
   /** From `verify`/`verify_ssl` and `cert`. */
   tls?: HttpTlsOptions;
-  /** `proxies` (or `proxy`): requests' scheme → proxy URL map, as given. */
+  /** `proxies` (or `proxy`): requests' scheme → proxy URL map, as given (masked when inspected: a URL may hold credentials). */
   proxies?: Record<string, string>;
   /** `allow_redirects` (default true). */
   followRedirects: boolean;
@@ -146,8 +149,21 @@ export function httpOptions(conn: Connection, options: HttpOptionsOptions = {}):
       { connId: conn.id },
     );
   }
-  const authName = headers.get('authorization')?.[0];
-  return hideSecrets(out, ['auth'], authName ? { headers: [authName] } : {});
+  const nested: Record<string, string[]> = {
+    headers: Object.keys(out.headers).filter(secretHeader),
+  };
+  if (out.proxies) nested.proxies = Object.keys(out.proxies);
+  return hideSecrets(out, ['auth'], nested);
+}
+
+/**
+ * Header names whose values are masked in `util.inspect`/`JSON.stringify` of the result: the
+ * masker's sensitive names (Airflow's list plus `sensitive_var_conn_names`), and names that
+ * speak of auth, keys, cookies, sessions, credentials or signatures (`Proxy-Authorization`,
+ * `Cookie`, `X-Auth-Token`, `Ocp-Apim-Subscription-Key`, …).
+ */
+function secretHeader(name: string): boolean {
+  return isSensitiveName(name) || /auth|key|cookie|session|credential|signature/i.test(name);
 }
 
 /** Python's `str.isspace()` characters (what `\s` matches in requests' header patterns). */
@@ -156,14 +172,31 @@ const HEADER_NAME = new RegExp(`^[^:${PY_WS}][^:\\r\\n]*$`);
 const HEADER_VALUE = new RegExp(`^([^${PY_WS}][^\\r\\n]*)?$`);
 
 /**
+ * What of an invalid header name can be named: the text before its first `:` or white space, at
+ * most 32 characters (a name such as `Authorization: Bearer …` carries a value after its `:`).
+ * test/fixtures/clients/make_http_vectors.py computes the same.
+ */
+function headerNamePrefix(name: string): string {
+  return (name.split(NAME_END, 1)[0] ?? '').slice(0, 32);
+}
+const NAME_END = new RegExp(`[:${PY_WS}]`);
+
+function badHeaderName(conn: Connection, name: string, where: string): ConfigurationError {
+  const prefix = headerNamePrefix(name);
+  const place = where === 'extra' ? 'an extra' : 'a key of the headers option';
+  return new ConfigurationError(
+    prefix ? `${where}.${prefix}` : where,
+    `${FN}: ${place} of connection '${conn.id}' is not a valid header name (it has a ':', a line break or leading white space)${prefix ? `; it starts with '${prefix}'` : ''}.`,
+  );
+}
+
+/**
  * requests' header checks (a name without `:` or leading space, a text value without CR/LF or
  * leading space), and http.client's: the value must be Latin-1.
  */
 function headerValue(conn: Connection, name: string, v: unknown, where = 'extra'): string {
+  if (!HEADER_NAME.test(name)) throw badHeaderName(conn, name, where);
   const setting = `${where}.${name}`;
-  if (!HEADER_NAME.test(name)) {
-    throw new ConfigurationError(setting, `${FN}: '${name.slice(0, 64)}' is not a valid header name.`);
-  }
   if (typeof v !== 'string') {
     throw new ConfigurationError(
       setting,
@@ -204,10 +237,10 @@ function requestOptions(x: Extras, out: HttpOptions): void {
   } else if (cert !== undefined && cert !== null) {
     throw extraError(FN, conn, 'cert', 'must be a file name or [cert file, key file]');
   }
-  if (!tls.rejectUnauthorized || tls.ca || tls.cert) out.tls = hideSecrets(tls, ['key']);
+  if (!tls.rejectUnauthorized || tls.ca || tls.cert) out.tls = hideTlsSecrets(tls);
   const proxies = pick('proxies', 'proxy');
   if (proxies && typeof proxies === 'object' && !Array.isArray(proxies)) {
-    out.proxies = proxies as Record<string, string>;
+    out.proxies = { ...(proxies as Record<string, string>) };
   }
   if (v.allow_redirects !== undefined && v.allow_redirects !== null)
     out.followRedirects = pyTruthy(v.allow_redirects);

@@ -13,6 +13,7 @@ import {
   extraError,
   extrasOf,
   hideSecrets,
+  hideTlsSecrets,
   pyTruthy,
   readPem,
   requireConnType,
@@ -56,6 +57,8 @@ export interface MysqlConfigOptions extends ClientBuilderOptions {
 }
 
 const SSL_MODES = ['DISABLED', 'PREFERRED', 'REQUIRED', 'VERIFY_CA', 'VERIFY_IDENTITY'];
+/** The keys of mysqlclient's `ssl` dict that mysql2 can express. */
+const SSL_DICT_KEYS = ['ca', 'cert', 'key', 'cipher', 'check_hostname'];
 
 export function mysqlConfig(conn: Connection, options: MysqlConfigOptions = {}): MysqlConfig {
   requireConnType(FN, conn, ['mysql']);
@@ -108,8 +111,14 @@ function fromMysqlclient(x: Extras, cfg: MysqlConfig): void {
   if (mode !== undefined && !SSL_MODES.includes(mode)) {
     throw extraError(FN, conn, 'ssl_mode', `must be one of ${SSL_MODES.join(', ')}`);
   }
+  if (mode === 'DISABLED') x.ignore("TLS is off (ssl_mode 'DISABLED')", ['ssl']);
   if (mode === 'DISABLED' || (!dict && (mode === undefined || mode === 'PREFERRED'))) return;
   const d = dict ?? {};
+  x.unusedNested(
+    ...Object.keys(d)
+      .filter((k) => !SSL_DICT_KEYS.includes(k))
+      .map((k) => `ssl.${k}`),
+  );
   const file = (k: string) => {
     const p = d[k];
     return typeof p === 'string' && p ? readPem(FN, conn, `ssl.${k}`, p) : undefined;
@@ -125,7 +134,7 @@ function fromMysqlclient(x: Extras, cfg: MysqlConfig): void {
     key: file('key'),
     ciphers: typeof d.cipher === 'string' ? d.cipher : undefined,
   });
-  cfg.ssl = hideSecrets(tls, ['key']);
+  cfg.ssl = hideTlsSecrets(tls);
 }
 
 /** mysql-connector-python: every `ssl_*` extra (the hook passes them all); the ones below are mapped. */
@@ -136,7 +145,14 @@ function fromConnectorPython(x: Extras, cfg: MysqlConfig): void {
   const known = ['ssl_ca', 'ssl_cert', 'ssl_key', 'ssl_verify_cert', 'ssl_verify_identity', 'ssl_disabled'];
   x.use(...known.filter((k) => k in ssl));
   const keys = Object.keys(ssl).filter((k) => known.includes(k));
-  if (keys.length === 0 || pyTruthy(ssl.ssl_disabled)) return;
+  if (pyTruthy(ssl.ssl_disabled)) {
+    x.ignore(
+      'TLS is off (ssl_disabled)',
+      known.filter((k) => k !== 'ssl_disabled'),
+    );
+    return;
+  }
+  if (keys.length === 0) return;
   const file = (k: string) => {
     const p = ssl[k];
     return typeof p === 'string' && p ? readPem(FN, conn, k, p) : undefined;
@@ -149,5 +165,5 @@ function fromConnectorPython(x: Extras, cfg: MysqlConfig): void {
     cert: file('ssl_cert'),
     key: file('ssl_key'),
   });
-  cfg.ssl = hideSecrets(tls, ['key']);
+  cfg.ssl = hideTlsSecrets(tls);
 }

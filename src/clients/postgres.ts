@@ -6,9 +6,11 @@ import type { Connection } from '../connection.js';
 import {
   type ClientBuilderOptions,
   compact,
+  type Extras,
   extraError,
   extrasOf,
   hideSecrets,
+  hideTlsSecrets,
   pyTruthy,
   readPem,
   requireConnType,
@@ -91,7 +93,7 @@ export function pgConfig(conn: Connection, options: PgConfigOptions = {}): PgCon
     cfg.keepAlive ??= true;
     cfg.keepAliveInitialDelayMillis = idle * 1000;
   }
-  const ssl = pgSsl(conn, (k) => str(k));
+  const ssl = pgSsl(x, (k) => str(k));
   if (ssl !== undefined) cfg.ssl = ssl;
   x.warnUnused();
   return hideSecrets(cfg, ['password']);
@@ -102,19 +104,24 @@ export function pgConfig(conn: Connection, options: PgConfigOptions = {}): PgCon
  * → no TLS; `require` → encrypted, unverified (verified like `verify-ca` when `sslrootcert` is
  * given, as libpq does); `verify-ca` → chain checked; `verify-full` → chain and host name.
  */
-function pgSsl(conn: Connection, str: (key: string) => string | undefined): false | PgTlsOptions | undefined {
+function pgSsl(x: Extras, str: (key: string) => string | undefined): false | PgTlsOptions | undefined {
+  const { conn } = x;
   const raw = str('sslmode');
   const rootcert = str('sslrootcert');
   const certFile = str('sslcert');
   const keyFile = str('sslkey');
   const crlFile = str('sslcrl');
   const passphrase = str('sslpassword');
-  if (raw === undefined) return undefined;
-  const mode = raw as (typeof SSL_MODES)[number];
-  if (!SSL_MODES.includes(mode)) {
+  const mode = raw as (typeof SSL_MODES)[number] | undefined;
+  if (mode !== undefined && !SSL_MODES.includes(mode)) {
     throw extraError(FN, conn, 'sslmode', `must be one of ${SSL_MODES.join(', ')}`);
   }
-  if (mode === 'disable' || mode === 'allow' || mode === 'prefer') return false;
+  if (mode === undefined || mode === 'disable' || mode === 'allow' || mode === 'prefer') {
+    // libpq would use these files only if it negotiated TLS; here TLS is off, so they do nothing.
+    const why = mode === undefined ? 'TLS is off (no sslmode)' : `TLS is off (sslmode '${mode}')`;
+    x.ignore(why, ['sslrootcert', 'sslcert', 'sslkey', 'sslcrl', 'sslpassword']);
+    return mode === undefined ? undefined : false;
+  }
   const system = rootcert === 'system';
   const level = system ? 'verify-full' : mode === 'require' && rootcert ? 'verify-ca' : mode;
   const tls: PgTlsOptions = { rejectUnauthorized: level !== 'require' };
@@ -124,5 +131,5 @@ function pgSsl(conn: Connection, str: (key: string) => string | undefined): fals
   if (crlFile) tls.crl = readPem(FN, conn, 'sslcrl', crlFile);
   if (passphrase) tls.passphrase = passphrase;
   if (level === 'verify-ca') tls.checkServerIdentity = () => undefined;
-  return hideSecrets(tls, ['key', 'passphrase']);
+  return hideTlsSecrets(tls);
 }

@@ -10,6 +10,7 @@ import {
   extraError,
   extrasOf,
   hideSecrets,
+  hideTlsSecrets,
   pyTruthy,
   readPem,
   requireConnType,
@@ -76,7 +77,7 @@ export function redisOptions(
   x.warnUnused();
   if (options.client === 'node-redis') {
     const socket: NodeRedisOptions['socket'] = tls ? { host, port, tls: true, ...tls } : { host, port };
-    if (tls) hideSecrets(socket, ['key']);
+    if (tls) hideTlsSecrets(socket as { cert?: string });
     return hideSecrets(
       compact<NodeRedisOptions>({ socket, username: conn.login ?? undefined, password, database: db }),
       ['password'],
@@ -115,11 +116,20 @@ function redisTls(x: Extras): RedisTlsOptions | undefined {
     cert: x.string('ssl_certfile'),
     key: x.string('ssl_keyfile'),
   };
-  if (!on) return undefined;
+  if (!on) {
+    x.ignore('TLS is off (ssl is not set, or false)', [
+      'ssl_cert_reqs',
+      'ssl_check_hostname',
+      'ssl_ca_certs',
+      'ssl_certfile',
+      'ssl_keyfile',
+    ]);
+    return undefined;
+  }
   const tls: RedisTlsOptions = { rejectUnauthorized: reqs !== 'none' };
   if (files.ca) tls.ca = readPem(FN, conn, 'ssl_ca_certs', files.ca);
   if (files.cert) tls.cert = readPem(FN, conn, 'ssl_certfile', files.cert);
   if (files.key) tls.key = readPem(FN, conn, 'ssl_keyfile', files.key);
   if (check !== undefined && check !== null && !pyTruthy(check)) tls.checkServerIdentity = () => undefined;
-  return hideSecrets(tls, ['key']);
+  return hideTlsSecrets(tls);
 }

@@ -138,6 +138,18 @@ describe('awsConfig with role_arn (STS AssumeRole)', () => {
     expect(get).toMatchObject({ accessKeyId: 'ASIAFAKEASSUMED', sessionToken: 'assumed-session-token' });
   });
 
+  it('hides the assumed secret key and session token from inspect and JSON, and keeps them usable', async () => {
+    const creds = await awsConfig(roleConn()).credentials!();
+    const shown = [
+      inspect(creds),
+      inspect(creds, { showHidden: true, getters: true, depth: null }),
+      JSON.stringify(creds),
+    ].join('\n');
+    for (const s of ['assumed-secret', 'assumed-session-token']) expect(shown).not.toContain(s);
+    expect(shown).toContain('ASIAFAKEASSUMED');
+    expect({ ...creds }.sessionToken).toBe('assumed-session-token');
+  });
+
   it('lets assume_role_kwargs set RoleSessionName, never RoleArn', async () => {
     const cfg = awsConfig(
       roleConn({ assume_role_kwargs: { RoleSessionName: 'mine', RoleArn: 'arn:aws:iam::1:role/other' } }),
@@ -179,6 +191,31 @@ describe('awsConfig with role_arn (STS AssumeRole)', () => {
       expect(shown).not.toContain(s);
     fake.clearFaults();
     expect((await cfg.credentials!()).accessKeyId).toBe('ASIAFAKEASSUMED');
+  });
+
+  it('puts the error code STS answers through serverText: a token-like code is not shown', async () => {
+    const TOKENISH = 'hvs.CAESIJtokenLikeCode0123456789abcdef';
+    let now = EXPIRY - 60 * MIN;
+    const log = recorder();
+    const cfg = awsConfig(roleConn(), { now: () => now, logger: log });
+    await cfg.credentials!();
+    fake.fail({ kind: 'error', status: 403, type: TOKENISH, message: 'denied' }, { target: 'AssumeRole' });
+    now = EXPIRY - 12 * MIN;
+    await cfg.credentials!();
+    now = EXPIRY - 5 * MIN;
+    const err = await cfg.credentials!().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AirflowSecretsError);
+    expect((err as Error).message).toMatch(/AssumeRole for connection 'orders aws' failed \(/);
+    const shown = [
+      (err as Error).message,
+      inspect(err, { depth: 5 }),
+      inspect(err, { showHidden: true, depth: 5 }),
+      JSON.stringify(err),
+      log.warnings.join('\n'),
+    ].join('\n');
+    expect(log.warnings.join('\n')).toContain('refreshing the assumed-role credentials failed');
+    expect(shown).not.toContain('CAESIJ');
+    expect(((err as Error).cause as { statusCode?: number }).statusCode).toBe(403);
   });
 
   it('refuses the assume-role methods it does not implement', () => {

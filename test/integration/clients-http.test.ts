@@ -134,6 +134,31 @@ describe('httpOptions request options', () => {
     expect(log.warnings.join('\n')).toContain("conn_type is 'https'");
   });
 
+  it('never quotes more of an invalid header name than the text before its first colon or white space', () => {
+    const cases: [Record<string, unknown>, Record<string, string> | undefined, string][] = [
+      [{ 'Authorization: Bearer s3cr3t-token': '' }, undefined, 'extra.Authorization'],
+      [{ 'X-Key\r\nInjected: s3cr3t-token': 'v' }, undefined, 'extra.X-Key'],
+      [{ ' s3cr3t-token': 'v' }, undefined, 'extra'],
+      [{}, { 'X-Auth:s3cr3t-token': 'v' }, 'headers.X-Auth'],
+    ];
+    for (const [extra, headers, setting] of cases) {
+      let err: unknown;
+      try {
+        httpOptions(new Connection({ id: 'api', type: 'http', host: 'h', extra }), {
+          logger: silentLogger,
+          ...(headers ? { headers } : {}),
+        });
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigurationError);
+      expect((err as ConfigurationError).setting).toBe(setting);
+      const shown = `${(err as Error).message}\n${inspect(err, { depth: 5 })}\n${JSON.stringify(err)}`;
+      expect(shown).toContain('is not a valid header name');
+      expect(shown).not.toContain('s3cr3t');
+    }
+  });
+
   it('throws ConfigurationError for a conn_type that is not http', () => {
     expect(() => httpOptions(new Connection({ id: 'x', type: 'postgres', host: 'h' }))).toThrow(
       ConfigurationError,
