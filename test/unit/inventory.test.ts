@@ -307,13 +307,46 @@ describe('migrate', () => {
 
   it('a value the target refuses is reported as refused (exit 1) and the run goes on', async () => {
     const to = memory({ name: 'dst' });
-    const r = await migrate({ from: source(), to, kinds: ['variable'], putOptions: { tier: 'Advanced' } });
+    const put = to.put.bind(to);
+    to.put = async (kind, id, value, o) => {
+      if (id === 'flag') throw new ConfigurationError('id', `dst: cannot write ${kind} '${id}': too long`);
+      return put(kind, id, value, o);
+    };
+    const r = await migrate({ from: source(), to, kinds: ['variable'] });
     expect(r.report.results.map((x) => [x.id, x.outcome])).toEqual([
       ['flag', 'refused'],
-      ['json_var', 'refused'],
+      ['json_var', 'created'],
     ]);
-    expect(r.report.results[0]!.message).toBe("dst: the write option 'tier' is not supported here");
+    expect(r.report.results[0]!.message).toBe("dst: cannot write variable 'flag': too long");
     expect(r.exitCode).toBe(1);
+  });
+
+  it('a write option the target cannot honour stops the run before the plan (a ConfigurationError)', async () => {
+    const to = memory({ name: 'dst' });
+    let planned = false;
+    const run = migrate({
+      from: source(),
+      to,
+      kinds: ['variable'],
+      putOptions: { tier: 'Advanced' },
+      onPlan: () => void (planned = true),
+    });
+    await expect(run).rejects.toThrow(
+      new ConfigurationError('tier', "dst: the write option 'tier' is not supported here"),
+    );
+    expect(planned).toBe(false);
+    expect((await to.list('variable')).entries).toEqual([]);
+  });
+
+  it('a dry run counts the planned writes and the ids left to resolve apart', async () => {
+    const to = memory({ name: 'dst' });
+    to.setVariable('flag', 'different');
+    const r = await migrate({ from: source(), to, kinds: ['variable'], dryRun: true });
+    expect(r.plan.map((e) => [e.id, e.action])).toEqual([
+      ['flag', 'conflict'],
+      ['json_var', 'create'],
+    ]);
+    expect(r.report).toMatchObject({ planned: 1, written: 0, unchanged: 0, notWritten: 1 });
   });
 
   it('a value that reads back different is a mismatch naming the id and the fields (exit 3)', async () => {

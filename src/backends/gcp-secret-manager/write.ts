@@ -51,7 +51,7 @@ type Client = GcpSecretManagerClient & Record<string, ((...a: any[]) => Promise<
 
 export function gcpWrites(
   s: GcpStore,
-): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
+): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite' | 'checkPut'>> {
   const locateWrite = (kind: SecretKind, id: string) =>
     locateWriteWith(s.locate, kind, id, (name) =>
       SECRET_ID.test(name) ? null : 'secret ids allow only A-Z a-z 0-9 - _ (1 to 255)',
@@ -105,6 +105,7 @@ export function gcpWrites(
             : null,
       );
     },
+    checkPut: (_kind, options) => checkPutOptions(s.backend, options, ['tags', 'replicaLocations']),
     async put(kind, id, value, options = {}) {
       checkPutOptions(s.backend, options, ['tags', 'replicaLocations']);
       const where = locateWrite(kind, id);
