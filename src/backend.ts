@@ -70,6 +70,12 @@ export interface SecretsBackend {
    */
   put?(kind: SecretKind, id: string, value: Connection | string, options?: PutOptions): Promise<PutResult>;
   /**
+   * Optional, pure: throw the `ConfigurationError` every `put` of this kind with these options would
+   * throw, whatever the id (a write option this backend cannot honour, a format it cannot store), so
+   * that a migration refuses them before it plans. Absent: each `put` says it.
+   */
+  checkPut?(kind: SecretKind, options: PutOptions): void;
+  /**
    * Optional, pure: the exact secret name `put` would write for `id`, or why it refuses the id (a
    * name the service does not allow, or one Airflow's provider would read differently). Absent:
    * `locate` says it.

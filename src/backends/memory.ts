@@ -146,6 +146,7 @@ export function memory(options: MemoryBackendOptions = {}): MemoryBackend {
         truncated: ids.length > limit,
       };
     },
+    checkPut: (_kind, options) => checkPutOptions(name, options, []),
     async put(kind, id, value, opts = {}) {
       checkPutOptions(name, opts, []);
       const existed = stores[kind].has(id);

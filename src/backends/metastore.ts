@@ -141,7 +141,7 @@ function listAndPut(
   b: MetastoreBackend,
   db: Database,
   sql: ReturnType<typeof store.sqlFor>,
-): Pick<MetastoreBackend, 'list' | 'put' | 'delete' | 'locateWrite'> {
+): Pick<MetastoreBackend, 'list' | 'put' | 'delete' | 'locateWrite' | 'checkPut'> {
   const exists = async (kind: SecretKind, id: string) =>
     (
       (await db.use(false, id, (d) =>
@@ -172,6 +172,7 @@ function listAndPut(
         truncated: ids.length > limit,
       };
     },
+    checkPut: (_kind, options) => checkPutOptions(DRIVER_NAME, options, []),
     async put(kind, id, value, options = {}) {
       checkPutOptions(DRIVER_NAME, options, []);
       const where = locateWrite(kind, id);
@@ -288,7 +289,7 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
           { secretName: id },
         );
       }
-      throw store.mapDriverError(ctx, url.dialect, e, id);
+      throw store.mapDriverError(ctx, url.dialect, e, id, write);
     }
   };
 

@@ -4,29 +4,25 @@
  * `airflow-secrets --help` loads no backend. Add a command by adding a row (an option name keeps one
  * meaning, value or flag, across the table: test/unit/cli.test.ts checks it).
  */
-import type { CommandCall, CommandSpec, OptionSpec } from './spec.js';
+import { type CommandCall, type CommandSpec, INTERNAL_EXIT_HELP, type OptionSpec } from './spec.js';
 
 const lookup = () => import('./lookup-commands.js');
 const metastore = () => import('./metastore-commands.js');
 const inventory = () => import('./inventory-commands.js');
 
-/** The parsed options back as `--name value` words, for a module that reads its own (inventory). */
-function optionWords(c: CommandCall, options: readonly OptionSpec[]): string[] {
-  return options.flatMap((o) =>
-    o.value === undefined ? (c.flag(o.name) ? [o.name] : []) : c.all(o.name).flatMap((v) => [o.name, v]),
-  );
-}
-
 const LOOKUP_EXITS = `Exit codes:
   0  found
   1  not found (every source answered)
   2  usage or configuration error
-  3  not found while at least one source failed (the failure's reason is printed)`;
+  3  not found while at least one source failed (the failure's reason is printed)
+${INTERNAL_EXIT_HELP}`;
 const INVENTORY_EXITS = `Exit codes:
   0  done (migrate: planned, under --dry-run)
   1  migrate: conflicts, or ids that cannot be moved, are left
-  2  usage or configuration error
-  3  a backend failed (a listing, a read, a write or a read-back)`;
+  2  usage or configuration error (a misconfigured backend, a missing SDK, a write option or
+     --format the target does not take): nothing was listed, planned or written
+  3  a backend failed (a listing, a read, a write or a read-back)
+${INTERNAL_EXIT_HELP}`;
 const LIST_OPTIONS: readonly OptionSpec[] = [
   { name: '--json', help: 'the inventory as JSON' },
   { name: '--source', value: 'NAME', help: 'only the ids this backend serves or shadows' },
@@ -37,8 +33,18 @@ const MIGRATE_OPTIONS: readonly OptionSpec[] = [
   { name: '--to', value: 'TARGET', help: 'backend, file:PATH or metastore' },
   { name: '--dry-run', help: 'print the plan, write nothing' },
   { name: '--only', value: 'ID,...', help: 'only these ids' },
-  { name: '--kind', value: 'KIND', help: 'connections or variables (default: both)' },
-  { name: '--format', value: 'FORMAT', help: 'uri or json: how connections are written' },
+  {
+    name: '--kind',
+    value: 'KIND',
+    choices: ['connections', 'variables'],
+    help: 'connections or variables (default: both)',
+  },
+  {
+    name: '--format',
+    value: 'FORMAT',
+    choices: ['uri', 'json'],
+    help: 'uri or json: how connections are written',
+  },
   { name: '--overwrite', help: 'replace values that differ at the target' },
   { name: '--json', help: 'the plan and the result as JSON' },
   { name: '--kms-key-id', value: 'KEY', help: 'AWS: the KMS key for new secrets or parameters' },
@@ -48,15 +54,27 @@ const MIGRATE_OPTIONS: readonly OptionSpec[] = [
     repeatable: true,
     help: 'a tag or label on what is written (repeatable)',
   },
-  { name: '--parameter-type', value: 'TYPE', help: 'SSM: SecureString (default) or String' },
-  { name: '--tier', value: 'TIER', help: 'SSM: the parameter tier' },
+  {
+    name: '--parameter-type',
+    value: 'TYPE',
+    choices: ['SecureString', 'String'],
+    help: 'SSM: SecureString (default) or String',
+  },
+  {
+    name: '--tier',
+    value: 'TIER',
+    choices: ['Standard', 'Advanced', 'Intelligent-Tiering'],
+    help: 'SSM: the parameter tier',
+  },
   { name: '--replica-locations', value: 'L1,L2', help: 'Google: user-managed replication locations' },
 ];
 
 const WRITE_EXITS = `Exit codes:
   0  done
   1  not found (delete), or the id already exists (add without --overwrite)
-  2  usage or configuration error`;
+  2  usage or configuration error
+  3  the metastore could not be reached or written (the reason is printed)
+${INTERNAL_EXIT_HELP}`;
 
 const CONN_FIELDS: readonly OptionSpec[] = [
   { name: '--conn-uri', value: 'URI', help: 'the connection as an Airflow URI' },
@@ -104,7 +122,9 @@ export const COMMANDS: readonly CommandSpec[] = [
       { name: 'ID' },
     ],
     summary: 'which backend was asked for which secret name, the outcome and the time (no values)',
-    details: 'KIND is connection, variable or config.',
+    details:
+      'KIND is connection, variable or config. explain asks the backends in chain order until one has\n' +
+      'the id and prints every failure on the way: --strict does not stop it at the first failure.',
     options: [{ name: '--json', help: 'the explanation as JSON' }],
     exits: LOOKUP_EXITS,
     run: async (c) => (await lookup()).explain(c),
@@ -142,7 +162,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'every id the chain holds: the backend that serves it and where it is shadowed (no values)',
     options: LIST_OPTIONS,
     exits: INVENTORY_EXITS,
-    run: async (c) => (await inventory()).inventoryCommand('connections', optionWords(c, LIST_OPTIONS), c.io),
+    run: async (c) => (await inventory()).listCommand(c),
   },
   {
     words: ['variables', 'list'],
@@ -150,7 +170,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     summary: 'every variable key the chain holds, the same way',
     options: LIST_OPTIONS,
     exits: INVENTORY_EXITS,
-    run: async (c) => (await inventory()).inventoryCommand('variables', optionWords(c, LIST_OPTIONS), c.io),
+    run: async (c) => (await inventory()).listCommand(c),
   },
   {
     words: ['migrate'],
@@ -159,7 +179,7 @@ export const COMMANDS: readonly CommandSpec[] = [
     details: 'See docs/migration.md.',
     options: MIGRATE_OPTIONS,
     exits: INVENTORY_EXITS,
-    run: async (c) => (await inventory()).inventoryCommand('migrate', optionWords(c, MIGRATE_OPTIONS), c.io),
+    run: async (c) => (await inventory()).migrateCommand(c),
   },
   {
     words: ['variables', 'delete'],

@@ -32,7 +32,7 @@ function outcomeText(s: Explanation['steps'][number]): string {
   }
 }
 
-/** Human-readable explain output: one line per backend. */
+/** Human-readable explain output: one line per backend, with where its configuration came from. */
 export function formatExplanation(x: Explanation, backendNames: readonly string[]): string {
   const what = `${x.kind} '${escapeText(x.id)}'`;
   const failed = x.steps.filter((s) => s.outcome === 'error').length;
@@ -47,8 +47,9 @@ export function formatExplanation(x: Explanation, backendNames: readonly string[
   const nameWidth = Math.max(1, ...x.steps.map((s) => escapeText(s.secretName ?? '-').length));
   x.steps.forEach((s, i) => {
     const name = escapeText(s.secretName ?? '-');
+    const origin = s.origin === undefined ? '' : `  (from ${escapeText(s.origin)})`;
     lines.push(
-      `  ${i + 1}. ${s.backend.padEnd(width)}  ${name.padEnd(nameWidth)}  ${outcomeText(s)}  ${s.durationMs.toFixed(1)} ms`,
+      `  ${i + 1}. ${s.backend.padEnd(width)}  ${name.padEnd(nameWidth)}  ${outcomeText(s)}  ${s.durationMs.toFixed(1)} ms${origin}`,
     );
   });
   for (let i = x.steps.length; i < backendNames.length; i++) {

@@ -9,81 +9,59 @@
  *   `backend` (the configured `AIRFLOW__SECRETS__BACKEND`); targets: `backend`, `file:PATH`,
  *   `metastore`.
  *
- * Exit codes: 0 done (or planned under `--dry-run`); 1 conflicts or ids that cannot be moved left;
- * 2 usage or configuration error; 3 a backend failed (a listing, a read, a write or a read-back).
+ * The options are declared in the command table (`./commands.ts`) and parsed by `./args.ts`. What a
+ * command throws goes to `main.ts`, which prints it and picks the exit code: 0 done (or planned
+ * under `--dry-run`); 1 conflicts or ids that cannot be moved left; 2 usage or configuration error
+ * (a misconfigured backend or a missing SDK stops a listing, and a write option or `--format` the
+ * target does not take stops `migrate` before the plan); 3 a backend failed (a listing, a read, a
+ * write or a read-back).
  */
 import { mkdirSync } from 'node:fs';
 import type { PutOptions, SecretKind, SecretsBackend } from '../backend.js';
 import { resolverFromEnv } from '../config/index.js';
 import { readSettings } from '../config/settings.js';
-import { ConfigurationError, describeError, escapeText, isAirflowSecretsError } from '../errors.js';
+import { ConfigurationError } from '../errors.js';
 import type { Inventory } from '../inventory/list.js';
 import { type MigrateKind, type MigrateResult, migrate, type PlanEntry } from '../inventory/migrate.js';
 import type { Logger } from '../logger.js';
+import type { Resolver } from '../resolver/index.js';
 import { jsonText } from './format.js';
-import { cliLogger } from './spec.js';
+import { type CliIO, type CommandCall, cliLogger, UsageError } from './spec.js';
 
-export interface InventoryIO {
-  out: (text: string) => void;
-  err: (text: string) => void;
-  env: Record<string, string | undefined>;
-}
-
-class Usage extends Error {}
-
-const MIGRATE_VALUES = [
-  '--from',
-  '--to',
-  '--only',
-  '--kind',
-  '--format',
-  '--kms-key-id',
-  '--tag',
-  '--parameter-type',
-  '--tier',
-  '--replica-locations',
-];
-const MIGRATE_FLAGS = ['--dry-run', '--overwrite', '--json'];
-
-/** `connections list`, `variables list` or `migrate …` (argv after the command words). */
-export async function inventoryCommand(
-  command: 'connections' | 'variables' | 'migrate',
-  argv: string[],
-  io: InventoryIO,
-): Promise<number> {
+/** `connections list` / `variables list [--json] [--source NAME] [--limit N]`. */
+export async function listCommand(call: CommandCall): Promise<number> {
+  const kind: SecretKind = call.words[0] === 'connections' ? 'connection' : 'variable';
+  const r = await resolverFromEnv(call.io.env, { logger: logger(call.io), cache: false });
   try {
-    if (command === 'migrate') return await migrateCommand(argv, io);
-    return await listCommand(command === 'connections' ? 'connection' : 'variable', argv, io);
-  } catch (e) {
-    if (e instanceof Usage) {
-      io.err(`airflow-secrets: ${escapeText(e.message)} (see airflow-secrets --help)`);
-      return 2;
-    }
-    if (e instanceof ConfigurationError) {
-      io.err(`airflow-secrets: ${e.name}: ${e.message}`);
-      return 2;
-    }
-    io.err(
-      `airflow-secrets: ${isAirflowSecretsError(e) ? `${e.name}: ${e.message}` : `unexpected failure: ${escapeText(describeError(e))}`}`,
-    );
-    return 3;
-  }
-}
-
-async function listCommand(kind: SecretKind, argv: string[], io: InventoryIO): Promise<number> {
-  const { values, flags } = parse(argv, ['--source', '--limit'], ['--json']);
-  const r = await resolverFromEnv(io.env, { logger: logger(io), cache: false });
-  try {
-    const limit = values['--limit']?.[0];
+    const source = call.value('--source');
+    const limit = call.value('--limit');
     const inv = await r.list(kind, {
-      ...(values['--source'] ? { source: values['--source'][0]! } : {}),
-      ...(limit !== undefined ? { limit: positive(limit, '--limit') } : {}),
+      ...(source !== undefined ? { source } : {}),
+      ...(limit !== undefined ? { limit: positive(limit, '--limit', call.words) } : {}),
     });
-    io.out(flags.has('--json') ? jsonText(inv) : formatInventory(inv));
+    await stopOnConfiguration(r, kind, inv);
+    call.io.out(call.flag('--json') ? jsonText(inv) : formatInventory(inv));
     return inv.backends.some((b) => b.status === 'failed') ? 3 : 0;
   } finally {
     await r.close();
   }
+}
+
+/**
+ * A backend that could not be listed because it is misconfigured (or its SDK is missing) stops the
+ * listing: its error is thrown again, by a second listing of that backend (a configuration error
+ * does not depend on the call), so that the CLI prints it as it prints a lookup's (exit 2).
+ */
+async function stopOnConfiguration(r: Resolver, kind: SecretKind, inv: Inventory): Promise<void> {
+  const i = inv.backends.findIndex((b) => b.status === 'failed' && b.reason === 'configuration');
+  if (i < 0) return;
+  const failed = inv.backends[i]!;
+  try {
+    await r.backends[i]?.list?.(kind, { limit: 1 });
+  } catch (e) {
+    if (e instanceof ConfigurationError) throw e;
+  }
+  throw new ConfigurationError(failed.backend, failed.message ?? `${failed.backend}: it cannot be listed`);
 }
 
 /** The inventory as a table: id, source, secret name, shadowed in; then the backends and the names with no id. */
@@ -119,39 +97,39 @@ export function formatInventory(inv: Inventory): string {
   return lines.join('\n');
 }
 
-async function migrateCommand(argv: string[], io: InventoryIO): Promise<number> {
-  const { values, flags } = parse(argv, MIGRATE_VALUES, MIGRATE_FLAGS);
-  const one = (name: string) => values[name]?.[0];
-  const from = one('--from');
-  const to = one('--to');
-  if (!from || !to) throw new Usage('migrate needs --from SOURCE and --to TARGET');
-  const kindArg = one('--kind');
-  if (kindArg !== undefined && kindArg !== 'connections' && kindArg !== 'variables') {
-    throw new Usage('--kind must be connections or variables');
-  }
+const WORDS = ['migrate'] as const;
+const usage = (message: string) => new UsageError(message, WORDS);
+
+/** `migrate --from SOURCE --to TARGET …`: the plan, then the writes (each read back). */
+export async function migrateCommand(call: CommandCall): Promise<number> {
+  const from = call.value('--from');
+  const to = call.value('--to');
+  if (!from || !to) throw usage('migrate needs --from SOURCE and --to TARGET');
+  const kindArg = call.value('--kind');
   const kinds: MigrateKind[] = kindArg
     ? [kindArg === 'connections' ? 'connection' : 'variable']
     : ['connection', 'variable'];
-  const format = one('--format') ?? 'uri';
-  if (format !== 'uri' && format !== 'json') throw new Usage('--format must be uri or json');
-  if (from === to) throw new Usage('--from and --to name the same place');
+  const format = call.value('--format') === 'json' ? 'json' : 'uri';
+  if (from === to) throw usage('--from and --to name the same place');
+  const io = call.io;
   const opened: SecretsBackend[] = [];
   try {
     const source = await openPlace(from, 'source', kinds, io, opened);
     const target = await openPlace(to, 'target', kinds, io, opened);
-    const only = one('--only')
+    const only = call
+      .value('--only')
       ?.split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    const json = flags.has('--json');
+    const json = call.flag('--json');
     const result = await migrate({
       from: source,
       to: target,
       kinds,
       format,
-      overwrite: flags.has('--overwrite'),
-      dryRun: flags.has('--dry-run'),
-      putOptions: putOptions(values),
+      overwrite: call.flag('--overwrite'),
+      dryRun: call.flag('--dry-run'),
+      putOptions: putOptions(call),
       ...(only ? { only } : {}),
       ...(json
         ? {}
@@ -164,34 +142,26 @@ async function migrateCommand(argv: string[], io: InventoryIO): Promise<number> 
   }
 }
 
-/** The write options of the command line (each backend refuses those it cannot honour). */
-function putOptions(values: Record<string, string[]>): Omit<PutOptions, 'format' | 'overwrite'> {
+/** The write options of the command line (the target refuses, before the plan, those it cannot honour). */
+function putOptions(call: CommandCall): Omit<PutOptions, 'format' | 'overwrite'> {
   const o: Omit<PutOptions, 'format' | 'overwrite'> = {};
-  const kms = values['--kms-key-id']?.[0];
+  const kms = call.value('--kms-key-id');
   if (kms) o.kmsKeyId = kms;
-  if (values['--tag']) {
+  const tags = call.all('--tag');
+  if (tags.length) {
     o.tags = Object.fromEntries(
-      values['--tag'].map((t) => {
+      tags.map((t) => {
         const eq = t.indexOf('=');
-        if (eq <= 0) throw new Usage('--tag takes KEY=VALUE');
+        if (eq <= 0) throw usage('--tag takes KEY=VALUE');
         return [t.slice(0, eq), t.slice(eq + 1)];
       }),
     );
   }
-  const type = values['--parameter-type']?.[0];
-  if (type !== undefined) {
-    if (type !== 'SecureString' && type !== 'String')
-      throw new Usage('--parameter-type must be SecureString or String');
-    o.parameterType = type;
-  }
-  const tier = values['--tier']?.[0];
-  if (tier !== undefined) {
-    if (tier !== 'Standard' && tier !== 'Advanced' && tier !== 'Intelligent-Tiering') {
-      throw new Usage('--tier must be Standard, Advanced or Intelligent-Tiering');
-    }
-    o.tier = tier;
-  }
-  const locations = values['--replica-locations']?.[0];
+  const type = call.value('--parameter-type');
+  if (type !== undefined) o.parameterType = type as NonNullable<PutOptions['parameterType']>;
+  const tier = call.value('--tier');
+  if (tier !== undefined) o.tier = tier as NonNullable<PutOptions['tier']>;
+  const locations = call.value('--replica-locations');
   if (locations)
     o.replicaLocations = locations
       .split(',')
@@ -205,7 +175,7 @@ async function openPlace(
   place: string,
   role: 'source' | 'target',
   kinds: MigrateKind[],
-  io: InventoryIO,
+  io: CliIO,
   opened: SecretsBackend[],
 ): Promise<SecretsBackend> {
   const keep = (b: SecretsBackend) => {
@@ -214,9 +184,8 @@ async function openPlace(
   };
   if (place.startsWith('file:')) {
     const path = place.slice(5);
-    if (!path) throw new Usage(`file: needs a path (--${role === 'source' ? 'from' : 'to'} file:PATH)`);
-    if (kinds.length !== 1)
-      throw new Usage('a file holds one kind: pass --kind connections or --kind variables');
+    if (!path) throw usage(`file: needs a path (--${role === 'source' ? 'from' : 'to'} file:PATH)`);
+    if (kinds.length !== 1) throw usage('a file holds one kind: pass --kind connections or --kind variables');
     const { localFilesystem } = await import('../backends/local-filesystem/index.js');
     const key = kinds[0] === 'connection' ? 'connectionsFilePath' : 'variablesFilePath';
     // A target file that does not exist yet holds nothing (the first write creates it).
@@ -253,7 +222,7 @@ async function openPlace(
   }
   const known =
     role === 'source' ? 'metastore, environment, file:PATH or backend' : 'backend, file:PATH or metastore';
-  throw new Usage(`unknown ${role} '${place}' (use ${known})`);
+  throw usage(`unknown ${role} '${place}' (use ${known})`);
 }
 
 /** The plan as a table: action, kind, id, the exact secret name in the target, and why (never a value). */
@@ -281,9 +250,11 @@ function formatOutcome(r: MigrateResult): string {
   }
   for (const s of r.report.skippedNames)
     lines.push(`skipped ${s.kind} name '${s.secretName}': ${s.note ?? 'no id'}`);
-  const { written, unchanged, notWritten } = r.report;
+  const { written, unchanged, notWritten, planned } = r.report;
   lines.push(
-    `${r.dryRun ? 'Planned' : 'Done'}: ${written} written, ${unchanged} unchanged, ${notWritten} ${r.dryRun ? 'to write or to resolve' : 'not written'}.`,
+    r.dryRun
+      ? `Planned: ${planned} to write, ${unchanged} unchanged, ${notWritten} to resolve.`
+      : `Done: ${written} written, ${unchanged} unchanged, ${notWritten} not written.`,
   );
   if (r.exitCode === 1)
     lines.push(
@@ -300,29 +271,12 @@ function table(rows: string[][]): string[] {
   );
 }
 
-function parse(argv: string[], valueNames: readonly string[], flagNames: readonly string[]) {
-  const values: Record<string, string[]> = {};
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const eq = a.indexOf('=');
-    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
-    if (flagNames.includes(name)) flags.add(name);
-    else if (valueNames.includes(name)) {
-      const v = eq > 0 && a.startsWith('--') ? a.slice(eq + 1) : argv[++i];
-      if (v === undefined) throw new Usage(`${name} needs a value`);
-      (values[name] ??= []).push(v);
-    } else throw new Usage(a.startsWith('-') ? `unknown option ${a}` : `unexpected argument '${a}'`);
-  }
-  return { values, flags };
-}
-
-function positive(v: string, name: string): number {
+function positive(v: string, name: string, words: readonly string[]): number {
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < 1) throw new Usage(`${name} must be a whole number >= 1`);
+  if (!Number.isSafeInteger(n) || n < 1) throw new UsageError(`${name} must be a whole number >= 1`, words);
   return n;
 }
 
-function logger(io: InventoryIO): Logger {
+function logger(io: CliIO): Logger {
   return cliLogger(io);
 }

@@ -3,7 +3,8 @@
  * environment, and explain where each answer comes from. The commands are rows of `./commands.ts`;
  * this module parses the line, answers `--help`, `help` and `--version`, applies the `--env` file,
  * runs the command and turns what it threw into one message and an exit code (`EXIT` in ./spec.ts):
- * 0 found or done, 1 not found, 2 usage or configuration error, 3 not found while a source failed.
+ * 0 found or done, 1 not found, 2 usage or configuration error, 3 not found while a source failed
+ * (or a write, listing or migration a backend failed), 4 an unexpected internal error (a bug).
  */
 import { readFileSync } from 'node:fs';
 import { describeError, escapeText, isAirflowSecretsError, isBackendError } from '../errors.js';
@@ -117,7 +118,7 @@ function report(e: unknown, io: CliIO): number {
     return EXIT.usage;
   }
   if (isBackendError(e)) {
-    // Only under --strict: the first failure stopped the lookup, so nothing was found.
+    // A lookup under --strict (the first failure stopped it), a write, a listing or a migration.
     io.err(`airflow-secrets: ${e.name} [${e.reason}]: ${e.message}`);
     return EXIT.sourceFailed;
   }
@@ -127,6 +128,8 @@ function report(e: unknown, io: CliIO): number {
       ? EXIT.notFound
       : EXIT.usage;
   }
-  io.err(`airflow-secrets: unexpected failure: ${escapeText(describeError(e))}`);
-  return EXIT.usage;
+  io.err(
+    `airflow-secrets: internal error (a bug in airflow-secrets, please report it): ${escapeText(describeError(e))}`,
+  );
+  return EXIT.internal;
 }

@@ -22,15 +22,24 @@ export const EXIT = {
   notFound: 1,
   /** A usage error or a configuration error (nothing was looked up, or the lookup was stopped). */
   usage: 2,
-  /** Not found while at least one source failed: the answer may be incomplete. */
+  /**
+   * Not found while at least one source failed: the answer may be incomplete. For the commands that
+   * write, list or migrate: a backend (the metastore, a target) could not be reached, read or written.
+   */
   sourceFailed: 3,
+  /** An unexpected internal error: a bug in airflow-secrets (the message names the error, never a value). */
+  internal: 4,
 } as const;
+
+/** The line of `--help` and the README for exit code 4 (every command can end with it). */
+export const INTERNAL_EXIT_HELP = '  4  internal error: a bug in airflow-secrets (please report it)';
 
 export const EXIT_CODES_HELP = `Exit codes:
   0  found, or done
   1  not found (every source answered)
   2  usage or configuration error
-  3  not found while at least one source failed (the failure's reason is printed)`;
+  3  not found while at least one source failed (the failure's reason is printed)
+${INTERNAL_EXIT_HELP}`;
 
 /** A command-line mistake: one line, plus a hint at the help of `command` (its words) when known. */
 export class UsageError extends Error {

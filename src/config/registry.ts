@@ -6,6 +6,7 @@
  */
 import type { AdapterContext, AdapterModule, SecretsBackend } from '../backend.js';
 import { ConfigurationError } from '../errors.js';
+import { DEFAULT_SOURCE } from './setting.js';
 
 /** The setting the class path normally comes from; named by the unknown-backend error. */
 export const BACKEND_SETTING = 'AIRFLOW__SECRETS__BACKEND';
@@ -96,17 +97,20 @@ export function knownBackends(): string[] {
 /**
  * Build the backend a class path (or short name) names, with Airflow's snake_case kwargs.
  * `source` says where the class path came from when that is not `AIRFLOW__SECRETS__BACKEND`
- * itself (e.g. `airflow.cfg [secrets] backend`); the unknown-backend error names it.
+ * itself (e.g. `airflow.cfg [secrets] backend`); the unknown-backend error names it. `kwargsSource`
+ * says where the kwargs came from (e.g. `airflow.cfg [secrets] backend_kwargs`): a
+ * `ConfigurationError` the adapter throws about them ends with ` (from <kwargsSource>)`.
  */
 export async function buildBackend(
   classPath: string,
   kwargs: Record<string, unknown>,
   context: AdapterContext,
   source: string = BACKEND_SETTING,
+  kwargsSource: string = DEFAULT_SOURCE,
 ): Promise<SecretsBackend> {
   const wanted = classPath.trim();
   const factory = custom.get(wanted);
-  if (factory) return factory(kwargs, context);
+  if (factory) return withKwargsSource(kwargsSource, () => factory(kwargs, context));
   const entry = REGISTRY.find((e) => e.name === wanted || e.classPaths.includes(wanted));
   if (!entry) {
     const from = source === BACKEND_SETTING ? '' : ` (from ${source})`;
@@ -117,7 +121,26 @@ export async function buildBackend(
     );
   }
   const mod = await entry.load();
-  return mod.fromAirflowKwargs(kwargs, context);
+  return withKwargsSource(kwargsSource, () => mod.fromAirflowKwargs(kwargs, context));
+}
+
+/**
+ * Build, and name the kwargs' source in a `ConfigurationError` about them (its class, setting and
+ * cause kept). Kwargs nobody gave (`default`) add nothing; nor does a message that names the source.
+ */
+function withKwargsSource(kwargsSource: string, build: () => SecretsBackend): SecretsBackend {
+  try {
+    return build();
+  } catch (e) {
+    if (
+      e instanceof ConfigurationError &&
+      kwargsSource !== DEFAULT_SOURCE &&
+      !e.message.includes(kwargsSource)
+    ) {
+      e.message = `${e.message} (from ${kwargsSource})`;
+    }
+    throw e;
+  }
 }
 
 /** Build the custom backend named by a class path (or short name) with Airflow's snake_case kwargs. */

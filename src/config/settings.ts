@@ -366,6 +366,7 @@ export async function readSettings(env: Env, options: ReadSettingsOptions = {}):
         customBackend.kwargs.reveal(),
         { env, logger, ...teamContext, ...(options.confineIds ? { confineIds: true } : {}) },
         customBackend.classPath.source,
+        customBackend.kwargs.source,
       )
     : null;
   try {

@@ -81,8 +81,13 @@ export interface MigrateReport {
   /** Written and read back equal. */
   written: number;
   unchanged: number;
-  /** Not written: conflicts, invalid ids, failures and the writes skipped after a failure. */
+  /**
+   * Not written: conflicts, invalid ids, failures and the writes skipped after a failure. Under
+   * `dryRun`: the ids left to resolve (conflicts, invalid ids, read errors).
+   */
   notWritten: number;
+  /** The creates and updates of the plan (under `dryRun`: what a run would write). */
+  planned: number;
   /** Names the source holds that map back to no id (listed by the source, not migrated). */
   skippedNames: { kind: MigrateKind; secretName: string; note?: string }[];
 }
@@ -94,6 +99,12 @@ export interface MigrateResult {
   dryRun: boolean;
   /** 0: done (or planned); 1: conflicts or invalid ids left; 3: a backend failed (read, write or read-back). */
   exitCode: 0 | 1 | 3;
+}
+
+/** How connections are written, and whether a refusal of the URI form may suggest JSON. */
+interface Form {
+  format: 'uri' | 'json';
+  jsonHint: boolean;
 }
 
 /** A planned id with the value to write and what the target should read back. */
@@ -114,16 +125,21 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   if (format !== 'uri' && format !== 'json')
     throw new ConfigurationError('format', "migrate: format must be 'uri' or 'json'");
   const kinds = options.kinds ?? ['connection', 'variable'];
+  for (const kind of kinds) {
+    if (kind !== 'connection' && kind !== 'variable')
+      throw new ConfigurationError('kinds', `migrate: unknown kind '${kind}'`);
+    // An option or a format the target refuses for every id stops the run before the plan.
+    to.checkPut?.(kind, { ...options.putOptions, format });
+  }
+  const jsonHint = format === 'uri' && takesJson(to);
   const jobs: Job[] = [];
   const plan: PlanEntry[] = [];
   const skippedNames: MigrateReport['skippedNames'] = [];
   for (const kind of kinds) {
-    if (kind !== 'connection' && kind !== 'variable')
-      throw new ConfigurationError('kinds', `migrate: unknown kind '${kind}'`);
     const ids = await sourceIds(from, kind, options, skippedNames);
     for (const id of ids) {
       options.signal?.throwIfAborted();
-      const job = await planOne(from, to, kind, id, format, options.overwrite === true);
+      const job = await planOne(from, to, kind, id, { format, jsonHint }, options.overwrite === true);
       plan.push(job.entry);
       if (job.value !== undefined) jobs.push(job as Job);
     }
@@ -132,6 +148,16 @@ export async function migrate(options: MigrateOptions): Promise<MigrateResult> {
   options.onPlan?.(plan);
   const results = options.dryRun ? [] : await writeAll(to, jobs, format, options);
   return finish(plan, results, skippedNames, options.dryRun === true);
+}
+
+/** Whether the target can store connections as JSON (a `.env` file cannot): unknown counts as yes. */
+function takesJson(to: SecretsBackend): boolean {
+  try {
+    to.checkPut?.('connection', { format: 'json' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** The ids to move: `only`, or what the source lists (names with no id are set aside). */
@@ -167,7 +193,7 @@ async function planOne(
   to: SecretsBackend,
   kind: MigrateKind,
   id: string,
-  format: 'uri' | 'json',
+  form: Form,
   overwrite: boolean,
 ): Promise<{ entry: PlanEntry; value?: Connection | string; expected?: Connection | string }> {
   const where = to.locateWrite ? to.locateWrite(kind, id) : to.locate(kind, id);
@@ -185,7 +211,7 @@ async function planOne(
   if ('failed' in source) return { entry: entry(source.action, source.failed) };
   if (source.value === null)
     return { entry: entry('invalid', { reason: `the source '${from.name}' serves no value for it` }) };
-  const shaped = expectedValue(kind, source.value, format);
+  const shaped = expectedValue(kind, source.value, form);
   if ('reason' in shaped) return { entry: entry('invalid', { reason: shaped.reason }) };
   const notes = shaped.notes.length ? { notes: shaped.notes } : {};
   const current = await readOne(to, kind, id, 'the target');
@@ -236,7 +262,7 @@ async function readOne(
 function expectedValue(
   kind: MigrateKind,
   value: Connection | string,
-  format: 'uri' | 'json',
+  { format, jsonHint }: Form,
 ): { expected: Connection | string; notes: string[] } | { reason: string } {
   if (kind !== 'connection') return { expected: value, notes: [] };
   const c = value as Connection;
@@ -250,7 +276,7 @@ function expectedValue(
   }
   const lost = connectionDifferences(c, back);
   if (lost.length > 0) {
-    const json = format === 'uri' && connectionDifferences(c, afterRoundTrip(c, 'json')).length === 0;
+    const json = jsonHint && connectionDifferences(c, afterRoundTrip(c, 'json')).length === 0;
     return {
       reason: `the ${format.toUpperCase()} form would not keep it as it is (${lost.join(', ')})${json ? '; the JSON form would: use format json' : ''}`,
     };
@@ -375,6 +401,7 @@ function finish(
       written,
       unchanged,
       notWritten: plan.length - unchanged - (dryRun ? planned : written),
+      planned,
       skippedNames,
     },
     dryRun,

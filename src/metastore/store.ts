@@ -227,13 +227,19 @@ export async function ensureSchema(exec: SqlExecutor, dialect: Dialect): Promise
 
 /**
  * Map a driver failure to a typed error naming the database (password masked) and, when known,
- * the id. Our own errors pass through. The driver's message is never kept (it can quote data).
+ * the id (`writing`: the failure was a write's). Our own errors pass through. The driver's message is never kept (it can quote data).
  */
-export function mapDriverError(ctx: StoreContext, dialect: Dialect, e: unknown, id?: string): Error {
+export function mapDriverError(
+  ctx: StoreContext,
+  dialect: Dialect,
+  e: unknown,
+  id?: string,
+  writing = false,
+): Error {
   if (isAirflowSecretsError(e)) return e;
   const kind = classifyDriverError(dialect, e);
   const opts = { cause: safeCause(e), secretName: id };
-  const what = id === undefined ? '' : ` (looking up '${id}')`;
+  const what = id === undefined ? '' : ` (${writing ? 'writing' : 'looking up'} '${id}')`;
   switch (kind) {
     case 'missing-table':
       return new BackendError(

@@ -127,6 +127,19 @@ describe('the installed bin', () => {
     expect(r.stderr).not.toMatch(/pass a client/i);
   });
 
+  it('a missing SDK stops a listing and a migration the same way (exit 2, the CLI wording)', () => {
+    const wording =
+      "airflow-secrets: MissingDependencyError: aws-secrets-manager needs '@aws-sdk/client-secrets-manager', which is not installed: npm install @aws-sdk/client-secrets-manager\n";
+    for (const args of [
+      ['connections', 'list'],
+      ['variables', 'list', '--json'],
+      ['migrate', '--from', 'backend', '--to', 'metastore', '--dry-run'],
+    ]) {
+      const r = bare.cli(args, { ...home(), ...awsEnv() });
+      expect([args, r.status, r.stdout, r.stderr]).toEqual([args, 2, '', wording]);
+    }
+  });
+
   it('exit 0 found in AWS, 1 not found anywhere, 3 when AWS denied access (reason printed)', async () => {
     fake.secrets.set('airflow/connections/orders_db', DB);
     expect(await withSdk.cliAsync(['connections', 'get', 'orders_db'], awsEnv())).toMatchObject({

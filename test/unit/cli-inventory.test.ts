@@ -68,6 +68,22 @@ describe('airflow-secrets connections list / variables list', () => {
     expect(r.out).toMatch(/metastore: failed \[unavailable\]/);
     expect(r.out).toMatch(/orders_db\s+environment/);
   });
+
+  it('a misconfigured backend stops the listing with its configuration error (exit 2), nothing listed', async () => {
+    const env = {
+      ...ENV,
+      AIRFLOW__SECRETS__BACKEND: 'airflow.secrets.local_filesystem.LocalFilesystemBackend',
+      AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({ connections_file_path: '/tmp/conns.txt' }),
+    };
+    for (const json of [[], ['--json']]) {
+      const r = await run(['connections', 'list', ...json], env);
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toBe(
+        'airflow-secrets: ConfigurationError: Unsupported file format. The file must have one of the following extensions: .env .json .yaml .yml',
+      );
+    }
+  });
 });
 
 describe('airflow-secrets migrate', () => {
@@ -174,8 +190,86 @@ describe('airflow-secrets migrate', () => {
       ],
       ENV,
     );
-    expect(refused.code).toBe(1);
-    expect(refused.out).toMatch(/refused\s+variable\s+flag.*'kmsKeyId' is not supported/);
+    // A write option the target does not take stops the run before the plan: nothing is planned.
+    expect(refused.code).toBe(2);
+    expect(refused.out).toBe('');
+    expect(refused.err).toBe(
+      "airflow-secrets: ConfigurationError: local-filesystem: the write option 'kmsKeyId' is not supported here",
+    );
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('a usage mistake points at migrate --help; an unknown --kind or --tier is the parser’s', async () => {
+    const r = await run(['migrate', '--from', 'environment'], ENV);
+    expect(r.err.split('\n')).toEqual([
+      'airflow-secrets: migrate needs --from SOURCE and --to TARGET',
+      "Run 'airflow-secrets migrate --help' for usage.",
+    ]);
+    const kind = await run(['migrate', '--from', 'environment', '--to', 'backend', '--kind', 'x'], ENV);
+    expect(kind.err).toMatch(/^airflow-secrets: --kind must be connections or variables, not 'x'\n/);
+    const limit = await run(['connections', 'list', '--limit', '0'], ENV);
+    expect(limit.code).toBe(2);
+    expect(limit.err).toContain("Run 'airflow-secrets connections list --help' for usage.");
+  });
+
+  it('--format json into a .env file is refused before the plan (exit 2), with --dry-run too', async () => {
+    const file = path.join(tmp(), 'c.env');
+    for (const dry of [['--dry-run'], []]) {
+      const r = await run(
+        [
+          'migrate',
+          '--from',
+          'environment',
+          '--to',
+          `file:${file}`,
+          '--kind',
+          'connections',
+          '--format',
+          'json',
+          ...dry,
+        ],
+        ENV,
+      );
+      expect(r.code).toBe(2);
+      expect(r.out).toBe('');
+      expect(r.err).toMatch(/ConfigurationError: local-filesystem: a \.env connections file holds URIs only/);
+    }
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it('suggests the JSON form only to a target that takes JSON', async () => {
+    const env = { AIRFLOW_CONN_UP: JSON.stringify({ conn_type: 'http', host: 'API.Example.com' }) };
+    const args = (to: string) => [
+      'migrate',
+      '--from',
+      'environment',
+      '--to',
+      `file:${to}`,
+      '--kind',
+      'connections',
+      '--dry-run',
+    ];
+    const json = await run(args(path.join(tmp(), 'c.json')), env);
+    expect(json.out).toMatch(/invalid\s+connection\s+up\s+.*\(host\); the JSON form would: use format json/);
+    const dotenv = await run(args(path.join(tmp(), 'c.env')), env);
+    expect(dotenv.out).toMatch(
+      /invalid\s+connection\s+up\s+.*the URI form would not keep it as it is \(host\)\n/,
+    );
+    expect(dotenv.out).not.toContain('format json');
+    expect(dotenv.code).toBe(1);
+  });
+
+  it('a dry run prints the planned writes and the ids to resolve as separate counts', async () => {
+    const file = path.join(tmp(), 'variables.json');
+    writeFileSync(file, '{"other": "x"}', { mode: 0o600 });
+    const env = { AIRFLOW_VAR_FLAG: PW, AIRFLOW_VAR_OTHER: 'y' };
+    const r = await run(
+      ['migrate', '--from', 'environment', '--to', `file:${file}`, '--kind', 'variables', '--dry-run'],
+      env,
+    );
+    expect(r.out).toMatch(/create\s+variable\s+flag/);
+    expect(r.out).toMatch(/conflict\s+variable\s+other/);
+    expect(r.out).toMatch(/\nPlanned: 1 to write, 0 unchanged, 1 to resolve\.\n/);
   });
 
   it('exits 3 when the target cannot be reached, and says to run again', async () => {

@@ -6,6 +6,7 @@ import { COMMANDS } from '../../src/cli/commands.js';
 import { parseEnvFile } from '../../src/cli/env-file.js';
 import { main } from '../../src/cli/main.js';
 import { GLOBAL_OPTIONS } from '../../src/cli/spec.js';
+import { registerBackend } from '../../src/config/registry.js';
 
 async function run(argv: string[], env: Record<string, string> = {}) {
   const out: string[] = [];
@@ -244,6 +245,70 @@ describe('CLI exit codes', () => {
       AIRFLOW_VAR_V: 'from-env',
     });
     expect(r).toMatchObject({ code: 0, out: 'from-env' });
+  });
+});
+
+describe('CLI exit codes beyond lookups', () => {
+  it('a write the metastore cannot take exits 3, says "writing", and --help lists 3 and 4', async () => {
+    const r = await run(['variables', 'set', 'k', 'v'], {
+      AIRFLOW__DATABASE__SQL_ALCHEMY_CONN: 'postgresql://u:pw-db-s3cret@127.0.0.1:1/airflow',
+    });
+    expect(r.code).toBe(3);
+    expect(r.err).toMatch(/BackendUnavailableError \[unavailable\]: Cannot reach \S+ \(writing 'k'\)/);
+    expect(r.err).not.toContain('looking up');
+    expect(r.err).not.toContain('pw-db-s3cret');
+    for (const words of [
+      ['variables', 'set'],
+      ['connections', 'add'],
+      ['connections', 'delete'],
+    ]) {
+      const help = await run([...words, '--help']);
+      expect(help.out).toContain('\n  3  the metastore could not be reached or written');
+      expect(help.out).toContain('\n  4  internal error: a bug in airflow-secrets');
+    }
+    expect((await run(['--help'])).out).toContain('\n  4  internal error');
+  });
+
+  it('an unexpected error is exit 4, "internal error", naming the error and never its message', async () => {
+    registerBackend('tests.BrokenBackend', () => {
+      throw new TypeError('broken with pw-n0t-this');
+    });
+    const r = await run(['connections', 'get', 'x'], { AIRFLOW__SECRETS__BACKEND: 'tests.BrokenBackend' });
+    expect(r.code).toBe(4);
+    expect(r.err).toBe(
+      'airflow-secrets: internal error (a bug in airflow-secrets, please report it): TypeError',
+    );
+  });
+
+  it("an adapter's kwargs error names where the kwargs came from", async () => {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'af-cli-cfg-'));
+    writeFileSync(
+      path.join(home, 'airflow.cfg'),
+      '[secrets]\nbackend = airflow.providers.hashicorp.secrets.vault.VaultBackend\n' +
+        'backend_kwargs = {"kv_engine_version": 3, "url": "http://127.0.0.1:1"}\n',
+    );
+    const cfg = await run(['connections', 'get', 'x'], { AIRFLOW_HOME: home });
+    expect(cfg.code).toBe(2);
+    expect(cfg.err).toBe(
+      'airflow-secrets: ConfigurationError: hashicorp-vault: kv_engine_version must be 1 or 2 (from airflow.cfg [secrets] backend_kwargs)',
+    );
+    const env = await run(['connections', 'get', 'x'], {
+      AIRFLOW__SECRETS__BACKEND: 'airflow.providers.hashicorp.secrets.vault.VaultBackend',
+      AIRFLOW__SECRETS__BACKEND_KWARGS: '{"kv_engine_version": 3, "url": "http://127.0.0.1:1"}',
+    });
+    expect(env.err).toMatch(/must be 1 or 2 \(from AIRFLOW__SECRETS__BACKEND_KWARGS\)$/);
+  });
+
+  it("explain's table says where each backend's configuration came from", async () => {
+    const r = await run(['explain', 'connection', 'x'], {
+      AIRFLOW__SECRETS__BACKEND: 'airflow.secrets.local_filesystem.LocalFilesystemBackend',
+      AIRFLOW_CONN_X: 'http://h',
+    });
+    expect(r.out).toMatch(
+      /1\. local-filesystem\s+-\s+skipped \(.*\)\s+\S+ ms {2}\(from AIRFLOW__SECRETS__BACKEND\)\n/,
+    );
+    expect(r.out).toMatch(/2\. environment\s+AIRFLOW_CONN_X\s+found\s+\S+ ms {2}\(from default chain\)\n/);
+    expect((await run(['explain', '--help'])).out).toContain('--strict does not stop it');
   });
 });
 

@@ -4,9 +4,10 @@
  */
 import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import type { SecretsBackend } from '../../src/backend.js';
+import type { PutOptions, SecretsBackend } from '../../src/backend.js';
 import { environmentVariables } from '../../src/backends/environment.js';
 import { memory } from '../../src/backends/memory.js';
+import { backendFromClassPath } from '../../src/config/registry.js';
 import { Connection } from '../../src/connection.js';
 import { BackendUnavailableError, ConfigurationError } from '../../src/errors.js';
 import { afterRoundTrip, connectionDifferences } from '../../src/inventory/compare.js';
@@ -307,13 +308,46 @@ describe('migrate', () => {
 
   it('a value the target refuses is reported as refused (exit 1) and the run goes on', async () => {
     const to = memory({ name: 'dst' });
-    const r = await migrate({ from: source(), to, kinds: ['variable'], putOptions: { tier: 'Advanced' } });
+    const put = to.put.bind(to);
+    to.put = async (kind, id, value, o) => {
+      if (id === 'flag') throw new ConfigurationError('id', `dst: cannot write ${kind} '${id}': too long`);
+      return put(kind, id, value, o);
+    };
+    const r = await migrate({ from: source(), to, kinds: ['variable'] });
     expect(r.report.results.map((x) => [x.id, x.outcome])).toEqual([
       ['flag', 'refused'],
-      ['json_var', 'refused'],
+      ['json_var', 'created'],
     ]);
-    expect(r.report.results[0]!.message).toBe("dst: the write option 'tier' is not supported here");
+    expect(r.report.results[0]!.message).toBe("dst: cannot write variable 'flag': too long");
     expect(r.exitCode).toBe(1);
+  });
+
+  it('a write option the target cannot honour stops the run before the plan (a ConfigurationError)', async () => {
+    const to = memory({ name: 'dst' });
+    let planned = false;
+    const run = migrate({
+      from: source(),
+      to,
+      kinds: ['variable'],
+      putOptions: { tier: 'Advanced' },
+      onPlan: () => void (planned = true),
+    });
+    await expect(run).rejects.toThrow(
+      new ConfigurationError('tier', "dst: the write option 'tier' is not supported here"),
+    );
+    expect(planned).toBe(false);
+    expect((await to.list('variable')).entries).toEqual([]);
+  });
+
+  it('a dry run counts the planned writes and the ids left to resolve apart', async () => {
+    const to = memory({ name: 'dst' });
+    to.setVariable('flag', 'different');
+    const r = await migrate({ from: source(), to, kinds: ['variable'], dryRun: true });
+    expect(r.plan.map((e) => [e.id, e.action])).toEqual([
+      ['flag', 'conflict'],
+      ['json_var', 'create'],
+    ]);
+    expect(r.report).toMatchObject({ planned: 1, written: 0, unchanged: 0, notWritten: 1 });
   });
 
   it('a value that reads back different is a mismatch naming the id and the fields (exit 3)', async () => {
@@ -362,5 +396,61 @@ describe('migrate', () => {
       /cannot list its ids; name them with only/,
     );
     await expect(migrate({ from, to: memory(), limit: 1 })).rejects.toThrow(/holds more than 1 connection/);
+  });
+});
+
+describe('checkPut: the write options each target takes, refused before any write', () => {
+  const aws = {
+    endpoint_url: 'http://127.0.0.1:1',
+    region_name: 'us-east-1',
+    aws_access_key_id: 'AKIDTEST',
+    aws_secret_access_key: 'test-secret',
+  };
+  // The table of docs/migration.md's options: which backend takes which write option.
+  const cases: [string, Record<string, unknown>, (keyof PutOptions)[]][] = [
+    ['aws-secrets-manager', aws, ['kmsKeyId', 'tags']],
+    ['aws-ssm', aws, ['kmsKeyId', 'tags', 'parameterType', 'tier']],
+    ['hashicorp-vault', { url: 'http://127.0.0.1:1', token: 'test-token' }, []],
+    ['gcp-secret-manager', { project_id: 'fake-project' }, ['tags', 'replicaLocations']],
+    ['azure-key-vault', { vault_url: 'https://127.0.0.1:1/' }, ['tags']],
+    ['local-filesystem', { variables_file_path: '/nonexistent/vars.json' }, []],
+  ];
+  const options: PutOptions = {
+    kmsKeyId: 'key',
+    tags: { team: 'data' },
+    parameterType: 'String',
+    tier: 'Advanced',
+    replicaLocations: ['europe-west1'],
+  };
+  it.each(cases)('%s', async (name, kwargs, takes) => {
+    const b = await backendFromClassPath(name, kwargs, { env: {}, logger: silentLogger });
+    try {
+      for (const key of Object.keys(options) as (keyof PutOptions)[]) {
+        const one = { [key]: options[key] } as PutOptions;
+        if (takes.includes(key)) {
+          expect(() => b.checkPut!('variable', one), key).not.toThrow();
+          continue;
+        }
+        const refusal = new ConfigurationError(
+          key,
+          `${name}: the write option '${key}' is not supported here`,
+        );
+        expect(() => b.checkPut!('variable', one), key).toThrow(refusal);
+        // `put` refuses it the same way, before any request.
+        await expect(b.put!('variable', 'x', 'v', one), key).rejects.toThrow(refusal);
+      }
+    } finally {
+      await b.close?.();
+    }
+  });
+
+  it('a .env connections file takes no JSON; a .json one does', async () => {
+    const ctx = { env: {}, logger: silentLogger };
+    const env = await backendFromClassPath('local-filesystem', { connections_file_path: '/x/c.env' }, ctx);
+    expect(() => env.checkPut!('connection', { format: 'json' })).toThrow(/holds URIs only/);
+    expect(() => env.checkPut!('connection', { format: 'uri' })).not.toThrow();
+    expect(() => env.checkPut!('variable', { format: 'json' })).not.toThrow();
+    const json = await backendFromClassPath('local-filesystem', { connections_file_path: '/x/c.json' }, ctx);
+    expect(() => json.checkPut!('connection', { format: 'json' })).not.toThrow();
   });
 });

@@ -43,7 +43,7 @@ const FILTER_VALUE = /^[a-zA-Z0-9 :_@/+=.-]{1,512}$/;
 
 export function secretsManagerWrites(
   s: SecretsManagerStore,
-): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
+): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite' | 'checkPut'>> {
   const teamHead = s.team === undefined ? undefined : `${s.team}--`;
   const locateWrite = (kind: SecretKind, id: string) =>
     locateWriteWith(s.locate, kind, id, (name) =>
@@ -89,6 +89,7 @@ export function secretsManagerWrites(
             : null,
       );
     },
+    checkPut: (_kind, options) => checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags']),
     async put(kind, id, value, options = {}) {
       checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags']);
       const where = locateWrite(kind, id);

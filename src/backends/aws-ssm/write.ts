@@ -40,7 +40,7 @@ const NAME = /^[a-zA-Z0-9_./-]{1,1011}$/;
 
 export function parameterStoreWrites(
   s: ParameterStore,
-): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
+): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite' | 'checkPut'>> {
   const locateWrite = (kind: SecretKind, id: string) =>
     locateWriteWith(s.locate, kind, id, (name) =>
       NAME.test(name) ? null : 'parameter names allow only a-z A-Z 0-9 _ . - / (1 to 1011)',
@@ -48,6 +48,8 @@ export function parameterStoreWrites(
   return {
     locateWrite,
     list: (kind, options) => listParameters(s, kind, options),
+    checkPut: (_kind, options) =>
+      checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags', 'tier', 'parameterType']),
     async put(kind, id, value, options = {}) {
       checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags', 'tier', 'parameterType']);
       const where = locateWrite(kind, id);

@@ -49,7 +49,7 @@ const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
 export function azureWrites(
   s: AzureStore,
-): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
+): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite' | 'checkPut'>> {
   const locateWrite = (kind: SecretKind, id: string) =>
     locateWriteWith(s.locate, kind, id, (name) =>
       NAME.test(name) ? null : 'Key Vault names allow only 0-9 a-z A-Z - (1 to 127)',
@@ -95,6 +95,7 @@ export function azureWrites(
   return {
     locateWrite,
     list: (kind, options) => listNames(s, kind, options, method),
+    checkPut: (_kind, options) => checkPutOptions(s.backend, options, ['tags']),
     async put(kind, id, value, options = {}) {
       checkPutOptions(s.backend, options, ['tags']);
       const where = locateWrite(kind, id);

@@ -70,7 +70,7 @@ function sdkCall(s: GcpStore): Call {
   };
 }
 
-type Writes = Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>>;
+type Writes = Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite' | 'checkPut'>>;
 
 export function gcpWrites(s: GcpStore): Writes {
   const locateWrite = (kind: SecretKind, id: string) =>
@@ -81,6 +81,7 @@ export function gcpWrites(s: GcpStore): Writes {
   const project = async () => (await s.connect()).project;
   return {
     locateWrite,
+    checkPut: (_kind, options) => checkPutOptions(s.backend, options, ['tags', 'replicaLocations']),
     list: (kind, options) => listKind(s, call, kind, options),
     async put(kind, id, value, options = {}) {
       checkPutOptions(s.backend, options, ['tags', 'replicaLocations']);

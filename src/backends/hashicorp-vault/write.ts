@@ -40,7 +40,7 @@ interface KvTarget {
 
 export function vaultWrites(
   s: VaultStore,
-): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite'>> {
+): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite' | 'checkPut'>> {
   const locateWrite = (kind: SecretKind, id: string) =>
     locateWriteWith(s.locate, kind, id, (name) =>
       name.split('/').some((seg) => seg === '') ? 'a Vault path has no empty segment or trailing /' : null,
@@ -60,6 +60,7 @@ export function vaultWrites(
   return {
     locateWrite,
     list: (kind, options) => listKv(s, kind, options),
+    checkPut: (_kind, options) => checkPutOptions(DRIVER_NAME, options, []),
     async put(kind, id, value, options = {}) {
       checkPutOptions(DRIVER_NAME, options, []);
       const l = locateWrite(kind, id);

@@ -15,7 +15,7 @@
  * - a secrets file readable by group or others gets a warning (once per file per process).
  */
 import { open } from 'node:fs/promises';
-import type { AdapterContext, Lookup, SecretKind, SecretsBackend } from '../../backend.js';
+import type { AdapterContext, Lookup, PutOptions, SecretKind, SecretsBackend } from '../../backend.js';
 import { BackendError, ConfigurationError, describeError, safeCause } from '../../errors.js';
 import { consoleLogger, type Logger } from '../../logger.js';
 import { kwargSetting } from '../airflow-kwargs.js';
@@ -29,7 +29,7 @@ import {
   type SecretFileFormat,
   secretFileFormat,
 } from './parse.js';
-import { editSecretFile, fileLocateWrite } from './write.js';
+import { checkStoredFormat, editSecretFile, fileLocateWrite } from './write.js';
 
 export {
   type AirflowFileErrorKind,
@@ -152,8 +152,9 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
       const key = keys(kind, id)[0];
       return key === undefined ? locate(kind, id) : fileLocateWrite(files[kind], SETTING[kind], key);
     },
+    checkPut: (kind, options) => checkFilePut(files[kind], kind, options),
     async put(kind, id, v, options = {}) {
-      checkPutOptions(DRIVER_NAME, options, []);
+      checkFilePut(files[kind], kind, options);
       const path = files[kind];
       if (!path) throw new ConfigurationError(SETTING[kind], `${DRIVER_NAME}: ${SETTING[kind]} is not set`);
       const key = keys(kind, id)[0];
@@ -170,6 +171,12 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
     },
     async close() {},
   };
+}
+
+/** What every write to this file refuses: a write option, and JSON connections in a `.env` file. */
+function checkFilePut(path: string | null | undefined, kind: SecretKind, options: PutOptions): void {
+  checkPutOptions(DRIVER_NAME, options, []);
+  if (path) checkStoredFormat(kind, secretFileFormat(path), options.format);
 }
 
 /** Airflow's `LocalFilesystemBackend(**backend_kwargs)`: only its three kwargs, each a string or null. */

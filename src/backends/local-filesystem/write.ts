@@ -103,6 +103,20 @@ function load(kind: SecretKind, text: string, format: SecretFileFormat, file: st
   return kind === 'variable' ? loadVariables(text, format, file) : loadConfigs(text, format, file);
 }
 
+/** Refuse a form the file cannot hold: a connection as JSON in a `.env` file. */
+export function checkStoredFormat(
+  kind: SecretKind,
+  format: SecretFileFormat | null,
+  as: 'uri' | 'json' | undefined,
+): void {
+  if (kind === 'connection' && as === 'json' && format === 'env') {
+    throw new ConfigurationError(
+      'format',
+      `${DRIVER_NAME}: a .env connections file holds URIs only (Airflow reads no JSON there)`,
+    );
+  }
+}
+
 /** What the file holds for the entry: `.env` a line's text; JSON/YAML a string, or fields for `json`. */
 function storedForm(
   kind: SecretKind,
@@ -111,12 +125,7 @@ function storedForm(
   format: SecretFileFormat,
   as: 'uri' | 'json' | undefined,
 ): Stored {
-  if (kind === 'connection' && as === 'json' && format === 'env') {
-    throw new ConfigurationError(
-      'format',
-      `${DRIVER_NAME}: a .env connections file holds URIs only (Airflow reads no JSON there)`,
-    );
-  }
+  checkStoredFormat(kind, format, as);
   if (kind !== 'connection' || as !== 'json') {
     const text = encodeValue(kind, id, value, 'uri');
     if (kind === 'connection' && text.trimStart().startsWith('{'))
