@@ -4,8 +4,13 @@
  * because PyYAML's float needs a dot; `0777` is octal; `1:20` is base 60; dates are timestamps), `<<`
  * merge keys, duplicate keys allowed (the last wins), one document only, unknown tags refused.
  *
- * Known differences from PyYAML: integers beyond 2^53 lose precision; a non-string key becomes its
- * string form (PyYAML keeps `1` an int); error texts are fixed, libyaml-like descriptions with the
+ * A mapping key that is a collection (or an alias to one) is refused, as PyYAML refuses it ("found
+ * unhashable key"), before the value is built: the YAML library would print every such key as a
+ * string, level by level, which took seconds for a kilobyte of nested `? ` keys. Pairs of `!!omap`
+ * and `!!pairs` may have collection keys (PyYAML accepts them: it builds a list of tuples).
+ *
+ * Known differences from PyYAML: integers beyond 2^53 lose precision; a non-string scalar key
+ * becomes its string form (PyYAML keeps `1` an int); error texts are fixed, libyaml-like descriptions with the
  * YAML parser's code (PyYAML's `str(e)` quotes a snippet of the file, which could hold a secret, so
  * it is never reproduced); nesting deeper than {@link MAX_YAML_DEPTH} (counted after aliases are
  * expanded), aliases that would add more than {@link MAX_ALIAS_EXPANSION} nodes and characters
@@ -25,6 +30,7 @@ import {
   type Document,
   isAlias,
   isCollection,
+  isMap,
   isNode,
   isPair,
   isScalar,
@@ -146,6 +152,7 @@ const DESCRIPTIONS: Record<string, string> = {
   RESOURCE_EXHAUSTION: 'the document is too deeply nested or expands too many aliases (resource exhaustion)',
   TAB_AS_INDENT: 'found a tab character that violates indentation',
   TAG_RESOLVE_FAILED: 'could not determine a constructor for the tag',
+  UNHASHABLE_KEY: 'found unhashable key (a mapping key that is a collection)',
   UNEXPECTED_TOKEN: 'did not find expected node content (unexpected token)',
   CONSTRUCTOR_FAILED: 'could not construct a value from the document',
 };
@@ -210,6 +217,18 @@ function cstDepth(tokens: CST.Token[]): { depth: number; offset: number } {
 type Measure = { size: number; depth: number };
 
 /**
+ * PyYAML's "found unhashable key": a pair of a mapping (or `!!set`) whose key is a collection, or an
+ * alias to one (`anchors` holds every anchor defined before the key). Pairs directly in a sequence
+ * (`!!omap`, `!!pairs`) are not checked: PyYAML builds those as lists of tuples, never hashing a key.
+ */
+function unhashableKey(parent: unknown, node: unknown, anchors: Map<string, Node>): boolean {
+  if (!isMap(parent) || !isPair(node)) return false;
+  const key = node.key;
+  if (isAlias(key)) return isCollection(anchors.get(key.source));
+  return isCollection(key);
+}
+
+/**
  * A node's own weight: one, plus the length of a scalar's text (a short alias to a long string must
  * count as that string wherever it is expanded: output size, not only node count, is bounded).
  */
@@ -224,8 +243,10 @@ function weight(node: unknown): number {
 /**
  * One pass over the document in the order the YAML library resolves anchors (pre-order, a pair's
  * key before its value): binds every alias to the anchor it names, and measures each node's size
- * (nodes plus scalar characters, see {@link weight}) and depth with aliases expanded. A recursive alias, an alias to no anchor, too deep a value or too
- * large an expansion is a failure (with the offending node's offset).
+ * (nodes plus scalar characters, see {@link weight}) and depth with aliases expanded. A recursive
+ * alias, an alias to no anchor, a mapping key that is a collection or an alias to one (see
+ * {@link unhashableKey}), too deep a value or too large an expansion is a failure (with the
+ * offending node's offset).
  */
 function bindAliases(doc: Document): { code: string; offset: number } | Map<Alias, Node> {
   const anchors = new Map<string, Node>();
@@ -235,8 +256,12 @@ function bindAliases(doc: Document): { code: string; offset: number } | Map<Alia
   let own = 0;
   type Frame = { node: unknown; children: unknown[]; next: number };
   const frames: Frame[] = [];
-  const enter = (node: unknown): { code: string; offset: number } | null => {
+  const enter = (node: unknown, parent: unknown): { code: string; offset: number } | null => {
     const offset = (node as { range?: number[] }).range?.[0] ?? 0;
+    if (unhashableKey(parent, node, anchors)) {
+      const key = (node as { key: { range?: number[] } }).key;
+      return { code: 'UNHASHABLE_KEY', offset: key.range?.[0] ?? offset };
+    }
     if (isAlias(node)) {
       own++;
       const target = anchors.get(node.source);
@@ -269,12 +294,12 @@ function bindAliases(doc: Document): { code: string; offset: number } | Map<Alia
     return m;
   };
   if (doc.contents === null) return bound;
-  const bad = enter(doc.contents);
+  const bad = enter(doc.contents, doc);
   if (bad) return bad;
   while (frames.length > 0) {
     const f = frames[frames.length - 1]!;
     if (f.next < f.children.length) {
-      const problem = enter(f.children[f.next++]);
+      const problem = enter(f.children[f.next++], f.node);
       if (problem) return problem;
       continue;
     }

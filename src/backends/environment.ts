@@ -115,9 +115,24 @@ function teamEnvVarName(kind: SecretKind, team: string, id: string): string {
   return `${PREFIX[kind]}_${pythonUpper(team)}___${pythonUpper(id)}`;
 }
 
-/** Airflow's `_names_a_team_namespace`: `re.fullmatch(r"_[a-zA-Z0-9-]{3,50}___.+", id)` (`.`: not `\n`). */
+/**
+ * What Airflow accepts as a team name (its `TEAM_NAME_PATTERN`, `(?!.*__)[a-zA-Z0-9_-]{3,50}`, used
+ * with `re.fullmatch`): 3 to 50 letters, digits, `-` or `_`, never two `_` in a row, so a team name
+ * cannot contain the `___` separator.
+ */
+const TEAM_NAME = /^(?!.*__)[a-zA-Z0-9_-]{3,50}$/;
+const TEAM_SEP = '___';
+
+/**
+ * Airflow's `_names_a_team_namespace` (newest `airflow/secrets/environment_variables.py`): the id
+ * starts with `_`, and what follows splits at its first `___` into a valid team name and a
+ * non-empty rest. Such an id would make the team-agnostic name land in that team's namespace.
+ */
 function namesATeamNamespace(id: string): boolean {
-  return /^_[a-zA-Z0-9-]{3,50}___[^\n]+$/.test(id);
+  if (!id.startsWith('_')) return false;
+  const at = id.indexOf(TEAM_SEP, 1);
+  if (at === -1 || at + TEAM_SEP.length === id.length) return false;
+  return TEAM_NAME.test(id.slice(1, at));
 }
 
 /** Python's `str.upper()`: like `toUpperCase()`, which already maps `ß` → `SS` and `ﬁ` → `FI` the same way. */

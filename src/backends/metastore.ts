@@ -245,16 +245,7 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
         `The metadata database ${url.redacted} does not exist: no file at '${url.sqlitePath}'`,
       );
     }
-    driver ??= openDriver(url, {
-      poolSize: options.poolSize ?? 4,
-      timeoutMs,
-      create: write,
-      onIdleError: (e) =>
-        ctx.logger.warn('metastore: an idle database connection failed', { error: describeError(e) }),
-    }).then(async (d) => {
-      if (url.sqlitePath === ':memory:') await store.ensureSchema(d, 'sqlite');
-      return d;
-    });
+    driver ??= openDatabaseDriver(url, options, ctx, write);
     driver.catch(() => (driver = undefined));
     return driver;
   };
@@ -282,14 +273,7 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
             signal,
           );
     } catch (e) {
-      if (e instanceof BackendTimeoutError) {
-        throw new BackendTimeoutError(
-          DRIVER_NAME,
-          `${url.redacted} did not answer within ${timeoutMs} ms (for '${id}')`,
-          { secretName: id },
-        );
-      }
-      throw store.mapDriverError(ctx, url.dialect, e, id, write);
+      throw typedError(url, ctx, timeoutMs, id, e, write);
     }
   };
 
@@ -311,6 +295,44 @@ function database(url: DatabaseUrl, options: MetastoreOptions, ctx: store.StoreC
       if (d) await d.then((x) => x.close()).catch(() => undefined);
     },
   };
+}
+
+/** Open the driver (an in-memory SQLite database gets Airflow's tables at once). */
+function openDatabaseDriver(
+  url: DatabaseUrl,
+  options: MetastoreOptions,
+  ctx: store.StoreContext,
+  write: boolean,
+): Promise<SqlDriver> {
+  return openDriver(url, {
+    poolSize: options.poolSize ?? 4,
+    timeoutMs: options.timeoutMs ?? DEFAULT_TIMEOUT_MS,
+    create: write,
+    onIdleError: (e) =>
+      ctx.logger.warn('metastore: an idle database connection failed', { error: describeError(e) }),
+  }).then(async (d) => {
+    if (url.sqlitePath === ':memory:') await store.ensureSchema(d, 'sqlite');
+    return d;
+  });
+}
+
+/** A failed operation as a typed error: a deadline names the database and the id, never a value. */
+function typedError(
+  url: DatabaseUrl,
+  ctx: store.StoreContext,
+  timeoutMs: number,
+  id: string,
+  e: unknown,
+  write: boolean,
+): Error {
+  if (e instanceof BackendTimeoutError) {
+    return new BackendTimeoutError(
+      DRIVER_NAME,
+      `${url.redacted} did not answer within ${timeoutMs} ms (for '${id}')`,
+      { secretName: id },
+    );
+  }
+  return store.mapDriverError(ctx, url.dialect, e, id, write);
 }
 
 type Writes = Pick<MetastoreBackend, 'setVariable' | 'deleteVariable' | 'setConnection' | 'deleteConnection'>;

@@ -128,9 +128,8 @@ function sqliteParams(params: readonly SqlValue[]): unknown[] {
   return params.map((p) => (typeof p === 'boolean' ? (p ? 1 : 0) : p));
 }
 
-async function openPostgres(target: PostgresTarget, options: DriverOptions): Promise<SqlDriver> {
-  const mod = await importOptional<{ default?: typeof Pg } & typeof Pg>('pg', USED_BY, () => import('pg'));
-  const pg = (mod.default ?? mod) as typeof Pg;
+/** node-postgres pool settings for a target. */
+async function pgPoolConfig(target: PostgresTarget, options: DriverOptions): Promise<Pg.PoolConfig> {
   const config: Pg.PoolConfig = {
     host: target.host ?? (existsSync('/var/run/postgresql') ? '/var/run/postgresql' : 'localhost'),
     port: target.port,
@@ -145,11 +144,15 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
   if (target.user !== undefined) config.user = target.user;
   if (target.password !== undefined) config.password = target.password;
   if (target.applicationName !== undefined) config.application_name = target.applicationName;
-  const { pool, clients, takeCreated } = trackedPool(pg, config);
-  pool.on('error', (e) => options.onIdleError?.(e));
-  // Each distinct statement becomes a named prepared statement (parsed once per connection).
+  return config;
+}
+
+type PgStatement = (sql: string) => { name: string; text: string };
+
+/** Each distinct statement becomes a named prepared statement (parsed once per connection). */
+function pgStatements(): PgStatement {
   const named = new Map<string, { name: string; text: string }>();
-  const toPg = (sql: string) => {
+  return (sql: string) => {
     let q = named.get(sql);
     if (!q) {
       let n = 0;
@@ -158,6 +161,16 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
     }
     return q;
   };
+}
+
+async function openPostgres(target: PostgresTarget, options: DriverOptions): Promise<SqlDriver> {
+  const mod = await importOptional<{ default?: typeof Pg } & typeof Pg>('pg', USED_BY, () => import('pg'));
+  const pg = (mod.default ?? mod) as typeof Pg;
+  const config = await pgPoolConfig(target, options);
+  const tracked = trackedPool(pg, config);
+  const { pool, clients } = tracked;
+  pool.on('error', (e) => options.onIdleError?.(e));
+  const toPg = pgStatements();
   const execOn = (c: Pg.Pool | Pg.PoolClient): SqlExecutor => ({
     all: async (sql, params = []) =>
       (await c.query({ ...toPg(sql), values: params as unknown[] })).rows as Row[],
@@ -165,8 +178,45 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
       (await c.query({ ...toPg(sql), values: params as unknown[] })).rowCount ?? 0,
   });
   const pooled = execOn(pool);
-  /** A read that can be cancelled: on its own connection, destroyed (not returned) when cancelled. */
-  const cancellable = async (sql: string, params: readonly SqlValue[], cancel: Cancellation) => {
+  const cancellable = pgCancellableRead(pg, config, tracked, toPg);
+  let closing: Promise<void> | undefined;
+  return {
+    dialect: 'postgresql',
+    all: (sql, params = [], cancel) => (cancel ? cancellable(sql, params, cancel) : pooled.all(sql, params)),
+    run: pooled.run,
+    async transaction(fn) {
+      const client = await pool.connect();
+      let broken = false;
+      try {
+        await client.query('BEGIN');
+        const out = await fn(execOn(client));
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => {
+          broken = true;
+        });
+        throw e;
+      } finally {
+        client.release(broken);
+      }
+    },
+    close: () =>
+      (closing ??= (() => {
+        for (const c of clients) destroyPgClient(c);
+        return pool.end();
+      })()),
+  };
+}
+
+/** A read that can be cancelled: on its own connection, destroyed (not returned) when cancelled. */
+function pgCancellableRead(
+  pg: typeof Pg,
+  config: Pg.PoolConfig,
+  { pool, takeCreated }: ReturnType<typeof trackedPool>,
+  toPg: PgStatement,
+) {
+  return async (sql: string, params: readonly SqlValue[], cancel: Cancellation): Promise<Row[]> => {
     // pg-pool creates a new client synchronously inside connect(): that one is ours to destroy
     // if the read is cancelled while it connects.
     takeCreated();
@@ -201,34 +251,6 @@ async function openPostgres(target: PostgresTarget, options: DriverOptions): Pro
       client.removeListener('error', ignore);
       client.release(broken);
     }
-  };
-  let closing: Promise<void> | undefined;
-  return {
-    dialect: 'postgresql',
-    all: (sql, params = [], cancel) => (cancel ? cancellable(sql, params, cancel) : pooled.all(sql, params)),
-    run: pooled.run,
-    async transaction(fn) {
-      const client = await pool.connect();
-      let broken = false;
-      try {
-        await client.query('BEGIN');
-        const out = await fn(execOn(client));
-        await client.query('COMMIT');
-        return out;
-      } catch (e) {
-        await client.query('ROLLBACK').catch(() => {
-          broken = true;
-        });
-        throw e;
-      } finally {
-        client.release(broken);
-      }
-    },
-    close: () =>
-      (closing ??= (() => {
-        for (const c of clients) destroyPgClient(c);
-        return pool.end();
-      })()),
   };
 }
 
@@ -317,15 +339,8 @@ async function readSslFiles(files: SslFiles): Promise<{ ca?: Buffer; cert?: Buff
   return out;
 }
 
-async function openMysql(target: MysqlTarget, options: DriverOptions): Promise<SqlDriver> {
-  const mod = await importOptional<{ default?: unknown }>(
-    'mysql2/promise',
-    USED_BY,
-    () => import('mysql2/promise'),
-  );
-  const mysql = (
-    typeof (mod.default as typeof Mysql2 | undefined)?.createPool === 'function' ? mod.default : mod
-  ) as typeof Mysql2;
+/** mysql2 pool settings for a target. */
+async function mysqlPoolConfig(target: MysqlTarget, options: DriverOptions): Promise<Mysql2.PoolOptions> {
   const config: Mysql2.PoolOptions = {
     host: target.host,
     port: target.port,
@@ -347,7 +362,19 @@ async function openMysql(target: MysqlTarget, options: DriverOptions): Promise<S
       Mysql2.PoolOptions['ssl']
     >;
   }
-  const pool = mysql.createPool(config);
+  return config;
+}
+
+async function openMysql(target: MysqlTarget, options: DriverOptions): Promise<SqlDriver> {
+  const mod = await importOptional<{ default?: unknown }>(
+    'mysql2/promise',
+    USED_BY,
+    () => import('mysql2/promise'),
+  );
+  const mysql = (
+    typeof (mod.default as typeof Mysql2 | undefined)?.createPool === 'function' ? mod.default : mod
+  ) as typeof Mysql2;
+  const pool = mysql.createPool(await mysqlPoolConfig(target, options));
   pool.on('connection', (c) => {
     (c as unknown as { on(ev: string, fn: (e: unknown) => void): void }).on('error', (e) =>
       options.onIdleError?.(e),
@@ -364,8 +391,37 @@ async function openMysql(target: MysqlTarget, options: DriverOptions): Promise<S
     },
   });
   const pooled = execOn(pool);
-  /** A read that can be cancelled: on its own connection, destroyed (not returned) when cancelled. */
-  const cancellable = async (sql: string, params: readonly SqlValue[], cancel: Cancellation) => {
+  const cancellable = mysqlCancellableRead(pool, execOn);
+  let closing: Promise<void> | undefined;
+  return {
+    dialect: 'mysql',
+    all: (sql, params = [], cancel) => (cancel ? cancellable(sql, params, cancel) : pooled.all(sql, params)),
+    run: pooled.run,
+    async transaction(fn) {
+      const conn = await pool.getConnection();
+      try {
+        await conn.beginTransaction();
+        const out = await fn(execOn(conn));
+        await conn.commit();
+        return out;
+      } catch (e) {
+        await conn.rollback().catch(() => undefined);
+        throw e;
+      } finally {
+        conn.release();
+      }
+    },
+    close: () =>
+      (closing ??= (() => {
+        destroyMysqlConnections(pool);
+        return pool.end();
+      })()),
+  };
+}
+
+/** A read that can be cancelled: on its own connection, destroyed (not returned) when cancelled. */
+function mysqlCancellableRead(pool: Mysql2.Pool, execOn: (c: Mysql2.PoolConnection) => SqlExecutor) {
+  return async (sql: string, params: readonly SqlValue[], cancel: Cancellation): Promise<Row[]> => {
     // mysql2 creates a new connection synchronously inside getConnection(): that one is ours to
     // destroy if the read is cancelled while it connects.
     const all = corePool(pool)?._allConnections;
@@ -394,31 +450,6 @@ async function openMysql(target: MysqlTarget, options: DriverOptions): Promise<S
       off();
       if (!cancelled) broken ? conn.destroy() : conn.release();
     }
-  };
-  let closing: Promise<void> | undefined;
-  return {
-    dialect: 'mysql',
-    all: (sql, params = [], cancel) => (cancel ? cancellable(sql, params, cancel) : pooled.all(sql, params)),
-    run: pooled.run,
-    async transaction(fn) {
-      const conn = await pool.getConnection();
-      try {
-        await conn.beginTransaction();
-        const out = await fn(execOn(conn));
-        await conn.commit();
-        return out;
-      } catch (e) {
-        await conn.rollback().catch(() => undefined);
-        throw e;
-      } finally {
-        conn.release();
-      }
-    },
-    close: () =>
-      (closing ??= (() => {
-        destroyMysqlConnections(pool);
-        return pool.end();
-      })()),
   };
 }
 

@@ -10,7 +10,7 @@ import { metastore } from '../../src/backends/metastore.js';
 import { BackendError } from '../../src/errors.js';
 import { closed, type HostileServer, startHostileServer } from '../fakes/hostile-http.js';
 import { rejection } from '../helpers/assertions.js';
-import { createTestDatabase, type TestDatabase } from '../helpers/db-targets.js';
+import { createTestDatabase, skipWithoutServer, type TestDatabase } from '../helpers/db-targets.js';
 import { recordingLogger } from '../helpers/metastore-suite.js';
 
 const servers: HostileServer[] = [];
@@ -66,7 +66,8 @@ for (const [target, scheme] of [
       await closed(socket);
     });
 
-    it('a query waiting on a locked table: aborting ends our session on the server', async () => {
+    it('a query waiting on a locked table: aborting ends our session on the server', async (ctx) => {
+      skipWithoutServer(ctx, target);
       const db = await createTestDatabase(target);
       dbs.push(db);
       await db.createTables();

@@ -69,6 +69,16 @@ function longStringLaughs(): string {
   return lines.join('\n');
 }
 
+/**
+ * Found by the audit: collection keys nested `depth` deep (`? ? … [x0, …]`). The YAML library prints
+ * every collection key as a string, level by level: 1.4 KB took 6.6 s, 11 KB 37 s, 35 KB over 100 s,
+ * blocking the process (a lookup's deadline could not fire). PyYAML refuses such a key at once
+ * ("found unhashable key").
+ */
+function collectionKeys(depth: number, width: number): string {
+  return `${'? '.repeat(depth)}[${Array.from({ length: width }, (_, i) => `x${i}`).join(',')}]`;
+}
+
 const HOSTILE: Record<string, string> = {
   'dash-tab × 1,000 (the reported crash)': `${'-\t'.repeat(1000)}x`,
   'dash-space × 50,000': `${'- '.repeat(50_000)}x`,
@@ -94,6 +104,7 @@ const HOSTILE: Record<string, string> = {
   'nesting built from aliases (400 levels expanded)': deepThroughAliases(),
   'billion laughs with merge keys': mergeBomb(),
   'billion laughs with a long string (fuzz finding)': longStringLaughs(),
+  'collection keys nested 250 deep (1.4 KB, audit finding)': collectionKeys(250, 200),
 };
 
 describe('no YAML file can kill or hang the process (issue 11 item 1)', () => {
@@ -125,6 +136,8 @@ describe('no YAML file can kill or hang the process (issue 11 item 1)', () => {
       [mergeBomb(), /RESOURCE_EXHAUSTION/],
       [longStringLaughs(), /RESOURCE_EXHAUSTION/],
       ['a: &a 1\nb: {<<: *a}\n', /BAD_MERGE/],
+      [collectionKeys(250, 200), /UNHASHABLE_KEY/],
+      ['a: &a [1]\n? *a\n: x\n', /UNHASHABLE_KEY/],
     ];
     for (const [text, code] of cases) {
       let err: unknown;
@@ -165,6 +178,63 @@ describe('no YAML file can kill or hang the process (issue 11 item 1)', () => {
     for (let i = 0; i < 20_000; i++) big.push(`a${i}: &a${i} v`, `b${i}: *a${i}`);
     expect(parsePythonYaml(big.join('\n')).ok).toBe(true); // quadratic before: about 6 s, and 4x that per doubling
   }, 60_000);
+
+  // The bound is the test's timeout: before the fix the 35 KB file alone took over 100 s.
+  it('refuses nested collection keys (1.4 KB and 35 KB) with a SecretFileError, in linear time', () => {
+    for (const text of [collectionKeys(250, 200), collectionKeys(250, 6000)]) {
+      let err: unknown;
+      try {
+        loadVariables(text, 'yaml', 'f.yaml');
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(SecretFileError);
+      const e = err as SecretFileError;
+      expect(e.airflowError).toBe('AirflowFileParseException');
+      expect(e.parseErrors[0]!.message).toMatch(/found unhashable key .*\(UNHASHABLE_KEY\)/);
+      expect(e.message).not.toContain('x0');
+    }
+    expect(collectionKeys(250, 6000).length).toBeGreaterThan(35_000);
+  }, 20_000);
+
+  // Checked against PyYAML 6.0.3's `yaml.safe_load`: "ERR" is its ConstructorError "found unhashable key".
+  it('refuses a collection key exactly where PyYAML does', () => {
+    const cases: [string, unknown][] = [
+      ['? [a]\n: v\n', 'ERR'],
+      ['{[a]: 1}\n', 'ERR'],
+      ['{{a: 1}: x}\n', 'ERR'],
+      ['? []\n: x\n', 'ERR'],
+      ['? {}\n: x\n', 'ERR'],
+      ['? !!set {a}\n: x\n', 'ERR'],
+      ['? !!omap [a: 1]\n: x\n', 'ERR'],
+      ['? !!pairs [a: 1]\n: x\n', 'ERR'],
+      ['- [a]: 1\n', 'ERR'],
+      ['[[a]: 1]\n', 'ERR'],
+      ['!!set {[a]}\n', 'ERR'],
+      ['a: &a [1]\n? *a\n: x\n', 'ERR'],
+      ['a: &a {b: 1}\n? *a\n: x\n', 'ERR'],
+      ['a: &a [1]\nb: {*a : x}\n', 'ERR'],
+      ['a: &m {? [x]: 1}\nb: {<<: *m}\n', 'ERR'],
+      ['<<: {? [a]: 1}\n', 'ERR'],
+      ['<<: [{? [a]: 1}]\n', 'ERR'],
+      ['k: {<<: {a: 1}, [b]: 2}\n', 'ERR'],
+      ['a: &a {b: 1}\n<<: *a\n? *a\n: z\n', 'ERR'],
+      ['? [<<]\n: x\n', 'ERR'],
+      ['a: &a x\n? *a\n: y\n', { a: 'x', x: 'y' }],
+      ['a: &m {k: 1}\n? <<\n: *m\n', { a: { k: 1 }, k: 1 }],
+      ['{? a: b}\n', { a: 'b' }],
+      ['x: [? a : b]\n', { x: [{ a: 'b' }] }],
+      ['? \n: x\n', { '': 'x' }],
+    ];
+    for (const [text, want] of cases) {
+      const r = parsePythonYaml(text);
+      const got = r.ok ? r.value : /\(UNHASHABLE_KEY\)$/.test(r.message) ? 'ERR' : r.message;
+      expect({ text, got }).toEqual({ text, got: want });
+    }
+    // PyYAML builds !!omap and !!pairs as lists of tuples and never hashes their keys.
+    expect(parsePythonYaml('!!pairs [[a]: 1]\n').ok).toBe(true);
+    expect(parsePythonYaml('!!omap [[a]: 1]\n').ok).toBe(true);
+  });
 
   it('keeps PyYAML behaviour for ordinary aliases and merge keys, with no 100-alias limit', () => {
     const lines = ['defaults: &d {conn_type: postgres, port: 5432}'];

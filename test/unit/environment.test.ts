@@ -47,6 +47,35 @@ describe('environmentVariables()', () => {
     }
   });
 
+  // Audit finding (issue 12 item 7): team names may hold a single `_` (Airflow's TEAM_NAME_PATTERN),
+  // and the old check (`_[a-zA-Z0-9-]{3,50}___…`) let team `analytics` read team `my_team`'s secret.
+  it("multi-team: an id naming another team's namespace is refused, team names with `_` included", async () => {
+    const env = {
+      AIRFLOW_CONN__MY_TEAM___DB: 'postgres://u:teamsecret@h/db',
+      AIRFLOW_CONN__OTHER___DB: 'postgres://u:othersecret@h/db',
+      AIRFLOW_CONN__AB___X: 'postgres://u:p@h/ab',
+      AIRFLOW_VAR__MY_TEAM___K: 'team value',
+      'AIRFLOW_VAR__MY_TEAM___\n': 'team value',
+      AIRFLOW_VAR__A__B___K: 'no team: a__b is not a team name',
+    };
+    const b = environmentVariables({ env, team: 'analytics', multiTeam: true });
+    expect(await b.getConnection('_my_team___db')).toBeNull();
+    expect(await b.getConnection('_other___db')).toBeNull();
+    expect(await b.getVariable('_my_team___k')).toBeNull();
+    expect(await b.getVariable('_my_team___\n')).toBeNull();
+    expect(environmentVariables({ env, multiTeam: true }).locate('connection', '_my_team___db')).toEqual({
+      skip: expect.stringMatching(/team namespace/),
+    });
+    // `ab` is too short and `a__b` has two `_` in a row: no team can have these names.
+    expect((await b.getConnection('_ab___x'))?.host).toBe('h');
+    expect(await b.getVariable('_a__b___k')).toBe('no team: a__b is not a team name');
+    // The team itself reads its own secrets by the bare id.
+    const mine = environmentVariables({ env, team: 'my_team', multiTeam: true });
+    expect((await mine.getConnection('db'))?.password).toBe('teamsecret');
+    // Multi-team off: nothing is refused.
+    expect(await environmentVariables({ env }).getVariable('_my_team___k')).toBe('team value');
+  });
+
   it('has no config secrets and says so in locate()', () => {
     expect(environmentVariables({ env: {} }).locate('config', 'x')).toEqual({
       skip: 'the environment backend holds no config secrets',

@@ -4,11 +4,21 @@
  * once (one update, one install, under a lock shared by concurrent runs) when running as root, and
  * otherwise one line says why. A fake `apt-get` (a shell script that records its arguments and
  * "installs" executables into a temp folder) stands in for Debian's; the real apt path is exercised
- * by `.ci/run` on a fresh machine. Last, `vitest` itself is run on a server suite with the
- * binaries hidden: outside CI it passes with the tests skipped; under CI=true it fails.
+ * by `.ci/run` on a fresh machine. Last, `vitest` itself is run on every test file that needs a
+ * server with the binaries hidden: outside CI it passes with those tests skipped; under CI=true it
+ * fails.
  */
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -150,44 +160,65 @@ describe('installing what is missing', () => {
   });
 });
 
+/**
+ * Every test file that needs a server: those that use the database or redis helpers, or read what
+ * global setup provides. Found by reading the files, so a new server test is covered too.
+ */
+function serverTestFiles(): string[] {
+  const uses =
+    /helpers\/(db-targets|db-servers|metastore-suite|redis-server)\.js|inject\('(metastoreDbs|redisServer)'\)/;
+  return ['test/integration', 'test/robustness']
+    .flatMap((dir) => readdirSync(path.join(ROOT, dir)).map((f) => `${dir}/${f}`))
+    .filter((f) => f.endsWith('.test.ts') && uses.test(readFileSync(path.join(ROOT, f), 'utf8')))
+    .sort();
+}
+
 describe('vitest on a machine without the servers', () => {
-  const vitest = (env: Record<string, string>) => {
+  const vitest = (env: Record<string, string>, files = ['test/integration/metastore-mariadb.test.ts']) => {
     const clean = Object.fromEntries(
       Object.entries(process.env).filter(([k]) => !k.startsWith('VITEST') && k !== 'CI' && k !== 'TEST'),
     );
-    return spawnSync(
-      process.execPath,
-      [
-        path.join(ROOT, 'node_modules/vitest/vitest.mjs'),
-        'run',
-        'test/integration/metastore-mariadb.test.ts',
-      ],
-      {
-        cwd: ROOT,
-        encoding: 'utf8',
-        timeout: 120_000,
-        env: {
-          ...clean,
-          AIRFLOW_SECRETS_TEST_BIN_PATH: '/nonexistent',
-          AIRFLOW_SECRETS_TEST_PROVISION: '0',
-          NO_COLOR: '1',
-          ...env,
-        },
+    return spawnSync(process.execPath, [path.join(ROOT, 'node_modules/vitest/vitest.mjs'), 'run', ...files], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 280_000,
+      env: {
+        ...clean,
+        AIRFLOW_SECRETS_TEST_BIN_PATH: '/nonexistent',
+        AIRFLOW_SECRETS_TEST_PROVISION: '0',
+        NO_COLOR: '1',
+        ...env,
       },
-    );
+    });
   };
 
-  it('outside CI: one line per missing server, the server tests skip, the run passes', () => {
-    const r = vitest({});
+  it('outside CI: one line per missing server, every server test file skips its server tests, the run passes', () => {
+    const files = serverTestFiles();
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'test/integration/clients-redis.test.ts',
+        'test/integration/clients-sql.db.test.ts',
+        'test/integration/metastore-cancellation.test.ts',
+        'test/integration/metastore-cli.test.ts',
+        'test/integration/metastore-mariadb.test.ts',
+        'test/integration/metastore-postgres.test.ts',
+        'test/integration/metastore-servers.test.ts',
+        'test/integration/rotation-postgres.db.test.ts',
+      ]),
+    );
+    const r = vitest({}, files);
     const out = r.stdout + r.stderr;
     expect(r.status, out).toBe(0);
     expect(out).toContain(
       'MariaDB is not installed (mariadbd or mysqld, mariadb-install-db or mysql_install_db not found in /nonexistent; AIRFLOW_SECRETS_TEST_PROVISION=0). Install it: apt-get install -y mariadb-server — its tests skip (outside CI only).',
     );
-    expect(out.match(/MariaDB is not installed/g)).toHaveLength(1);
-    expect(out).toMatch(/Tests\s+\d+ skipped \(\d+\)/);
+    for (const server of ['MariaDB', 'PostgreSQL 15', 'redis-server']) {
+      expect(out.match(new RegExp(`^${server} is not installed`, 'gm')), server).toHaveLength(1);
+    }
+    expect(out).toMatch(new RegExp(`Test Files\\s+${files.length} passed \\(${files.length}\\)`));
+    expect(out).toMatch(/Tests\s+\d+ passed \| \d+ skipped \(\d+\)/);
     expect(out).not.toMatch(/\d+ failed/);
-  });
+  }, 300_000);
 
   it('under CI=true: the run fails, naming each missing server', () => {
     const r = vitest({ CI: 'true' });

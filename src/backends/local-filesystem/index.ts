@@ -88,17 +88,8 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
     const f = await readSecretFile(path, SETTING[kind], logger, options.missingFiles === 'empty');
     return f ? { path, ...f } : null;
   };
-  const multi = options.multiTeam === true;
-  const team = multi && options.team ? options.team : undefined;
-  /** The keys to try, in order: `<team>___<id>` first for a team; none for a refused id. */
-  const keys = (kind: SecretKind, id: string): string[] =>
-    kind === 'config'
-      ? [id]
-      : multi && id.includes(TEAM_SEP)
-        ? []
-        : team
-          ? [`${team}${TEAM_SEP}${id}`, id]
-          : [id];
+  const team = options.multiTeam === true && options.team ? options.team : undefined;
+  const keys = teamKeys(options);
   const pick = <T>(found: Map<string, T>, kind: SecretKind, id: string): T | null => {
     for (const k of keys(kind, id)) {
       const v = found.get(k);
@@ -147,7 +138,34 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
       });
       return { entries, truncated: found.length > limit };
     },
-    // Writes go to the key a lookup reads first (with a team in multi-team mode: `<team>___<id>`).
+    ...fileWrites(files, keys, locate),
+    async close() {},
+  };
+}
+
+type Keys = (kind: SecretKind, id: string) => string[];
+
+/** The keys to try, in order: `<team>___<id>` first for a team; none for a refused id. */
+function teamKeys(options: LocalFilesystemOptions): Keys {
+  const multi = options.multiTeam === true;
+  const team = multi && options.team ? options.team : undefined;
+  return (kind, id) =>
+    kind === 'config'
+      ? [id]
+      : multi && id.includes(TEAM_SEP)
+        ? []
+        : team
+          ? [`${team}${TEAM_SEP}${id}`, id]
+          : [id];
+}
+
+/** Writes go to the key a lookup reads first (with a team in multi-team mode: `<team>___<id>`). */
+function fileWrites(
+  files: Record<SecretKind, string | null>,
+  keys: Keys,
+  locate: (kind: SecretKind, id: string) => Lookup,
+): Pick<SecretsBackend, 'locateWrite' | 'checkPut' | 'put' | 'delete'> {
+  return {
     locateWrite: (kind, id) => {
       const key = keys(kind, id)[0];
       return key === undefined ? locate(kind, id) : fileLocateWrite(files[kind], SETTING[kind], key);
@@ -169,7 +187,6 @@ export function localFilesystem(options: LocalFilesystemOptions = {}): SecretsBa
       const key = keys(kind, id)[0];
       return path && key !== undefined ? (await editSecretFile(path, kind, key, null)).existed : false;
     },
-    async close() {},
   };
 }
 
