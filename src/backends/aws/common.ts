@@ -42,6 +42,7 @@ import {
   sharedFiles,
   staticCredentials,
 } from './env.js';
+import { type AssumedRole, assumedRole } from './role.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -260,7 +261,9 @@ function makeAgents(o: AwsCommonOptions): AwsAgents {
 /**
  * Build the SDK client configuration (no I/O except reading a `verify` CA file). The requests go
  * through `agents` (ours, so `close()` can destroy every socket). With `o.env`, every setting the
- * SDK would read from `process.env` or the shared files is given from `o.env` (`./env.ts`).
+ * SDK would read from `process.env` or the shared files is given from `o.env` (`./env.ts`). With
+ * `o.roleArn`, the credentials are those of the role, assumed by `./role.ts` (its STS calls are
+ * cancelled only by a backend's `close()` here; {@link lazyAwsClient} also ties them to lookups).
  */
 export async function awsClientConfig(
   o: AwsCommonOptions,
@@ -268,6 +271,17 @@ export async function awsClientConfig(
   roleSessionName: string,
   agents: AwsAgents = makeAgents(o),
 ): Promise<Record<string, unknown>> {
+  return (await awsClientSetup(o, usedBy, roleSessionName, agents, new InFlightCalls())).config;
+}
+
+/** {@link awsClientConfig}, and the assumed role (with `o.roleArn`), its STS calls tracked by `inFlight`. */
+async function awsClientSetup(
+  o: AwsCommonOptions,
+  usedBy: string,
+  roleSessionName: string,
+  agents: AwsAgents,
+  inFlight: InFlightCalls,
+): Promise<{ config: Record<string, unknown>; role?: AssumedRole }> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const requestHandler: Record<string, unknown> = {
     requestTimeout: timeoutMs,
@@ -292,25 +306,29 @@ export async function awsClientConfig(
   } else if (credentials === undefined && env) {
     credentials = defaultChain(await credentialProviders(usedBy), env, shared);
   }
+  let role: AssumedRole | undefined;
   if (o.roleArn) {
-    const cp = await credentialProviders(usedBy);
-    const stsConfig: Record<string, unknown> = { ...shared };
+    const stsConfig: Record<string, unknown> = { ...shared, region: shared.region ?? stsRegionFromProcess };
+    if (credentials) stsConfig.credentials = credentials;
     if (o.stsEndpoint) stsConfig.endpoint = o.stsEndpoint;
     else if (env) stsConfig.ignoreConfiguredEndpointUrls = true;
-    credentials = cp.fromTemporaryCredentials({
-      params: { RoleSessionName: roleSessionName, ...o.assumeRoleParams, RoleArn: o.roleArn },
-      ...(credentials ? { masterCredentials: credentials as AwsCredentials } : {}),
-      clientConfig: stsConfig as never,
-    });
+    const params = { RoleSessionName: roleSessionName, ...o.assumeRoleParams, RoleArn: o.roleArn };
+    role = assumedRole({ stsConfig, params, inFlight, usedBy });
+    credentials = role.provider;
   }
-  return {
+  const config = {
     ...shared,
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
     ...(o.profile && !env ? { profile: o.profile } : {}),
     ...o.clientConfig,
   };
+  return role ? { config, role } : { config };
 }
+
+/** The STS region without `o.env` or a region: `process.env`'s, else (as the SDK's `fromTemporaryCredentials`) us-east-1. */
+const stsRegionFromProcess = async (): Promise<string> =>
+  process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
 
 /** The region when none is configured: the profile's in the config file `env` names, else a typed error. */
 function regionProvider(env: Record<string, string | undefined>, profile: string | undefined) {
@@ -352,13 +370,16 @@ export function lazyAwsClient<M>(args: {
   const timeoutMs = args.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let client: Promise<AwsSdkClient> | undefined;
   let agents: AwsAgents | undefined;
+  let role: AssumedRole | undefined;
   const inFlight = new InFlightCalls();
   const get = () =>
     (client ??= (async () => {
       if (args.injected) return args.injected;
       const sdk = await importOptional<M>(args.pkg, args.backend, args.load);
       agents ??= makeAgents(args.options);
-      return args.create(sdk, await awsClientConfig(args.options, args.pkg, args.roleSessionName, agents));
+      const setup = await awsClientSetup(args.options, args.pkg, args.roleSessionName, agents, inFlight);
+      role = setup.role;
+      return args.create(sdk, setup.config);
     })().catch((e) => {
       client = undefined;
       throw e;
@@ -367,7 +388,9 @@ export function lazyAwsClient<M>(args: {
   return {
     /**
      * One SDK call. Each attempt is bounded by the client's `requestTimeout` (with
-     * `throwOnRequestTimeout`), and the whole call, retries included, by `timeoutMs` and `signal`.
+     * `throwOnRequestTimeout`), and the whole call, retries included, by `timeoutMs` and `signal`;
+     * with `role_arn`, the AssumeRole call it waits for (when the role's credentials are not
+     * cached) too.
      */
     async send<T>(secretName: string, make: (sdk: M) => unknown, signal?: AbortSignal): Promise<T> {
       if (!ready) {
@@ -375,17 +398,23 @@ export function lazyAwsClient<M>(args: {
         ready = { sdk, client: await get() };
       }
       const { sdk, client: c } = ready;
-      const call = (cancel: CallCancel) =>
-        inFlight.track(cancel, c.send(make(sdk) as never, { abortSignal: cancel }));
+      const call = (cancel: CallCancel) => {
+        const run = () => c.send(make(sdk) as never, { abortSignal: cancel });
+        const assuming = role?.ensure(cancel);
+        return inFlight.track(cancel, assuming ? assuming.then(run) : run());
+      };
       return (await withDeadline(args.backend, secretName, timeoutMs, call, signal)) as T;
     },
     async close(): Promise<void> {
       const c = client;
       const a = agents;
+      const r = role;
       client = undefined;
       ready = undefined;
       agents = undefined;
+      role = undefined;
       inFlight.cancelAll();
+      r?.close();
       if (c && !args.injected) (await c.catch(() => undefined))?.destroy();
       a?.httpAgent.destroy();
       a?.httpsAgent.destroy();
