@@ -168,8 +168,22 @@ const TEAM_SEP = '--';
 /** The kwargs of `SecretsManagerBackend` itself (the AWS session kwargs come on top). */
 const SM_KWARGS = new Set([
   ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
-  ...['sep', 'extra_conn_words'],
+  ...['sep', 'extra_conn_words', 'are_secret_values_urlencoded'],
 ]);
+
+/**
+ * `are_secret_values_urlencoded` (deprecated in Airflow, which still URL-decodes JSON connection
+ * values with it): `true` is refused rather than ignored, since the values would differ.
+ */
+function refuseUrlencoded(kw: Record<string, unknown>): void {
+  const v = kw.are_secret_values_urlencoded;
+  if (v === undefined || v === null || v === false) return;
+  const setting = kwargSetting('are_secret_values_urlencoded');
+  throw new ConfigurationError(
+    setting,
+    `${setting} is not supported: URL-decoding JSON secret values is not implemented; store the values decoded and remove the kwarg (Airflow deprecates it)`,
+  );
+}
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
@@ -180,6 +194,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     multiTeam: context.multiTeam,
   };
   warnUnsupportedKwargs(kw, SM_KWARGS, context.logger, DRIVER_NAME);
+  refuseUrlencoded(kw);
   Object.assign(opts, kindKwargs(kw, 'prefix'));
   const sep = kwString(kw, 'sep');
   if (sep !== undefined) opts.sep = sep;

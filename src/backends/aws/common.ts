@@ -33,6 +33,7 @@ import {
   parseConnection,
   withDeadline,
 } from '../base.js';
+import { botocoreSettings, checkUseSsl } from './botocore-config.js';
 import {
   credentialsError,
   defaultChain,
@@ -73,6 +74,10 @@ export interface AwsCommonOptions {
   verify?: boolean | string | undefined;
   /** Connect timeout in ms. Default: `timeoutMs`. */
   connectTimeoutMs?: number | undefined;
+  /** Socket idle timeout per attempt, in ms (botocore's `read_timeout`). Default: `timeoutMs`. */
+  readTimeoutMs?: number | undefined;
+  /** Sockets per keep-alive agent (botocore's `max_pool_connections`). Default 50. */
+  maxSockets?: number | undefined;
   /** Deadline for each lookup, in ms (also the SDK's per-attempt request timeout). Default 10 000. */
   timeoutMs?: number | undefined;
   /** Extra SDK client configuration, applied last (e.g. `retryStrategy`, `logger`). */
@@ -94,18 +99,17 @@ export interface AwsCommonOptions {
 const AWS_SESSION_KWARGS: readonly string[] = [
   ...['region_name', 'endpoint_url', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token'],
   ...['profile_name', 'role_arn', 'assume_role_method', 'assume_role_kwargs', 'verify', 'service_config'],
-  'config_kwargs',
+  ...['config_kwargs', 'use_ssl'],
   // No effect in Airflow's current provider either (api_version: one API version; full_url_mode: removed).
   ...['api_version', 'full_url_mode'],
 ];
-const BOTOCORE_CONFIG_HONOURED = new Set(['retries', 'connect_timeout']);
 const ASSUME_ROLE_KEYS = new Set(['assume_role', undefined]);
 
 /**
  * Warn (naming the key, never its value) about each kwarg that is neither one of the adapter's own
- * (`adapterKwargs`) nor an AWS session kwarg, which Airflow would pass on to boto3, and about
- * `config_kwargs` keys other than `retries` and `connect_timeout`: behaviour would differ from
- * Airflow's, so it is never silent.
+ * (`adapterKwargs`) nor an AWS session kwarg (Airflow's connection wrapper does not read it either,
+ * so it has no effect there). `config_kwargs` and `use_ssl`, which Airflow does pass on to boto3,
+ * are mapped or refused by `./botocore-config.ts`, never only warned about.
  */
 export function warnUnsupportedKwargs(
   kw: Record<string, unknown>,
@@ -117,15 +121,6 @@ export function warnUnsupportedKwargs(
     if (!adapterKwargs.has(key) && !AWS_SESSION_KWARGS.includes(key)) {
       logger.warn(
         `${backend}: ignoring backend_kwargs key '${key}' (Airflow passes it to the boto3 session or client; not supported here)`,
-        { backend },
-      );
-    }
-  }
-  const config = kwObject(kw, 'config_kwargs') ?? {};
-  for (const key of Object.keys(config)) {
-    if (!BOTOCORE_CONFIG_HONOURED.has(key)) {
-      logger.warn(
-        `${backend}: ignoring config_kwargs key '${key}' (only 'retries' and 'connect_timeout' are used)`,
         { backend },
       );
     }
@@ -201,11 +196,10 @@ export function awsOptionsFromKwargs(
   if (verify !== undefined) out.verify = verify;
   const attempts = botocoreTotalAttempts(kw);
   if (attempts !== undefined) out.maxAttempts = attempts;
-  const config = kwObject(kw, 'config_kwargs');
-  if (config) {
-    const connect = config.connect_timeout;
-    if (typeof connect === 'number' && connect > 0) out.connectTimeoutMs = connect * 1000;
-  }
+  checkUseSsl(kw, endpoint);
+  const { clientConfig, ...botocore } = botocoreSettings(kw);
+  Object.assign(out, botocore);
+  if (clientConfig) out.clientConfig = clientConfig;
   return out;
 }
 
@@ -253,8 +247,8 @@ function makeAgents(o: AwsCommonOptions): AwsAgents {
         ? { ca: readCa(o.verify) }
         : {};
   return {
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 50 }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 50, ...tls }),
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 50 }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 50, ...tls }),
   };
 }
 
@@ -284,7 +278,7 @@ async function awsClientSetup(
 ): Promise<{ config: Record<string, unknown>; role?: AssumedRole }> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const requestHandler: Record<string, unknown> = {
-    requestTimeout: timeoutMs,
+    requestTimeout: o.readTimeoutMs ?? timeoutMs,
     throwOnRequestTimeout: true,
     connectionTimeout: o.connectTimeoutMs ?? timeoutMs,
     ...agents,
