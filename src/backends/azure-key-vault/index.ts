@@ -29,6 +29,7 @@ import {
   withDeadline,
 } from '../base.js';
 import { activeTeam, kindRules, locateWith, type TeamOptions, teamNaming } from '../naming.js';
+import { clientKwargs } from './client-kwargs.js';
 import { type AzureWriteClient, azureWrites } from './write.js';
 
 const DRIVER_NAME = 'azure-key-vault';
@@ -109,16 +110,21 @@ export function fromAirflowKwargs(
     team: context.team,
     multiTeam: context.multiTeam,
   };
-  const known = new Set(Object.values(KWARG_OF));
-  for (const k of Object.keys(kwargs)) {
-    if (!known.has(k)) context.logger.warn(`${DRIVER_NAME}: ignoring unknown backend_kwargs key '${k}'`);
-  }
+  // The rest go to SecretClient in Airflow: mapped onto its options here, or refused.
+  const passed = clientKwargs(kwargs, new Set(Object.values(KWARG_OF)));
   for (const [option, kwarg] of Object.entries(KWARG_OF) as [keyof AzureKeyVaultOptions, string][]) {
     const prefix = option.endsWith('Prefix');
     const v = prefix ? kwString(kwargs, kwarg, true) : kwOptString(kwargs, kwarg);
     if (v !== undefined) (opts as Record<string, unknown>)[option] = v;
   }
-  return create({ ...opts, ...overrides }, (o) => kwargSetting(KWARG_OF[o] ?? o));
+  const clientOptions = { ...passed.clientOptions, ...overrides.clientOptions };
+  const merged: AzureKeyVaultOptions = {
+    ...opts,
+    ...(passed.retryOptions ? { retryOptions: passed.retryOptions } : {}),
+    ...overrides,
+  };
+  if (Object.keys(clientOptions).length > 0) merged.clientOptions = clientOptions;
+  return create(merged, (o) => kwargSetting(KWARG_OF[o] ?? o));
 }
 
 /** Maps an option name to the setting named in errors (a kwarg, or `azure-key-vault.<option>`). */
