@@ -7,7 +7,7 @@
  */
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
 import { ConfigurationError, MalformedSecretError, safeCause } from '../../errors.js';
-import { consoleLogger } from '../../logger.js';
+import { consoleLogger, type Logger } from '../../logger.js';
 import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../../pyjson.js';
 import { kindKwargs, kwargSetting, kwObject, kwString } from '../airflow-kwargs.js';
 import {
@@ -105,6 +105,36 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   const shape = (kind: SecretKind, name: string, value: string | undefined) =>
     value === undefined ? null : kind === 'connection' ? standardise(value, words, name) : value;
 
+  const { getOne, getBatch } = secretReads(aws, logger, shape);
+
+  const writes = secretsManagerWrites({ send: aws.send, locate, candidates, rules, sep, team });
+  const backend = rawBackend({
+    name: DRIVER_NAME,
+    locate,
+    ...(team ? { candidates } : {}),
+    fetch: (name, kind, _id, options) => getOne(name, kind, options?.signal),
+    // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch); one name per id, so
+    // not with a team (two names per id): the resolver then reads one by one.
+    ...batchOrNot(team, {
+      backend: DRIVER_NAME,
+      action: 'BatchGetSecretValue',
+      size: 20,
+      logger,
+      locate,
+      batch: getBatch,
+      one: getOne,
+    }),
+    close: () => aws.close(),
+  });
+  return { ...backend, ...writes };
+}
+
+/** GetSecretValue (one name) and BatchGetSecretValue (a chunk), with Airflow's not-found codes. */
+function secretReads(
+  aws: ReturnType<typeof lazyAwsClient<Sdk>>,
+  logger: Logger,
+  shape: (kind: SecretKind, name: string, value: string | undefined) => string | null,
+) {
   const getOne = async (name: string, kind: SecretKind, signal?: AbortSignal): Promise<string | null> => {
     try {
       const out = await aws.send<{ SecretString?: string }>(
@@ -139,27 +169,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     } while (token);
     return found;
   };
-
-  const writes = secretsManagerWrites({ send: aws.send, locate, candidates, rules, sep, team });
-  const backend = rawBackend({
-    name: DRIVER_NAME,
-    locate,
-    ...(team ? { candidates } : {}),
-    fetch: (name, kind, _id, options) => getOne(name, kind, options?.signal),
-    // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch); one name per id, so
-    // not with a team (two names per id): the resolver then reads one by one.
-    ...batchOrNot(team, {
-      backend: DRIVER_NAME,
-      action: 'BatchGetSecretValue',
-      size: 20,
-      logger,
-      locate,
-      batch: getBatch,
-      one: getOne,
-    }),
-    close: () => aws.close(),
-  });
-  return { ...backend, ...writes };
+  return { getOne, getBatch };
 }
 
 /** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */
