@@ -257,13 +257,15 @@ describe('aws-ssm configuration from Airflow kwargs', () => {
     expect(fake.requestsFor(GET)).toHaveLength(3);
   });
 
-  it('a kwarg boto3 would use but this library cannot (sep, use_ssl) is warned about, by name', () => {
+  it("a kwarg Airflow's backend does not read (sep) is warned about, by name; use_ssl false without endpoint_url is refused", () => {
     const warned: string[] = [];
     const logger = { ...silentLogger, warn: (m: string) => warned.push(m) };
-    fromAirflowKwargs({ sep: '-', use_ssl: false, region_name: 'us-east-1' }, { env: {}, logger });
-    expect(warned).toHaveLength(2);
-    expect(warned.some((m) => m.includes("'sep'"))).toBe(true);
-    expect(warned.some((m) => m.includes("'use_ssl'"))).toBe(true);
+    fromAirflowKwargs({ sep: '-', use_ssl: true, region_name: 'us-east-1' }, { env: {}, logger });
+    expect(warned).toHaveLength(1);
+    expect(warned[0]).toContain("'sep'");
+    expect(() =>
+      fromAirflowKwargs({ use_ssl: false, region_name: 'us-east-1' }, { env: {}, logger }),
+    ).toThrow(/use_ssl false is not supported without endpoint_url/);
   });
 
   // Issue 12: the pattern compiles at the first lookup of its kind (as Airflow), not at construction.

@@ -387,7 +387,7 @@ describe('azure-key-vault configuration', () => {
     expect(entra.tokenRequests.map((r) => r.secretOk)).toEqual([true]);
   });
 
-  it('names the kwarg of a wrong type and warns about unknown kwargs', () => {
+  it('names the kwarg of a wrong type', () => {
     const ctx = { env: {}, logger: captureLogger().logger };
     for (const [kw, key] of [
       [{ vault_url: 5 }, 'vault_url'],
@@ -404,9 +404,62 @@ describe('azure-key-vault configuration', () => {
       expect(err, key).toBeInstanceOf(ConfigurationError);
       expect((err as ConfigurationError).setting).toBe(`AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`);
     }
+  });
+
+  it.each([
+    ['proxies', { https: 'http://u:proxy-pw@proxy:3128' }, /proxy is not supported/],
+    ['connection_timeout', 5, /no connect timeout/],
+    ['logging_enable', true, /AZURE_LOG_LEVEL/],
+    ['headers', { a: 'b' }, /headers/],
+    ['retry_mode', 'fixed', /exponential/],
+    ['api_version', '6.0', /versions the JavaScript client speaks/],
+    ['no_such_option', 1, /not a SecretClient option/],
+  ])(
+    'refuses the SecretClient kwarg %s (Airflow passes it on), naming it, never its value',
+    (key, value, why) => {
+      let err: unknown;
+      try {
+        fromAirflowKwargs(
+          { vault_url: 'https://v', [key]: value },
+          { env: {}, logger: captureLogger().logger },
+        );
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(ConfigurationError);
+      expect((err as ConfigurationError).setting).toBe(`AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`);
+      expect(String(err)).toMatch(why);
+      expect(String(err)).not.toContain('proxy-pw');
+    },
+  );
+
+  it('passes api_version, verify_challenge_resource, retry_total and connection_verify on to the client', async () => {
+    vault.set('airflow-variables-passed', 'p');
     const { logger, lines } = captureLogger();
-    fromAirflowKwargs({ vault_url: 'https://v', connection_verify: false }, { env: {}, logger });
-    expect(lines.some((l) => l.level === 'warn' && l.message.includes("'connection_verify'"))).toBe(true);
+    const b = fromAirflowKwargs(
+      {
+        vault_url: vault.url,
+        api_version: '7.4',
+        verify_challenge_resource: false,
+        retry_total: 0,
+        retry_backoff_factor: 0.01,
+        connection_verify: false,
+        user_agent: 'etl-team',
+      },
+      { env: {}, logger },
+      { credential: staticCredential },
+    );
+    vault.fault('airflow-variables-flaky', 'unavailable', 1);
+    expect(await b.getVariable('passed')).toBe('p');
+    // No CA and no challenge setting given but the kwargs': the self-signed certificate is accepted
+    // through connection_verify false, the 127.0.0.1 challenge through verify_challenge_resource false.
+    expect(
+      vault.requests.filter((r) => r.name === 'airflow-variables-passed').map((r) => r.apiVersion),
+    ).toContain('7.4');
+    // retry_total 0: one 503 is surfaced, not retried.
+    await expect(b.getVariable('flaky')).rejects.toBeInstanceOf(BackendUnavailableError);
+    expect(vault.requests.filter((r) => r.name === 'airflow-variables-flaky')).toHaveLength(1);
+    expect(lines.filter((l) => l.level === 'warn')).toEqual([]);
   });
 
   it('loads no SDK when the module is imported and a backend is built (only at the first lookup)', async () => {

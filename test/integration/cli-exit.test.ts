@@ -3,8 +3,9 @@
  * backend's server never answers, answers one byte at a time, or is a database that never
  * completes its handshake: the lookup's deadline cancels the remote work and `close()` destroys
  * the sockets, so nothing keeps Node alive. Each child is given a generous bound after its latest
- * output and is killed only if it is still running then (the old code took 20 s more for AWS and
- * never exited for a trickling Vault). This is an exit check, not a speed claim.
+ * output and is killed only if it is still running then (the old code took 20 s more for AWS, and
+ * for an AWS role whose STS never answers, and never exited for a trickling Vault). This is an
+ * exit check, not a speed claim.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -87,6 +88,8 @@ async function server(mode: 'silent' | 'trickle'): Promise<HostileServer> {
 
 const VAULT = 'airflow.providers.hashicorp.secrets.vault.VaultBackend';
 const AWS_SM = 'airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend';
+/** Secrets Manager through `role_arn`: the STS AssumeRole call is the one left hanging. */
+const AWS_SM_ROLE = 'role_arn';
 
 describe.concurrent('the built CLI exits after printing, whatever the server does', () => {
   it.each([
@@ -94,19 +97,30 @@ describe.concurrent('the built CLI exits after printing, whatever the server doe
     ['Vault, trickling', 'trickle', VAULT],
     ['Secrets Manager, never answering (10 s deadline)', 'silent', AWS_SM],
     ['Secrets Manager, trickling (10 s deadline)', 'trickle', AWS_SM],
+    ['Secrets Manager with role_arn, STS never answering (10 s deadline)', 'silent', AWS_SM_ROLE],
   ] as const)('%s', { timeout: 90_000 }, async (_what, mode, backend) => {
     const s = await server(mode);
+    const aws = {
+      endpoint_url: s.url,
+      region_name: 'us-east-1',
+      aws_access_key_id: 'AKIDTEST',
+      aws_secret_access_key: 'test',
+    };
     const kwargs =
       backend === VAULT
         ? { url: s.url, token: 'root', timeout: 0.5 }
-        : {
-            endpoint_url: s.url,
-            region_name: 'us-east-1',
-            aws_access_key_id: 'AKIDTEST',
-            aws_secret_access_key: 'test',
-          };
+        : backend === AWS_SM_ROLE
+          ? {
+              ...aws,
+              role_arn: 'arn:aws:iam::123456789012:role/r',
+              service_config: { sts: { endpoint_url: s.url } },
+            }
+          : aws;
     const run = await runCli(
-      { AIRFLOW__SECRETS__BACKEND: backend, AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify(kwargs) },
+      {
+        AIRFLOW__SECRETS__BACKEND: backend === AWS_SM_ROLE ? AWS_SM : backend,
+        AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify(kwargs),
+      },
       ['connections', 'get', 'orders_db'],
     );
     expect(run.output).toContain('orders_db');

@@ -77,12 +77,8 @@ const keyVault = (o: Partial<AzureKeyVaultOptions> = {}) =>
   });
 
 runWriteSuite({ name: 'gcp-secret-manager (fake)', create: () => google() });
-// Ids without `_`: a name with `-` in its id part maps back to no single id (see the listing test).
-runWriteSuite({
-  name: 'azure-key-vault (fake)',
-  create: () => keyVault(),
-  mapId: (id) => id.replaceAll('_', ''),
-});
+// Ids with `_` too: `put` tags the secret with its id, so the listing maps the name back to it.
+runWriteSuite({ name: 'azure-key-vault (fake)', create: () => keyVault() });
 
 describe('gcp-secret-manager writes', () => {
   it('creates the secret with automatic replication, then adds the version', async () => {
@@ -162,7 +158,7 @@ describe('azure-key-vault writes', () => {
     const r = await keyVault().put!('connection', 'my_db', 'postgres://h/x', { tags: { team: 'data' } });
     expect(r).toEqual({ secretName: 'airflow-connections-my-db', action: 'created' });
     expect(azure.vault.secrets.get('airflow-connections-my-db')).toBe('postgres://h/x');
-    expect(azure.vault.tags.get('airflow-connections-my-db')).toEqual({ team: 'data' });
+    expect(azure.vault.tags.get('airflow-connections-my-db')).toEqual({ team: 'data', airflow_id: 'my_db' });
     await expect(keyVault().put!('connection', 'my_db', 'x://y')).rejects.toBeInstanceOf(SecretExistsError);
     expect((await keyVault().put!('connection', 'my_db', 'x://y', { overwrite: true })).action).toBe(
       'updated',
@@ -199,6 +195,49 @@ describe('azure-key-vault writes', () => {
     });
     expect(azure.vault.listRequests.length).toBeGreaterThan(1);
     expect(azure.vault.listRequests[0]!.maxresults).toBe(25);
+  });
+
+  it('tags what it writes with the id, so an ambiguous name lists as that id (a migration lists what it wrote)', async () => {
+    const b = keyVault();
+    await b.put!('connection', 'my_db', 'postgres://h/x');
+    await b.put!('connection', 'other-db', 'postgres://h/y');
+    azure.vault.set('airflow-connections-hand-made', 'x://h');
+    const { entries } = await b.list!('connection');
+    expect(entries).toEqual(
+      expect.arrayContaining([
+        { id: 'my_db', secretName: 'airflow-connections-my-db' },
+        { id: 'other-db', secretName: 'airflow-connections-other-db' },
+        expect.objectContaining({ id: null, secretName: 'airflow-connections-hand-made' }),
+      ]),
+    );
+    // A tag that names an id whose lookup reads another name is not believed.
+    azure.vault.set('airflow-connections-x-y', 'x://h');
+    azure.vault.tags.set('airflow-connections-x-y', { airflow_id: 'elsewhere' });
+    const again = await b.list!('connection');
+    expect(again.entries.find((e) => e.secretName === 'airflow-connections-x-y')?.id).toBeNull();
+  });
+
+  it('refuses an ambiguous id whose name holds another id, or that cannot be tagged', async () => {
+    const b = keyVault();
+    await b.put!('connection', 'my_db', 'postgres://h/x');
+    const clash = await b.put!('connection', 'my-db', 'x://y', { overwrite: true }).catch((e: unknown) => e);
+    expect(clash).toBeInstanceOf(ConfigurationError);
+    expect(String(clash)).toMatch(/already holds the id 'my_db'/);
+    expect(azure.vault.secrets.get('airflow-connections-my-db')).toBe('postgres://h/x');
+    // The same id again is an ordinary overwrite.
+    expect((await b.put!('connection', 'my_db', 'x://z', { overwrite: true })).action).toBe('updated');
+
+    const full = Object.fromEntries(Array.from({ length: 15 }, (_, i) => [`t${i}`, 'v']));
+    await expect(b.put!('variable', 'a_b', 'v', { tags: full })).rejects.toThrow(
+      /no room for the tag airflow_id/,
+    );
+    await expect(b.put!('variable', 'a_b', 'v', { tags: { airflow_id: 'zz' } })).rejects.toThrow(
+      /the tag airflow_id is given another value/,
+    );
+    expect(azure.vault.secrets.has('airflow-variables-a-b')).toBe(false);
+    // An id whose name maps back to it alone needs no tag.
+    await b.put!('variable', 'ab', 'v', { tags: full });
+    expect(azure.vault.tags.get('airflow-variables-ab')).toEqual(full);
   });
 
   it('deletes (the vault keeps it recoverable: writing it again is a 409 that says so)', async () => {

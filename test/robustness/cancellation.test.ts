@@ -55,6 +55,7 @@ function keep<B extends SecretsBackend>(b: B): B {
 }
 
 const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+const ROLE = { roleArn: 'arn:aws:iam::123456789012:role/reader', region: 'us-east-1', credentials: CREDS };
 
 type Make = (url: string, timeoutMs: number) => SecretsBackend;
 const HTTP_ADAPTERS: [string, Make][] = [
@@ -77,6 +78,17 @@ const HTTP_ADAPTERS: [string, Make][] = [
     'aws-ssm',
     (url, timeoutMs) =>
       awsSsm({ endpoint: url, region: 'us-east-1', credentials: CREDS, timeoutMs, logger: silentLogger }),
+  ],
+  // role_arn: the first request goes to STS (AssumeRole), which never answers here; it is
+  // cancelled as the service call would be (it used to retry on its own after the lookup settled).
+  [
+    'aws-secrets-manager with role_arn (STS)',
+    (url, timeoutMs) =>
+      awsSecretsManager({ ...ROLE, endpoint: url, stsEndpoint: url, timeoutMs, logger: silentLogger }),
+  ],
+  [
+    'aws-ssm with role_arn (STS)',
+    (url, timeoutMs) => awsSsm({ ...ROLE, endpoint: url, stsEndpoint: url, timeoutMs, logger: silentLogger }),
   ],
   [
     'azure-key-vault',

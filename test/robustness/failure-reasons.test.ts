@@ -64,7 +64,7 @@ describe('AWS', () => {
     );
     const err = await rejection(b.getConnection('orders_db'));
     expect(err.message).toBe(
-      "aws-secrets-manager: cannot read 'airflow/connections/orders_db': missing AWS secret access key (AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not)",
+      "aws-secrets-manager: cannot read 'airflow/connections/orders_db': missing AWS secret access key (AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not)",
     );
     expect(fake.requests).toEqual([]);
     await b.close?.();
@@ -77,7 +77,7 @@ describe('AWS', () => {
     );
     const err = await rejection(b.getVariable('k'));
     expect(err.message).toMatch(
-      /missing AWS access key id \(aws_access_key_id is not, aws_secret_access_key is set\)/,
+      /missing AWS access key id \(aws_secret_access_key is set but aws_access_key_id is not\)/,
     );
     expect(err.message).not.toContain('only-the-secret');
     await b.close?.();

@@ -114,8 +114,10 @@ describe('architecture of src/', () => {
     const shared = files.filter((f) => f.startsWith('src/backends/') && !ADAPTER.test(f));
     expect(shared).toEqual([
       'src/backends/airflow-kwargs.ts',
+      'src/backends/aws/botocore-config.ts',
       'src/backends/aws/common.ts',
       'src/backends/aws/env.ts',
+      'src/backends/aws/role.ts',
       'src/backends/base.ts',
       'src/backends/confine.ts',
       'src/backends/list-write.ts',

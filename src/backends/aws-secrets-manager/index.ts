@@ -7,7 +7,7 @@
  */
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
 import { ConfigurationError, MalformedSecretError, safeCause } from '../../errors.js';
-import { consoleLogger } from '../../logger.js';
+import { consoleLogger, type Logger } from '../../logger.js';
 import { type PyDict, type PyValue, pyJsonDumps, pyJsonLoads } from '../../pyjson.js';
 import { kindKwargs, kwargSetting, kwObject, kwString } from '../airflow-kwargs.js';
 import {
@@ -105,6 +105,36 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
   const shape = (kind: SecretKind, name: string, value: string | undefined) =>
     value === undefined ? null : kind === 'connection' ? standardise(value, words, name) : value;
 
+  const { getOne, getBatch } = secretReads(aws, logger, shape);
+
+  const writes = secretsManagerWrites({ send: aws.send, locate, candidates, rules, sep, team });
+  const backend = rawBackend({
+    name: DRIVER_NAME,
+    locate,
+    ...(team ? { candidates } : {}),
+    fetch: (name, kind, _id, options) => getOne(name, kind, options?.signal),
+    // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch); one name per id, so
+    // not with a team (two names per id): the resolver then reads one by one.
+    ...batchOrNot(team, {
+      backend: DRIVER_NAME,
+      action: 'BatchGetSecretValue',
+      size: 20,
+      logger,
+      locate,
+      batch: getBatch,
+      one: getOne,
+    }),
+    close: () => aws.close(),
+  });
+  return { ...backend, ...writes };
+}
+
+/** GetSecretValue (one name) and BatchGetSecretValue (a chunk), with Airflow's not-found codes. */
+function secretReads(
+  aws: ReturnType<typeof lazyAwsClient<Sdk>>,
+  logger: Logger,
+  shape: (kind: SecretKind, name: string, value: string | undefined) => string | null,
+) {
   const getOne = async (name: string, kind: SecretKind, signal?: AbortSignal): Promise<string | null> => {
     try {
       const out = await aws.send<{ SecretString?: string }>(
@@ -139,27 +169,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     } while (token);
     return found;
   };
-
-  const writes = secretsManagerWrites({ send: aws.send, locate, candidates, rules, sep, team });
-  const backend = rawBackend({
-    name: DRIVER_NAME,
-    locate,
-    ...(team ? { candidates } : {}),
-    fetch: (name, kind, _id, options) => getOne(name, kind, options?.signal),
-    // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch); one name per id, so
-    // not with a team (two names per id): the resolver then reads one by one.
-    ...batchOrNot(team, {
-      backend: DRIVER_NAME,
-      action: 'BatchGetSecretValue',
-      size: 20,
-      logger,
-      locate,
-      batch: getBatch,
-      one: getOne,
-    }),
-    close: () => aws.close(),
-  });
-  return { ...backend, ...writes };
+  return { getOne, getBatch };
 }
 
 /** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */
@@ -168,8 +178,22 @@ const TEAM_SEP = '--';
 /** The kwargs of `SecretsManagerBackend` itself (the AWS session kwargs come on top). */
 const SM_KWARGS = new Set([
   ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_prefix`, `${k}_lookup_pattern`]),
-  ...['sep', 'extra_conn_words'],
+  ...['sep', 'extra_conn_words', 'are_secret_values_urlencoded'],
 ]);
+
+/**
+ * `are_secret_values_urlencoded` (deprecated in Airflow, which still URL-decodes JSON connection
+ * values with it): `true` is refused rather than ignored, since the values would differ.
+ */
+function refuseUrlencoded(kw: Record<string, unknown>): void {
+  const v = kw.are_secret_values_urlencoded;
+  if (v === undefined || v === null || v === false) return;
+  const setting = kwargSetting('are_secret_values_urlencoded');
+  throw new ConfigurationError(
+    setting,
+    `${setting} is not supported: URL-decoding JSON secret values is not implemented; store the values decoded and remove the kwarg (Airflow deprecates it)`,
+  );
+}
 
 /** `AIRFLOW__SECRETS__BACKEND=airflow.providers.amazon.aws.secrets.secrets_manager.SecretsManagerBackend`. */
 export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterContext): SecretsBackend {
@@ -180,6 +204,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     multiTeam: context.multiTeam,
   };
   warnUnsupportedKwargs(kw, SM_KWARGS, context.logger, DRIVER_NAME);
+  refuseUrlencoded(kw);
   Object.assign(opts, kindKwargs(kw, 'prefix'));
   const sep = kwString(kw, 'sep');
   if (sep !== undefined) opts.sep = sep;

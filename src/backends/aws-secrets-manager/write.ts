@@ -49,79 +49,11 @@ export function secretsManagerWrites(
     locateWriteWith(s.locate, kind, id, (name) =>
       NAME.test(name) ? null : 'Secrets Manager names allow only A-Z a-z 0-9 / _ + = . @ - (1 to 512)',
     );
-  const exists = (e: unknown) => (e as Error)?.name === 'ResourceExistsException';
   return {
     locateWrite,
-    async list(kind, options) {
-      const p = s.rules[kind].prefix;
-      if (p === null) return emptyList();
-      const head = p ? `${p}${s.sep}` : '';
-      const filters = FILTER_VALUE.test(head) ? [{ Key: 'name' as const, Values: [head] }] : undefined;
-      type Out = { SecretList?: { Name?: string }[]; NextToken?: string };
-      return pagedList(
-        options,
-        async (token, room) => {
-          const out = await s
-            .send<Out>(
-              head || '(all secrets)',
-              (sdk) =>
-                new sdk.ListSecretsCommand({
-                  MaxResults: Math.min(100, Math.max(1, room + 1)),
-                  ...(filters ? { Filters: filters } : {}),
-                  ...(token ? { NextToken: token } : {}),
-                }),
-            )
-            .catch((e: unknown) => {
-              throw mapAwsError(BACKEND, head || '(all secrets)', e, 'listing');
-            });
-          return { names: (out.SecretList ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
-        },
-        (name) =>
-          name.startsWith(head)
-            ? listedName(
-                s.locate,
-                kind,
-                name,
-                idPart(name.slice(head.length), teamHead),
-                undefined,
-                s.candidates,
-              )
-            : null,
-      );
-    },
+    list: (kind, options) => listSecrets(s, teamHead, kind, options),
     checkPut: (_kind, options) => checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags']),
-    async put(kind, id, value, options = {}) {
-      checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags']);
-      const where = locateWrite(kind, id);
-      if (!('name' in where)) throw refusedId(BACKEND, kind, id, where.skip);
-      const name = where.name;
-      const text = encodeValue(kind, id, value, options.format);
-      const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
-      try {
-        await s.send(
-          name,
-          (sdk) =>
-            new sdk.CreateSecretCommand({
-              Name: name,
-              SecretString: text,
-              ...(options.kmsKeyId ? { KmsKeyId: options.kmsKeyId } : {}),
-              ...(tags.length ? { Tags: tags } : {}),
-            }),
-        );
-        return { secretName: name, action: 'created' };
-      } catch (e) {
-        if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(BACKEND, name, e);
-        if (!exists(e)) throw mapAwsError(BACKEND, name, e, 'writing');
-        if (!options.overwrite) throw new SecretExistsError(BACKEND, name);
-      }
-      try {
-        await s.send(name, (sdk) => new sdk.PutSecretValueCommand({ SecretId: name, SecretString: text }));
-        return { secretName: name, action: 'updated' };
-      } catch (e) {
-        if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(BACKEND, name, e);
-        throw mapAwsError(BACKEND, name, e, 'writing');
-      }
-    },
+    put: (kind, id, value, options = {}) => putSecret(s, locateWrite, kind, id, value, options),
     async delete(kind, id) {
       const where = s.locate(kind, id);
       if (!('name' in where)) return false;
@@ -136,6 +68,87 @@ export function secretsManagerWrites(
       }
     },
   };
+}
+
+type ListOptions = Parameters<NonNullable<SecretsBackend['list']>>[1];
+type PutOptions = NonNullable<Parameters<NonNullable<SecretsBackend['put']>>[3]>;
+
+/** ListSecrets with the `name` filter on the kind's head, each name mapped back to its id. */
+async function listSecrets(
+  s: SecretsManagerStore,
+  teamHead: string | undefined,
+  kind: SecretKind,
+  options: ListOptions,
+) {
+  const p = s.rules[kind].prefix;
+  if (p === null) return emptyList();
+  const head = p ? `${p}${s.sep}` : '';
+  const filters = FILTER_VALUE.test(head) ? [{ Key: 'name' as const, Values: [head] }] : undefined;
+  type Out = { SecretList?: { Name?: string }[]; NextToken?: string };
+  return pagedList(
+    options,
+    async (token, room) => {
+      const out = await s
+        .send<Out>(
+          head || '(all secrets)',
+          (sdk) =>
+            new sdk.ListSecretsCommand({
+              MaxResults: Math.min(100, Math.max(1, room + 1)),
+              ...(filters ? { Filters: filters } : {}),
+              ...(token ? { NextToken: token } : {}),
+            }),
+        )
+        .catch((e: unknown) => {
+          throw mapAwsError(BACKEND, head || '(all secrets)', e, 'listing');
+        });
+      return { names: (out.SecretList ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
+    },
+    (name) =>
+      name.startsWith(head)
+        ? listedName(s.locate, kind, name, idPart(name.slice(head.length), teamHead), undefined, s.candidates)
+        : null,
+  );
+}
+
+/** CreateSecret, or (with `overwrite`, when it exists) PutSecretValue, at the name `locateWrite` gives. */
+async function putSecret(
+  s: SecretsManagerStore,
+  locateWrite: (kind: SecretKind, id: string) => Lookup,
+  kind: SecretKind,
+  id: string,
+  value: Parameters<NonNullable<SecretsBackend['put']>>[2],
+  options: PutOptions,
+): Promise<{ secretName: string; action: 'created' | 'updated' }> {
+  checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags']);
+  const where = locateWrite(kind, id);
+  if (!('name' in where)) throw refusedId(BACKEND, kind, id, where.skip);
+  const name = where.name;
+  const text = encodeValue(kind, id, value, options.format);
+  const tags = Object.entries(options.tags ?? {}).map(([Key, Value]) => ({ Key, Value }));
+  try {
+    await s.send(
+      name,
+      (sdk) =>
+        new sdk.CreateSecretCommand({
+          Name: name,
+          SecretString: text,
+          ...(options.kmsKeyId ? { KmsKeyId: options.kmsKeyId } : {}),
+          ...(tags.length ? { Tags: tags } : {}),
+        }),
+    );
+    return { secretName: name, action: 'created' };
+  } catch (e) {
+    if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(BACKEND, name, e);
+    if ((e as Error)?.name !== 'ResourceExistsException') throw mapAwsError(BACKEND, name, e, 'writing');
+    if (!options.overwrite) throw new SecretExistsError(BACKEND, name);
+  }
+  try {
+    await s.send(name, (sdk) => new sdk.PutSecretValueCommand({ SecretId: name, SecretString: text }));
+    return { secretName: name, action: 'updated' };
+  } catch (e) {
+    if ((e as Error)?.name === 'InvalidRequestException') throw scheduledForDeletion(BACKEND, name, e);
+    throw mapAwsError(BACKEND, name, e, 'writing');
+  }
 }
 
 /** InvalidRequestException on a write: most often a secret of that name in its recovery window. */

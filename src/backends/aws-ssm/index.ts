@@ -7,7 +7,7 @@
  * `../aws/common.ts`.
  */
 import type { AdapterContext, SecretKind, SecretsBackend } from '../../backend.js';
-import { consoleLogger } from '../../logger.js';
+import { consoleLogger, type Logger } from '../../logger.js';
 import { kindKwargs } from '../airflow-kwargs.js';
 import {
   type AwsCommonOptions,
@@ -101,6 +101,31 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     refused: (_kind, id) => options.multiTeam === true && id.includes(TEAM_SEP),
   });
 
+  const { getOne, getBatch } = parameterReads(aws, logger);
+
+  const writes = parameterStoreWrites({ send: aws.send, locate, candidates, rules, team });
+  const backend = rawBackend({
+    name: DRIVER_NAME,
+    locate,
+    ...(team ? { candidates } : {}),
+    fetch: (name, _kind, _id, options) => getOne(name, options?.signal),
+    // GetParameters, 10 names a call (used by the resolver's prefetch); not with a team.
+    ...batchOrNot(team, {
+      backend: DRIVER_NAME,
+      action: 'GetParameters',
+      size: 10,
+      logger,
+      locate,
+      batch: getBatch,
+      one: (name, _kind, signal) => getOne(name, signal),
+    }),
+    close: () => aws.close(),
+  });
+  return { ...backend, ...writes };
+}
+
+/** GetParameter (one name, decrypted) and GetParameters (a chunk); `ParameterNotFound` is not found. */
+function parameterReads(aws: ReturnType<typeof lazyAwsClient<Sdk>>, logger: Logger) {
   const getOne = async (name: string, signal?: AbortSignal): Promise<string | null> => {
     try {
       const out = await aws.send<{ Parameter?: { Value?: string } }>(
@@ -130,26 +155,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
       (out.Parameters ?? []).flatMap((p) => (p.Name && p.Value !== undefined ? [[p.Name, p.Value]] : [])),
     );
   };
-
-  const writes = parameterStoreWrites({ send: aws.send, locate, candidates, rules, team });
-  const backend = rawBackend({
-    name: DRIVER_NAME,
-    locate,
-    ...(team ? { candidates } : {}),
-    fetch: (name, _kind, _id, options) => getOne(name, options?.signal),
-    // GetParameters, 10 names a call (used by the resolver's prefetch); not with a team.
-    ...batchOrNot(team, {
-      backend: DRIVER_NAME,
-      action: 'GetParameters',
-      size: 10,
-      logger,
-      locate,
-      batch: getBatch,
-      one: (name, _kind, signal) => getOne(name, signal),
-    }),
-    close: () => aws.close(),
-  });
-  return { ...backend, ...writes };
+  return { getOne, getBatch };
 }
 
 /** Between the team and the id in a team-scoped name (Airflow 3.2's `TEAM_SEP`). */

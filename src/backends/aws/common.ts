@@ -33,6 +33,7 @@ import {
   parseConnection,
   withDeadline,
 } from '../base.js';
+import { botocoreSettings, checkUseSsl } from './botocore-config.js';
 import {
   credentialsError,
   defaultChain,
@@ -42,6 +43,7 @@ import {
   sharedFiles,
   staticCredentials,
 } from './env.js';
+import { type AssumedRole, assumedRole } from './role.js';
 
 export interface AwsCredentials {
   accessKeyId: string;
@@ -72,6 +74,10 @@ export interface AwsCommonOptions {
   verify?: boolean | string | undefined;
   /** Connect timeout in ms. Default: `timeoutMs`. */
   connectTimeoutMs?: number | undefined;
+  /** Socket idle timeout per attempt, in ms (botocore's `read_timeout`). Default: `timeoutMs`. */
+  readTimeoutMs?: number | undefined;
+  /** Sockets per keep-alive agent (botocore's `max_pool_connections`). Default 50. */
+  maxSockets?: number | undefined;
   /** Deadline for each lookup, in ms (also the SDK's per-attempt request timeout). Default 10 000. */
   timeoutMs?: number | undefined;
   /** Extra SDK client configuration, applied last (e.g. `retryStrategy`, `logger`). */
@@ -93,18 +99,17 @@ export interface AwsCommonOptions {
 const AWS_SESSION_KWARGS: readonly string[] = [
   ...['region_name', 'endpoint_url', 'aws_access_key_id', 'aws_secret_access_key', 'aws_session_token'],
   ...['profile_name', 'role_arn', 'assume_role_method', 'assume_role_kwargs', 'verify', 'service_config'],
-  'config_kwargs',
+  ...['config_kwargs', 'use_ssl'],
   // No effect in Airflow's current provider either (api_version: one API version; full_url_mode: removed).
   ...['api_version', 'full_url_mode'],
 ];
-const BOTOCORE_CONFIG_HONOURED = new Set(['retries', 'connect_timeout']);
 const ASSUME_ROLE_KEYS = new Set(['assume_role', undefined]);
 
 /**
  * Warn (naming the key, never its value) about each kwarg that is neither one of the adapter's own
- * (`adapterKwargs`) nor an AWS session kwarg, which Airflow would pass on to boto3, and about
- * `config_kwargs` keys other than `retries` and `connect_timeout`: behaviour would differ from
- * Airflow's, so it is never silent.
+ * (`adapterKwargs`) nor an AWS session kwarg (Airflow's connection wrapper does not read it either,
+ * so it has no effect there). `config_kwargs` and `use_ssl`, which Airflow does pass on to boto3,
+ * are mapped or refused by `./botocore-config.ts`, never only warned about.
  */
 export function warnUnsupportedKwargs(
   kw: Record<string, unknown>,
@@ -116,15 +121,6 @@ export function warnUnsupportedKwargs(
     if (!adapterKwargs.has(key) && !AWS_SESSION_KWARGS.includes(key)) {
       logger.warn(
         `${backend}: ignoring backend_kwargs key '${key}' (Airflow passes it to the boto3 session or client; not supported here)`,
-        { backend },
-      );
-    }
-  }
-  const config = kwObject(kw, 'config_kwargs') ?? {};
-  for (const key of Object.keys(config)) {
-    if (!BOTOCORE_CONFIG_HONOURED.has(key)) {
-      logger.warn(
-        `${backend}: ignoring config_kwargs key '${key}' (only 'retries' and 'connect_timeout' are used)`,
         { backend },
       );
     }
@@ -200,11 +196,10 @@ export function awsOptionsFromKwargs(
   if (verify !== undefined) out.verify = verify;
   const attempts = botocoreTotalAttempts(kw);
   if (attempts !== undefined) out.maxAttempts = attempts;
-  const config = kwObject(kw, 'config_kwargs');
-  if (config) {
-    const connect = config.connect_timeout;
-    if (typeof connect === 'number' && connect > 0) out.connectTimeoutMs = connect * 1000;
-  }
+  checkUseSsl(kw, endpoint);
+  const { clientConfig, ...botocore } = botocoreSettings(kw);
+  Object.assign(out, botocore);
+  if (clientConfig) out.clientConfig = clientConfig;
   return out;
 }
 
@@ -252,15 +247,17 @@ function makeAgents(o: AwsCommonOptions): AwsAgents {
         ? { ca: readCa(o.verify) }
         : {};
   return {
-    httpAgent: new http.Agent({ keepAlive: true, maxSockets: 50 }),
-    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: 50, ...tls }),
+    httpAgent: new http.Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 50 }),
+    httpsAgent: new https.Agent({ keepAlive: true, maxSockets: o.maxSockets ?? 50, ...tls }),
   };
 }
 
 /**
  * Build the SDK client configuration (no I/O except reading a `verify` CA file). The requests go
  * through `agents` (ours, so `close()` can destroy every socket). With `o.env`, every setting the
- * SDK would read from `process.env` or the shared files is given from `o.env` (`./env.ts`).
+ * SDK would read from `process.env` or the shared files is given from `o.env` (`./env.ts`). With
+ * `o.roleArn`, the credentials are those of the role, assumed by `./role.ts` (its STS calls are
+ * cancelled only by a backend's `close()` here; {@link lazyAwsClient} also ties them to lookups).
  */
 export async function awsClientConfig(
   o: AwsCommonOptions,
@@ -268,9 +265,20 @@ export async function awsClientConfig(
   roleSessionName: string,
   agents: AwsAgents = makeAgents(o),
 ): Promise<Record<string, unknown>> {
+  return (await awsClientSetup(o, usedBy, roleSessionName, agents, new InFlightCalls())).config;
+}
+
+/** {@link awsClientConfig}, and the assumed role (with `o.roleArn`), its STS calls tracked by `inFlight`. */
+async function awsClientSetup(
+  o: AwsCommonOptions,
+  usedBy: string,
+  roleSessionName: string,
+  agents: AwsAgents,
+  inFlight: InFlightCalls,
+): Promise<{ config: Record<string, unknown>; role?: AssumedRole }> {
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const requestHandler: Record<string, unknown> = {
-    requestTimeout: timeoutMs,
+    requestTimeout: o.readTimeoutMs ?? timeoutMs,
     throwOnRequestTimeout: true,
     connectionTimeout: o.connectTimeoutMs ?? timeoutMs,
     ...agents,
@@ -292,25 +300,29 @@ export async function awsClientConfig(
   } else if (credentials === undefined && env) {
     credentials = defaultChain(await credentialProviders(usedBy), env, shared);
   }
+  let role: AssumedRole | undefined;
   if (o.roleArn) {
-    const cp = await credentialProviders(usedBy);
-    const stsConfig: Record<string, unknown> = { ...shared };
+    const stsConfig: Record<string, unknown> = { ...shared, region: shared.region ?? stsRegionFromProcess };
+    if (credentials) stsConfig.credentials = credentials;
     if (o.stsEndpoint) stsConfig.endpoint = o.stsEndpoint;
     else if (env) stsConfig.ignoreConfiguredEndpointUrls = true;
-    credentials = cp.fromTemporaryCredentials({
-      params: { RoleSessionName: roleSessionName, ...o.assumeRoleParams, RoleArn: o.roleArn },
-      ...(credentials ? { masterCredentials: credentials as AwsCredentials } : {}),
-      clientConfig: stsConfig as never,
-    });
+    const params = { RoleSessionName: roleSessionName, ...o.assumeRoleParams, RoleArn: o.roleArn };
+    role = assumedRole({ stsConfig, params, inFlight, usedBy });
+    credentials = role.provider;
   }
-  return {
+  const config = {
     ...shared,
     ...(o.endpoint ? { endpoint: o.endpoint } : {}),
     ...(credentials ? { credentials } : {}),
     ...(o.profile && !env ? { profile: o.profile } : {}),
     ...o.clientConfig,
   };
+  return role ? { config, role } : { config };
 }
+
+/** The STS region without `o.env` or a region: `process.env`'s, else (as the SDK's `fromTemporaryCredentials`) us-east-1. */
+const stsRegionFromProcess = async (): Promise<string> =>
+  process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || 'us-east-1';
 
 /** The region when none is configured: the profile's in the config file `env` names, else a typed error. */
 function regionProvider(env: Record<string, string | undefined>, profile: string | undefined) {
@@ -352,13 +364,16 @@ export function lazyAwsClient<M>(args: {
   const timeoutMs = args.options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   let client: Promise<AwsSdkClient> | undefined;
   let agents: AwsAgents | undefined;
+  let role: AssumedRole | undefined;
   const inFlight = new InFlightCalls();
   const get = () =>
     (client ??= (async () => {
       if (args.injected) return args.injected;
       const sdk = await importOptional<M>(args.pkg, args.backend, args.load);
       agents ??= makeAgents(args.options);
-      return args.create(sdk, await awsClientConfig(args.options, args.pkg, args.roleSessionName, agents));
+      const setup = await awsClientSetup(args.options, args.pkg, args.roleSessionName, agents, inFlight);
+      role = setup.role;
+      return args.create(sdk, setup.config);
     })().catch((e) => {
       client = undefined;
       throw e;
@@ -367,7 +382,9 @@ export function lazyAwsClient<M>(args: {
   return {
     /**
      * One SDK call. Each attempt is bounded by the client's `requestTimeout` (with
-     * `throwOnRequestTimeout`), and the whole call, retries included, by `timeoutMs` and `signal`.
+     * `throwOnRequestTimeout`), and the whole call, retries included, by `timeoutMs` and `signal`;
+     * with `role_arn`, the AssumeRole call it waits for (when the role's credentials are not
+     * cached) too.
      */
     async send<T>(secretName: string, make: (sdk: M) => unknown, signal?: AbortSignal): Promise<T> {
       if (!ready) {
@@ -375,17 +392,23 @@ export function lazyAwsClient<M>(args: {
         ready = { sdk, client: await get() };
       }
       const { sdk, client: c } = ready;
-      const call = (cancel: CallCancel) =>
-        inFlight.track(cancel, c.send(make(sdk) as never, { abortSignal: cancel }));
+      const call = (cancel: CallCancel) => {
+        const run = () => c.send(make(sdk) as never, { abortSignal: cancel });
+        const assuming = role?.ensure(cancel);
+        return inFlight.track(cancel, assuming ? assuming.then(run) : run());
+      };
       return (await withDeadline(args.backend, secretName, timeoutMs, call, signal)) as T;
     },
     async close(): Promise<void> {
       const c = client;
       const a = agents;
+      const r = role;
       client = undefined;
       ready = undefined;
       agents = undefined;
+      role = undefined;
       inFlight.cancelAll();
+      r?.close();
       if (c && !args.injected) (await c.catch(() => undefined))?.destroy();
       a?.httpAgent.destroy();
       a?.httpsAgent.destroy();

@@ -24,7 +24,7 @@ export class PartialAwsCredentials extends Error {
   constructor(
     /** What is missing, in words: `AWS secret access key`, … */
     readonly missing: string,
-    /** Where the rest was found, e.g. `AWS_ACCESS_KEY_ID is set, AWS_SECRET_ACCESS_KEY is not`. */
+    /** Where the rest was found, e.g. `AWS_ACCESS_KEY_ID is set but AWS_SECRET_ACCESS_KEY is not`. */
     readonly detail: string,
   ) {
     super(`missing ${missing} (${detail})`);
@@ -52,18 +52,16 @@ export function staticCredentials(
   if (keyId && secret)
     return { accessKeyId: keyId, secretAccessKey: secret, ...(token ? { sessionToken: token } : {}) };
   if (!keyId && !secret && !token) return undefined;
-  const set = (n: string, v: string | undefined) => `${n} is ${v ? 'set' : 'not'}`;
   const missing =
     !keyId && !secret
       ? 'AWS access key id and secret access key'
       : !secret
         ? 'AWS secret access key'
         : 'AWS access key id';
-  const detail = [
-    set(names.keyId, keyId),
-    set(names.secret, secret),
-    ...(token ? [set(names.token, token)] : []),
-  ].join(', ');
+  const given = [keyId && names.keyId, secret && names.secret, token && names.token].filter(Boolean);
+  const absent = [!keyId && names.keyId, !secret && names.secret].filter(Boolean);
+  const are = (list: unknown[]) => `${list.join(' and ')} ${list.length > 1 ? 'are' : 'is'}`;
+  const detail = `${are(given)} set but ${are(absent)} not`;
   return () => Promise.reject(new PartialAwsCredentials(missing, detail));
 }
 

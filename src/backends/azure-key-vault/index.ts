@@ -29,6 +29,7 @@ import {
   withDeadline,
 } from '../base.js';
 import { activeTeam, kindRules, locateWith, type TeamOptions, teamNaming } from '../naming.js';
+import { clientKwargs } from './client-kwargs.js';
 import { type AzureWriteClient, azureWrites } from './write.js';
 
 const DRIVER_NAME = 'azure-key-vault';
@@ -109,16 +110,21 @@ export function fromAirflowKwargs(
     team: context.team,
     multiTeam: context.multiTeam,
   };
-  const known = new Set(Object.values(KWARG_OF));
-  for (const k of Object.keys(kwargs)) {
-    if (!known.has(k)) context.logger.warn(`${DRIVER_NAME}: ignoring unknown backend_kwargs key '${k}'`);
-  }
+  // The rest go to SecretClient in Airflow: mapped onto its options here, or refused.
+  const passed = clientKwargs(kwargs, new Set(Object.values(KWARG_OF)));
   for (const [option, kwarg] of Object.entries(KWARG_OF) as [keyof AzureKeyVaultOptions, string][]) {
     const prefix = option.endsWith('Prefix');
     const v = prefix ? kwString(kwargs, kwarg, true) : kwOptString(kwargs, kwarg);
     if (v !== undefined) (opts as Record<string, unknown>)[option] = v;
   }
-  return create({ ...opts, ...overrides }, (o) => kwargSetting(KWARG_OF[o] ?? o));
+  const clientOptions = { ...passed.clientOptions, ...overrides.clientOptions };
+  const merged: AzureKeyVaultOptions = {
+    ...opts,
+    ...(passed.retryOptions ? { retryOptions: passed.retryOptions } : {}),
+    ...overrides,
+  };
+  if (Object.keys(clientOptions).length > 0) merged.clientOptions = clientOptions;
+  return create(merged, (o) => kwargSetting(KWARG_OF[o] ?? o));
 }
 
 /** Maps an option name to the setting named in errors (a kwarg, or `azure-key-vault.<option>`). */
@@ -136,13 +142,7 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
       `${name}: vault_url is required (e.g. https://<vault-name>.vault.azure.net/)`,
     );
   }
-  const prefix = (p: string | null | undefined, dflt: string) =>
-    p === undefined ? dflt : p === null ? null : p ? pyRstrip(p, sep) : p;
-  const prefixes: Record<SecretKind, string | null> = {
-    connection: prefix(options.connectionsPrefix, 'airflow-connections'),
-    variable: prefix(options.variablesPrefix, 'airflow-variables'),
-    config: prefix(options.configPrefix, 'airflow-config'),
-  };
+  const prefixes = kindPrefixes(options, sep);
   const rules = kindRules(prefixes, {}, 'prefix'); // Airflow's backend has no lookup patterns
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
 
@@ -157,21 +157,7 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
     return client;
   };
 
-  // Airflow's override of build_path: every `_` in the whole name becomes `sep`.
-  const build = (p: string, id: string) => (p === '' ? id : `${p}${sep}${id}`).replaceAll('_', sep);
-  const team = activeTeam(options);
-  // Airflow 3.2 multi-team: `<prefix>-<team>--<id>` (with `_` → sep) first; without a team, an id
-  // that reads as a team-scoped one (`[^sep]+--.+` once normalised) is refused.
-  const teamShaped = new RegExp(`^[^${escapeRegExp(sep)}]+${TEAM_SEP}[^\n]+$`);
-  const { locate, candidates } = teamNaming({
-    backend: name,
-    logger,
-    sep: TEAM_SEP,
-    plain: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: build(p, id) })),
-    scoped: (kind, id) =>
-      team ? build(prefixes[kind]!, `${build('', team)}${TEAM_SEP}${id.replaceAll('_', sep)}`) : null,
-    refused: (_kind, id) => options.multiTeam === true && !team && teamShaped.test(id.replaceAll('_', sep)),
-  });
+  const { build, team, locate, candidates } = azureNaming(options, { name, logger, sep, prefixes, rules });
 
   const writes = azureWrites({
     backend: name,
@@ -196,19 +182,7 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
         name,
         secretName,
         timeoutMs,
-        async (cancel) => {
-          const c = await connect();
-          try {
-            const abortSignal = abortSignalOf(cancel);
-            const secret = await inFlight.track(cancel, c.getSecret(secretName, { abortSignal }));
-            return typeof secret.value === 'string' ? secret.value : null;
-          } catch (e) {
-            const err = toBackendError(name, secretName, vaultUrl, e);
-            if (err) throw err;
-            logger.debug(`${name}: secret '${secretName}' not found`, { vaultUrl });
-            return null;
-          }
-        },
+        (cancel) => readSecret({ name, vaultUrl, logger, connect, inFlight }, secretName, cancel),
         fetchOptions?.signal,
       ),
     async close() {
@@ -219,6 +193,72 @@ function create(options: AzureKeyVaultOptions, setting: Setting): SecretsBackend
     },
   });
   return { ...backend, ...writes };
+}
+
+/** The prefix of each kind: the option, `sep` stripped off its end as Airflow does, or the default. */
+function kindPrefixes(options: AzureKeyVaultOptions, sep: string): Record<SecretKind, string | null> {
+  const prefix = (p: string | null | undefined, dflt: string) =>
+    p === undefined ? dflt : p === null ? null : p ? pyRstrip(p, sep) : p;
+  return {
+    connection: prefix(options.connectionsPrefix, 'airflow-connections'),
+    variable: prefix(options.variablesPrefix, 'airflow-variables'),
+    config: prefix(options.configPrefix, 'airflow-config'),
+  };
+}
+
+/** The names a lookup reads: Airflow's `build_path` (`_` → `sep`), with multi-team scoping and refusals. */
+function azureNaming(
+  options: AzureKeyVaultOptions,
+  b: {
+    name: string;
+    logger: Logger;
+    sep: string;
+    prefixes: Record<SecretKind, string | null>;
+    rules: ReturnType<typeof kindRules>;
+  },
+) {
+  const { name, logger, sep, prefixes, rules } = b;
+  // Airflow's override of build_path: every `_` in the whole name becomes `sep`.
+  const build = (p: string, id: string) => (p === '' ? id : `${p}${sep}${id}`).replaceAll('_', sep);
+  const team = activeTeam(options);
+  // Airflow 3.2 multi-team: `<prefix>-<team>--<id>` (with `_` → sep) first; without a team, an id
+  // that reads as a team-scoped one (`[^sep]+--.+` once normalised) is refused.
+  const teamShaped = new RegExp(`^[^${escapeRegExp(sep)}]+${TEAM_SEP}[^\n]+$`);
+  const { locate, candidates } = teamNaming({
+    backend: name,
+    logger,
+    sep: TEAM_SEP,
+    plain: (kind, id) => locateWith(rules, kind, id, (p) => ({ name: build(p, id) })),
+    scoped: (kind, id) =>
+      team ? build(prefixes[kind]!, `${build('', team)}${TEAM_SEP}${id.replaceAll('_', sep)}`) : null,
+    refused: (_kind, id) => options.multiTeam === true && !team && teamShaped.test(id.replaceAll('_', sep)),
+  });
+  return { build, team, locate, candidates };
+}
+
+/** One `getSecret` (latest version) under `cancel`: its value, `null` when not found (404, logged at debug). */
+async function readSecret(
+  b: {
+    name: string;
+    vaultUrl: string;
+    logger: Logger;
+    connect: () => Promise<AzureSecretClient>;
+    inFlight: InFlightCalls;
+  },
+  secretName: string,
+  cancel: CallCancel,
+): Promise<string | null> {
+  const c = await b.connect();
+  try {
+    const abortSignal = abortSignalOf(cancel);
+    const secret = await b.inFlight.track(cancel, c.getSecret(secretName, { abortSignal }));
+    return typeof secret.value === 'string' ? secret.value : null;
+  } catch (e) {
+    const err = toBackendError(b.name, secretName, b.vaultUrl, e);
+    if (err) throw err;
+    b.logger.debug(`${b.name}: secret '${secretName}' not found`, { vaultUrl: b.vaultUrl });
+    return null;
+  }
 }
 
 type Sdk = { SecretClient: new (url: string, credential: object, options: object) => AzureSecretClient };

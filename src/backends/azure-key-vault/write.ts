@@ -1,8 +1,10 @@
 /**
- * Listing and writing for the Azure Key Vault adapter: `listPropertiesOfSecrets` (names only), the
- * sep rule reversed where it is unambiguous (a name part without `sep` is that id; one with `sep`
- * could be `-` or `_` at each place, so it is listed with no id and a note); `setSecret` at the
- * name `locate` gives, refusing names Key Vault does not allow (and the ids `locate` skips);
+ * Listing and writing for the Azure Key Vault adapter: `listPropertiesOfSecrets` (names and tags),
+ * the id taken from the secret's `airflow_id` tag (which `put` sets) when it names this secret,
+ * else the sep rule reversed where it is unambiguous (a name part without `sep` is that id; one
+ * with `sep` could be `-` or `_` at each place, so it is listed with no id and a note); `setSecret`
+ * at the name `locate` gives, tagged with the id, refusing names Key Vault does not allow, the ids
+ * `locate` skips, and an ambiguous id that cannot be tagged or whose name holds another id;
  * `beginDeleteSecret` (the vault's soft delete).
  */
 import type { Lookup, SecretKind, SecretsBackend } from '../../backend.js';
@@ -11,6 +13,7 @@ import {
   checkPutOptions,
   emptyList,
   encodeValue,
+  idPart,
   listedName,
   locateWriteWith,
   pagedList,
@@ -19,13 +22,24 @@ import {
 
 /** The parts of `SecretClient` listing and writing use. */
 export interface AzureWriteClient {
-  getSecret(name: string, options?: { abortSignal?: AbortSignal }): Promise<{ value?: string | undefined }>;
+  getSecret(
+    name: string,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<{ value?: string | undefined; properties?: { tags?: Record<string, string> | undefined } }>;
   setSecret?(name: string, value: string, options?: object): Promise<unknown>;
   listPropertiesOfSecrets?(options?: object): {
-    byPage(settings?: { maxPageSize?: number }): AsyncIterableIterator<{ name: string }[]>;
+    byPage(settings?: { maxPageSize?: number }): AsyncIterableIterator<ListedProperties[]>;
   };
   beginDeleteSecret?(name: string, options?: object): Promise<unknown>;
 }
+
+/** What a listing page gives of each secret. */
+type ListedProperties = { name: string; tags?: Record<string, string> | undefined };
+
+/** The tag `put` sets to the id it wrote, so a listing maps an ambiguous name back to it. */
+export const ID_TAG = 'airflow_id';
+/** Key Vault's limit on the tags of a secret. */
+const MAX_TAGS = 15;
 
 /** What the adapter hands over: its client, naming, deadline and error mapping. */
 export interface AzureStore {
@@ -73,11 +87,12 @@ export function azureWrites(
       throw s.mapError(name, e, verb) ?? MISSING;
     }
   };
-  const present = (name: string) =>
+  /** Whether `name` holds a value, and the id its `airflow_id` tag names (a 404: not there). */
+  const existing = (name: string) =>
     run(name, 'reading', (c, abortSignal) => c.getSecret(name, { abortSignal })).then(
-      (x) => typeof x.value === 'string',
+      (x) => ({ present: typeof x.value === 'string', id: x.properties?.tags?.[ID_TAG] }),
       (e: unknown) => {
-        if (e === MISSING) return false;
+        if (e === MISSING) return { present: false, id: undefined };
         throw e;
       },
     );
@@ -101,18 +116,21 @@ export function azureWrites(
       const where = locateWrite(kind, id);
       if (!('name' in where)) throw refusedId(s.backend, kind, id, where.skip);
       const name = where.name;
+      const tags = idTags(s, kind, id, name, options.tags);
       const text = encodeValue(kind, id, value, options.format);
-      const existed = await present(name);
-      if (existed && !options.overwrite) throw new SecretExistsError(s.backend, name);
-      const tags = options.tags ? { tags: { ...options.tags } } : {};
+      const found = await existing(name);
+      if (found.present && !options.overwrite) throw new SecretExistsError(s.backend, name);
+      // Another id whose lookup reads this name wrote it (`my_db` and `my-db` share one name).
+      if (found.id !== undefined && found.id !== id && s.candidates(kind, found.id).includes(name)) {
+        const why = `its name '${name}' already holds the id '${found.id}' (tag ${ID_TAG}); both ids read that secret`;
+        throw refusedId(s.backend, kind, id, why);
+      }
       await surely(
         name,
         'writing',
-        run(name, 'writing', (c, abortSignal) =>
-          method(c, 'setSecret')(name, text, { ...tags, abortSignal }),
-        ),
+        run(name, 'writing', (c, abortSignal) => method(c, 'setSecret')(name, text, { tags, abortSignal })),
       );
-      return { secretName: name, action: existed ? 'updated' : 'created' };
+      return { secretName: name, action: found.present ? 'updated' : 'created' };
     },
     async delete(kind, id) {
       const where = s.locate(kind, id);
@@ -130,6 +148,36 @@ export function azureWrites(
   };
 }
 
+/** Whether the part of a name after the kind's prefix maps back to more than one id (the sep rule). */
+function ambiguous(s: AzureStore, rest: string): boolean {
+  return s.sep === '' || rest.includes(s.sep);
+}
+
+/**
+ * The tags of a `put`: the caller's, and `airflow_id` set to the id, so the listing maps the name
+ * back to it. An id whose name is ambiguous must carry the tag: it is refused when the caller's
+ * tags give `airflow_id` another value or leave no room for it (Key Vault allows 15 tags).
+ */
+function idTags(
+  s: AzureStore,
+  kind: SecretKind,
+  id: string,
+  name: string,
+  given: Record<string, string> | undefined,
+): Record<string, string> {
+  const tags = { ...given };
+  const room = ID_TAG in tags || Object.keys(tags).length < MAX_TAGS;
+  if (tags[ID_TAG] === undefined || tags[ID_TAG] === id) {
+    if (room) return { ...tags, [ID_TAG]: id };
+  }
+  const rest = idPart(name.slice(s.head(kind)!.length), s.teamHead);
+  if (!ambiguous(s, rest)) return tags;
+  const why = room
+    ? `the tag ${ID_TAG} is given another value, and the name '${name}' maps back to more than one id without it`
+    : `the name '${name}' maps back to more than one id, and the ${MAX_TAGS} tags given leave no room for the tag ${ID_TAG} that names it`;
+  throw refusedId(s.backend, kind, id, why);
+}
+
 /** What `run` throws for a 404 (not found; callers decide what it means). */
 const MISSING = Symbol('not found');
 
@@ -144,7 +192,9 @@ async function listNames(
   if (head === null) return emptyList();
   const c = await s.connect();
   const lister = new AbortController();
-  let pages: AsyncIterableIterator<{ name: string }[]> | undefined;
+  let pages: AsyncIterableIterator<ListedProperties[]> | undefined;
+  // The tags of the names on the page being mapped (the page hands the mapping names only).
+  const tagsOf = new Map<string, Record<string, string> | undefined>();
   return pagedList(
     options,
     async () => {
@@ -168,13 +218,20 @@ async function listNames(
             )
           );
         });
-      return { names: out.done ? [] : out.value.map((p) => p.name), next: out.done ? undefined : 'more' };
+      tagsOf.clear();
+      for (const p of out.done ? [] : out.value) tagsOf.set(p.name, p.tags);
+      return { names: [...tagsOf.keys()], next: out.done ? undefined : 'more' };
     },
     (name) => {
       if (!name.startsWith(head)) return null;
-      let rest = name.slice(head.length);
-      if (s.teamHead && rest.startsWith(s.teamHead)) rest = rest.slice(s.teamHead.length);
-      if (s.sep === '' || rest.includes(s.sep)) {
+      const tags = tagsOf.get(name);
+      const rest = idPart(name.slice(head.length), s.teamHead);
+      // The id `put` tagged it with, when a lookup of that id reads this name.
+      const tagged = tags?.[ID_TAG];
+      if (tagged && s.candidates(kind, tagged).includes(name)) {
+        return listedName(s.locate, kind, name, tagged, undefined, s.candidates);
+      }
+      if (ambiguous(s, rest)) {
         const underscored = s.sep === '' ? rest : rest.replaceAll(s.sep, '_');
         const note = `ambiguous: each '${s.sep}' may stand for '${s.sep}' or '_' in the id (e.g. '${rest}' or '${underscored}')`;
         return {
