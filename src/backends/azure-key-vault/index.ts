@@ -286,7 +286,6 @@ async function open(
   agents: Set<http.Agent>,
 ): Promise<AzureSecretClient> {
   if (o.client) return o.client;
-  const name = o.name ?? DRIVER_NAME;
   const env = o.env ?? process.env;
   const proxyOptions = proxyFrom(env);
   const agent = (url: string, tls: unknown): http.Agent => {
@@ -301,53 +300,7 @@ async function open(
     DRIVER_NAME,
     () => import('@azure/keyvault-secrets'),
   );
-  let credential = o.credential;
-  if (!credential) {
-    const identity = await importOptional<Identity>(
-      '@azure/identity',
-      DRIVER_NAME,
-      () => import('@azure/identity'),
-    );
-    const given = o.credentialOptions ?? {};
-    const authorityHost = (given.authorityHost as string | undefined) ?? env.AZURE_AUTHORITY_HOST;
-    const extra: Record<string, unknown> = {
-      agent: agent(authorityHost ?? 'https:', given.tlsOptions),
-      authorityHost: authorityHost ?? 'https://login.microsoftonline.com',
-      ...(proxyOptions ? { proxyOptions } : {}),
-      ...given,
-    };
-    if (o.tenantId && o.clientId && o.clientSecret) {
-      logger.debug(`${name}: using ClientSecretCredential`, { tenantId: o.tenantId, clientId: o.clientId });
-      credential = new identity.ClientSecretCredential(o.tenantId, o.clientId, o.clientSecret, extra);
-    } else if (o.managedIdentityClientId && o.workloadIdentityTenantId) {
-      const tenant = o.workloadIdentityTenantId;
-      logger.debug(`${name}: using DefaultAzureCredential with a managed identity`, {
-        managedIdentityClientId: o.managedIdentityClientId,
-        workloadIdentityTenantId: tenant,
-      });
-      credential = new identity.DefaultAzureCredential({
-        ...extra,
-        managedIdentityClientId: o.managedIdentityClientId,
-        workloadIdentityClientId: o.managedIdentityClientId,
-        tenantId: tenant,
-        additionallyAllowedTenants: [tenant],
-      });
-    } else {
-      if (
-        o.tenantId ||
-        o.clientId ||
-        o.clientSecret ||
-        o.managedIdentityClientId ||
-        o.workloadIdentityTenantId
-      ) {
-        logger.warn(
-          `${name}: tenant_id/client_id/client_secret are used only all together, and managed_identity_client_id only with workload_identity_tenant_id (as in Airflow); falling back to DefaultAzureCredential`,
-        );
-      }
-      logger.debug(`${name}: using DefaultAzureCredential`);
-      credential = new identity.DefaultAzureCredential(extra);
-    }
-  }
+  const credential = o.credential ?? (await chooseCredential(o, env, logger, agent, proxyOptions));
   const clientOptions = {
     agent: agent(vaultUrl, o.clientOptions?.tlsOptions),
     ...(proxyOptions ? { proxyOptions } : {}),
@@ -361,6 +314,61 @@ async function open(
     (client as { client?: { pipeline?: Pipeline } }).client?.pipeline?.removePolicy({ name: 'proxyPolicy' });
   }
   return client;
+}
+
+/** The credential Airflow's `AzureKeyVaultBackend` would choose from the same kwargs. */
+async function chooseCredential(
+  o: AzureKeyVaultOptions,
+  env: Record<string, string | undefined>,
+  logger: Logger,
+  agent: (url: string, tls: unknown) => http.Agent,
+  proxyOptions: Record<string, unknown> | undefined,
+): Promise<NonNullable<AzureKeyVaultOptions['credential']>> {
+  const name = o.name ?? DRIVER_NAME;
+  const identity = await importOptional<Identity>(
+    '@azure/identity',
+    DRIVER_NAME,
+    () => import('@azure/identity'),
+  );
+  const given = o.credentialOptions ?? {};
+  const authorityHost = (given.authorityHost as string | undefined) ?? env.AZURE_AUTHORITY_HOST;
+  const extra: Record<string, unknown> = {
+    agent: agent(authorityHost ?? 'https:', given.tlsOptions),
+    authorityHost: authorityHost ?? 'https://login.microsoftonline.com',
+    ...(proxyOptions ? { proxyOptions } : {}),
+    ...given,
+  };
+  if (o.tenantId && o.clientId && o.clientSecret) {
+    logger.debug(`${name}: using ClientSecretCredential`, { tenantId: o.tenantId, clientId: o.clientId });
+    return new identity.ClientSecretCredential(o.tenantId, o.clientId, o.clientSecret, extra);
+  } else if (o.managedIdentityClientId && o.workloadIdentityTenantId) {
+    const tenant = o.workloadIdentityTenantId;
+    logger.debug(`${name}: using DefaultAzureCredential with a managed identity`, {
+      managedIdentityClientId: o.managedIdentityClientId,
+      workloadIdentityTenantId: tenant,
+    });
+    return new identity.DefaultAzureCredential({
+      ...extra,
+      managedIdentityClientId: o.managedIdentityClientId,
+      workloadIdentityClientId: o.managedIdentityClientId,
+      tenantId: tenant,
+      additionallyAllowedTenants: [tenant],
+    });
+  } else {
+    if (
+      o.tenantId ||
+      o.clientId ||
+      o.clientSecret ||
+      o.managedIdentityClientId ||
+      o.workloadIdentityTenantId
+    ) {
+      logger.warn(
+        `${name}: tenant_id/client_id/client_secret are used only all together, and managed_identity_client_id only with workload_identity_tenant_id (as in Airflow); falling back to DefaultAzureCredential`,
+      );
+    }
+    logger.debug(`${name}: using DefaultAzureCredential`);
+    return new identity.DefaultAzureCredential(extra);
+  }
 }
 
 /** `HTTPS_PROXY` (then `HTTP_PROXY`, either case) from `env`, as the SDK's proxy settings. */

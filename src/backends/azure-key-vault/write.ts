@@ -61,6 +61,16 @@ export interface AzureStore {
 
 const NAME = /^[0-9a-zA-Z-]{1,127}$/;
 
+/** A 404 where one is not expected (the vault itself is not there): a failure, not "not found". */
+function surely<T>(backend: string, name: string, verb: string, p: Promise<T>): Promise<T> {
+  return p.catch((e: unknown) => {
+    if (e !== MISSING) throw e;
+    throw new BackendError(backend, 'failed', `${backend}: 404 ${verb} '${name}' (is the vault URL right?)`, {
+      secretName: name,
+    });
+  });
+}
+
 export function azureWrites(
   s: AzureStore,
 ): Required<Pick<SecretsBackend, 'list' | 'put' | 'delete' | 'locateWrite' | 'checkPut'>> {
@@ -96,17 +106,6 @@ export function azureWrites(
         throw e;
       },
     );
-  /** A 404 where one is not expected (the vault itself is not there): a failure, not "not found". */
-  const surely = <T>(name: string, verb: string, p: Promise<T>) =>
-    p.catch((e: unknown) => {
-      if (e !== MISSING) throw e;
-      throw new BackendError(
-        s.backend,
-        'failed',
-        `${s.backend}: 404 ${verb} '${name}' (is the vault URL right?)`,
-        { secretName: name },
-      );
-    });
   return {
     locateWrite,
     list: (kind, options) => listNames(s, kind, options, method),
@@ -126,6 +125,7 @@ export function azureWrites(
         throw refusedId(s.backend, kind, id, why);
       }
       await surely(
+        s.backend,
         name,
         'writing',
         run(name, 'writing', (c, abortSignal) => method(c, 'setSecret')(name, text, { tags, abortSignal })),
