@@ -43,13 +43,14 @@ export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOp
   /** Default `config`. */
   configPath?: string | readonly string[] | null | undefined;
   /**
-   * Multi-team only: read `<path>/<team>/<id>` before the team-agnostic path. Default `true`
-   * (Airflow's `use_team_secrets_path`).
+   * Multi-team only: each base path `<path>` is read as `<path>/<team>/<id>` (and only so: no
+   * fallback to `<path>/<id>`). Default `true` (Airflow's `use_team_secrets_path`).
    */
   useTeamSecretsPath?: boolean | undefined;
   /**
-   * Multi-team only: the team-agnostic fallback is `<path>/<globalSecretsPath>/<id>` instead of
-   * `<path>/<id>` (Airflow's `global_secrets_path`, deprecated upstream in favour of path lists).
+   * One more base path, appended to the connections, variables and config paths (a disabled kind
+   * gets it as its only path), multi-team or not (Airflow's `global_secrets_path`, deprecated
+   * upstream in favour of path lists).
    */
   globalSecretsPath?: string | null | undefined;
   /** The team of the lookups (Airflow 3.2 multi-team); used only when `multiTeam` is on. */
@@ -93,7 +94,13 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   const logger = o.logger ?? consoleLogger;
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = vaultSession(o, timeoutMs, logger);
-  const readOne = async (t: KvTarget, kind: SecretKind, signal?: AbortSignal): Promise<string | null> => {
+  /** The value, `null` (a secret is there but gives no value: the loop stops), or ABSENT (try the next path). */
+  const readOne = async (
+    t: KvTarget,
+    kind: SecretKind,
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<string | null | typeof ABSENT> => {
     const apiPath = t.apiPath;
     let body: any;
     try {
@@ -107,11 +114,11 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     } catch (e) {
       if (status(e) === 404) {
         logger.debug(`${DRIVER_NAME}: '${t.name}' not found`, { backend: DRIVER_NAME, secretName: t.name });
-        return null;
+        return ABSENT;
       }
       throw mapVaultError(t.name, e, { url: o.url ?? 'http://localhost:8200', noToken: session.noToken() });
     }
-    return kvValue(body, v2, kind, t.name, logger);
+    return kvValue(body, v2, kind, { name: t.name, id }, logger);
   };
 
   const locate = (kind: SecretKind, id: string): Lookup => {
@@ -130,13 +137,14 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   const backend = rawBackend({
     name: DRIVER_NAME,
     locate,
-    // Each candidate path in Airflow's order (team path, then the team-agnostic one, per base path).
+    // Each base path in order; the first one where a secret exists ends the lookup (Airflow's
+    // `_get_secret`: a `{}` or a secret without `value` there is "not found", not a reason to go on).
     async fetch(_name, kind, id, readOptions) {
       const c = kvCandidates(layout, kind, id);
       if (!Array.isArray(c)) return null;
       for (const t of c) {
-        const value = await readOne(t, kind, readOptions?.signal);
-        if (value !== null) return value;
+        const value = await readOne(t, kind, id, readOptions?.signal);
+        if (value !== ABSENT) return value;
       }
       return null;
     },
@@ -373,10 +381,8 @@ interface KvLayout {
   /** Per kind: the base paths in order (stripped of trailing `/`), or `null` when disabled. */
   paths: Record<SecretKind, readonly string[] | null>;
   mountPoint: string | null;
-  /** The team whose paths come first; set only in multi-team mode with `use_team_secrets_path`. */
+  /** The team each base path is read under; set only in multi-team mode with `use_team_secrets_path`. */
   team: string | undefined;
-  /** `global_secrets_path` (stripped), in multi-team mode only. */
-  globalPath: string | null;
   /** KV v2 (reads go to `<mount>/data/…`). */
   v2: boolean;
   /** `confineIds`: refuse ids that leave the kind's path (see {@link onTheWire}). */
@@ -401,9 +407,20 @@ const DEFAULT_PATHS: Record<SecretKind, string> = {
   config: 'config',
 };
 
+/**
+ * Airflow's `_normalize_paths`, then `_append_path` of `global_secrets_path` (stripped) to every
+ * kind, config included, whether multi-team is on or not; a disabled kind gets it as its only path.
+ */
 function kvLayout(o: HashicorpVaultOptions): KvLayout {
-  const norm = (p: string | readonly string[] | null | undefined, dflt: string) =>
-    p === undefined ? [dflt] : p === null ? null : (typeof p === 'string' ? [p] : p).map(rstripSlash);
+  const global =
+    o.globalSecretsPath === undefined || o.globalSecretsPath === null
+      ? null
+      : rstripSlash(o.globalSecretsPath);
+  const norm = (p: string | readonly string[] | null | undefined, dflt: string) => {
+    const list =
+      p === undefined ? [dflt] : p === null ? null : (typeof p === 'string' ? [p] : p).map(rstripSlash);
+    return global === null ? list : [...(list ?? []), global];
+  };
   const paths: KvLayout['paths'] = {
     connection: norm(o.connectionsPath, DEFAULT_PATHS.connection),
     variable: norm(o.variablesPath, DEFAULT_PATHS.variable),
@@ -422,18 +439,14 @@ function kvLayout(o: HashicorpVaultOptions): KvLayout {
     paths,
     mountPoint: o.mountPoint === undefined ? 'secret' : o.mountPoint,
     team: multi && o.useTeamSecretsPath !== false && o.team !== undefined ? o.team : undefined,
-    globalPath:
-      multi && o.globalSecretsPath !== undefined && o.globalSecretsPath !== null
-        ? rstripSlash(o.globalSecretsPath)
-        : null,
     v2: (o.kvEngineVersion ?? 2) === 2,
     confine: o.confineIds === true,
   };
 }
 
 /**
- * The KV reads for one lookup, in order, as the newest provider makes them: for each base path,
- * the team path `<base>/<team>` first (multi-team), then `<base>/<global_secrets_path>` or `<base>`.
+ * The KV reads for one lookup, in order, as the merged provider makes them: one per base path,
+ * `<base>/<team>` in multi-team mode (config excepted), else `<base>`.
  * Each goes through `VaultBackend._parse_path` (no mount point: the id's first segment is the
  * mount, `""` when the id starts with `/`) and then `_VaultClient._parse_secret_path`, which with no
  * mount point splits the whole path again: id `/lead` reads mount `connections`, path `lead`.
@@ -455,14 +468,10 @@ function kvCandidates(layout: KvLayout, kind: SecretKind, id: string): { skip: s
   return { skip: 'no mount point in id (mount_point is null)' };
 }
 
-/** The base paths a lookup of this kind reads under, in order (the team path first in multi-team mode). */
+/** The base paths a lookup of this kind reads under, in order (`<base>/<team>` in multi-team mode, config excepted). */
 function kvBases(layout: KvLayout, kind: SecretKind): string[] {
-  const bases: string[] = [];
-  for (const base of layout.paths[kind] ?? []) {
-    if (kind !== 'config' && layout.team !== undefined) bases.push(buildPath(base, layout.team));
-    bases.push(kind !== 'config' && layout.globalPath !== null ? buildPath(base, layout.globalPath) : base);
-  }
-  return bases;
+  const team = kind === 'config' ? undefined : layout.team;
+  return (layout.paths[kind] ?? []).map((base) => (team === undefined ? base : buildPath(base, team)));
 }
 
 /**
@@ -509,12 +518,22 @@ function rstripSlash(p: string): string {
   return p.replace(/\/+$/, '');
 }
 
+/** A read that found no secret at that path (404, or a deleted latest version): the next path is tried. */
+const ABSENT: unique symbol = Symbol('absent');
+
 /**
- * The value in a KV read's answer, as Airflow's `get_response` + the backend's key choice: a
+ * The value in a KV read's answer, as Airflow's `get_secret` + the backend's key choice: a
  * connection is `conn_uri`, else the whole dict as JSON; a variable or config is `value`.
  */
-function kvValue(body: any, v2: boolean, kind: SecretKind, name: string, logger: Logger): string | null {
-  if (v2 && body?.data && body.data.data === null) return null; // deleted latest version
+function kvValue(
+  body: any,
+  v2: boolean,
+  kind: SecretKind,
+  at: { name: string; id: string },
+  logger: Logger,
+): string | null | typeof ABSENT {
+  const { name } = at;
+  if (v2 && body?.data && body.data.data === null) return ABSENT; // deleted latest version: InvalidPath
   const data = v2 ? body?.data?.data : body?.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new MalformedSecretError(DRIVER_NAME, `${DRIVER_NAME}: '${name}' did not return a KV secret`, {
@@ -525,8 +544,11 @@ function kvValue(body: any, v2: boolean, kind: SecretKind, name: string, logger:
     return typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : JSON.stringify(data);
   if (Object.keys(data).length === 0) return null; // Airflow: `if not response: return None`
   if (!('value' in data)) {
-    logger.warn(`Vault secret ${name} fetched but does not have required key "value"`, {
+    // Airflow's warnings, with the id (not the path) as it logs them.
+    const what = kind === 'config' ? 'config' : 'secret';
+    logger.warn(`Vault ${what} ${at.id} fetched but does not have required key "value"`, {
       backend: DRIVER_NAME,
+      secretName: name,
     });
     return null;
   }
