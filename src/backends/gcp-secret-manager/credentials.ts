@@ -166,11 +166,23 @@ function silenceRequestLogs(client: GcpSecretManagerClient): void {
     const quiet = gax.loggingUtils?.placeholder;
     if (!quiet) return;
     (client as unknown as { _log?: unknown })._log = quiet;
-    const AuthClient = gax.googleAuthLibrary?.AuthClient;
-    if (AuthClient && 'log' in AuthClient) AuthClient.log = quiet;
+    silenceAuthLibrary(gax.googleAuthLibrary, quiet);
   } catch {
     // an SDK layout without these loggers has nothing to silence
   }
+}
+
+/**
+ * The static logger of a google-auth-library copy (`AuthClient.log`) swapped for `quiet`
+ * (google-logging-utils' no-op `placeholder`): process-wide for that copy. Also used by the Vault
+ * adapter's gcp login, which imports its own copy.
+ */
+export function silenceAuthLibrary(
+  lib: { AuthClient?: { log?: unknown } } | undefined,
+  quiet: unknown,
+): void {
+  const AuthClient = lib?.AuthClient;
+  if (quiet && AuthClient && 'log' in AuthClient) AuthClient.log = quiet;
 }
 
 /** Airflow's impersonation: a string is the target; a list's last entry is the target, the rest delegates. */

@@ -19,7 +19,7 @@ import {
   kwString,
   kwVerify,
 } from '../airflow-kwargs.js';
-import { type CallCancel, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import { type CallCancel, DEFAULT_TIMEOUT_MS, InFlightCalls, rawBackend, withDeadline } from '../base.js';
 import { cleanPath, refusal, staysBelow } from '../confine.js';
 import { buildPath, type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 import { authPath, canLoginAgain, checkAuth, login, type VaultAuthOptions } from './auth.js';
@@ -303,8 +303,9 @@ function teamKwargs(kw: Record<string, unknown>, context: AdapterContext): Parti
  * The backend's one node-vault client, created and logged in on first use, then reused (a failed
  * start is not kept: the next lookup starts afresh). A 403 triggers one fresh login, shared by the
  * reads that saw it, when the credentials can produce a new token. A read's requests carry its
- * {@link CallCancel}; a login shared by several reads has its own deadline. `close()` destroys the
- * transports (every socket, in flight or idle).
+ * {@link CallCancel}; a login shared by several reads has its own deadline. `close()` cancels the
+ * logins in flight (a cloud login's SDK calls too) and destroys the transports (every socket, in
+ * flight or idle).
  */
 function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logger) {
   const canRelogin = !o.client && canLoginAgain(o);
@@ -312,9 +313,11 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
   let current: VaultClient | undefined;
   let relogin: Promise<void> | undefined;
   const transports = new Set<VaultTransport>();
+  /** Logins in flight (their cloud SDK calls included), cancelled by `close()`. */
+  const logins = new InFlightCalls();
   const loginOnce = (c: VaultClient) =>
     withDeadline(DRIVER_NAME, authPath(o), timeoutMs, (cancel) =>
-      login(c, o, o.env ?? process.env, { [CANCEL]: cancel }),
+      logins.track(cancel, login(c, o, o.env ?? process.env, { [CANCEL]: cancel })),
     );
   const open = async (): Promise<VaultClient> => {
     if (o.client) return o.client;
@@ -369,6 +372,7 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
     async close(): Promise<void> {
       client = undefined;
       current = undefined;
+      logins.cancelAll();
       for (const t of transports) t.destroy();
       transports.clear();
     },
