@@ -67,6 +67,12 @@ export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOp
   verify?: boolean | string | undefined;
   /** Client certificate: one PEM file with cert and key, or `[certFile, keyFile]`. */
   cert?: string | readonly [string, string] | undefined;
+  /** Follow Vault's redirects (a standby node's 307), up to 5. Default `true` (hvac's `allow_redirects`). */
+  allowRedirects?: boolean | undefined;
+  /** Send `LIST` as `GET ?list=true`, for proxies that refuse the verb. Default `false` (hvac's `strict_http`). */
+  strictHttp?: boolean | undefined;
+  /** Send `X-Vault-Request: true` on every request. Default `true` (hvac's `request_header`). */
+  requestHeader?: boolean | undefined;
   /** Deadline per lookup (login included), in ms. Default 10 000 (kwarg `timeout`, in seconds). */
   timeoutMs?: number | undefined;
   logger?: Logger | undefined;
@@ -153,6 +159,24 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   return { ...backend, ...writes };
 }
 
+/** `hvac.Client` / adapter switches this transport honours: kwarg → option. */
+const HVAC_BOOLEANS = {
+  allow_redirects: 'allowRedirects',
+  strict_http: 'strictHttp',
+  request_header: 'requestHeader',
+} as const satisfies Record<string, keyof HashicorpVaultOptions>;
+
+/** `hvac.Client` / adapter kwargs that cannot be honoured: refused (when set) with the reason. */
+const HVAC_REFUSED: Record<string, string> = {
+  proxies:
+    'no proxy support: the Vault transport connects to Vault directly; remove proxies or reach Vault without a proxy',
+  session:
+    'a requests.Session cannot be given in backend_kwargs; the transport is built from verify, cert and timeout',
+  adapter: 'an hvac adapter class cannot be given in backend_kwargs',
+  ignore_exceptions:
+    'Vault errors are always raised (as typed errors); ignore_exceptions cannot be turned on',
+};
+
 /** The kwargs `fromAirflowKwargs` reads. */
 const HANDLED = new Set([
   ...['connections', 'variables', 'config'].flatMap((k) => [`${k}_path`, `${k}_lookup_pattern`]),
@@ -163,13 +187,43 @@ const HANDLED = new Set([
   ...['azure_tenant_id', 'azure_resource'],
   ...['kubernetes_role', 'kubernetes_jwt_path', 'jwt_role', 'jwt_token', 'jwt_token_path'],
   ...['verify', 'cert', 'timeout'],
+  ...Object.keys(HVAC_BOOLEANS),
+  ...Object.keys(HVAC_REFUSED),
 ]);
 
 /**
  * VaultBackend parameters that change nothing here: those of the radius auth type, refused by
- * `checkAuth`. Any other key would go to `hvac.Client` (`proxies`, `session`, …): warned.
+ * `checkAuth`. Any other key (not one `hvac.Client` or its adapter takes either): warned.
  */
 const NO_EFFECT = new Set(['radius_host', 'radius_secret', 'radius_port']);
+/**
+ * The `hvac.Client` kwargs Airflow passes on: the switches this transport honours (booleans), and a
+ * `ConfigurationError` naming the kwarg for those it cannot (`proxies`, `session`, `adapter`,
+ * `ignore_exceptions`), unless they are unset (`null`, `{}`, `false`), which is hvac's default.
+ */
+function hvacKwargs(kw: Record<string, unknown>): Partial<HashicorpVaultOptions> {
+  const out: Partial<HashicorpVaultOptions> = {};
+  for (const [key, opt] of Object.entries(HVAC_BOOLEANS)) {
+    const v = kw[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'boolean') {
+      throw new ConfigurationError(kwargSetting(key), `${kwargSetting(key)} must be true or false`);
+    }
+    out[opt] = v;
+  }
+  for (const [key, why] of Object.entries(HVAC_REFUSED)) {
+    const v = kw[key];
+    const unset =
+      v === undefined ||
+      v === null ||
+      v === false ||
+      (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+    if (!unset)
+      throw new ConfigurationError(kwargSetting(key), `${DRIVER_NAME}: ${key} is not supported (${why})`);
+  }
+  return out;
+}
+
 /** String kwargs read as they are: kwarg → option. */
 const STRING_KWARGS: Record<string, keyof HashicorpVaultOptions> = {
   url: 'url',
@@ -202,6 +256,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     ...kindKwargs(rest, 'path'),
     ...pathKwargs(kw),
     ...teamKwargs(kw, context),
+    ...hvacKwargs(kw),
     ...(context.confineIds ? { confineIds: true } : {}),
     logger: context.logger,
   };
@@ -213,7 +268,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
   for (const key of Object.keys(kw)) {
     if (!HANDLED.has(key) && !NO_EFFECT.has(key)) {
       context.logger.warn(
-        `${DRIVER_NAME}: ignoring backend_kwargs key '${key}' (an hvac.Client / requests option this library does not support)`,
+        `${DRIVER_NAME}: ignoring backend_kwargs key '${key}' (not a VaultBackend, hvac.Client or hvac adapter parameter)`,
         { backend: DRIVER_NAME },
       );
     }
