@@ -23,7 +23,7 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * adapter). The modules the adapters share are not adapters: add a new shared module here.
  */
 const ADAPTER =
-  /^src\/backends\/(?!(?:base|airflow-kwargs|confine|naming|list-write)\.ts$|aws\/)([^/]+?)(?:\.ts$|\/)/;
+  /^src\/backends\/(?!(?:base|airflow-kwargs|confine|naming|list-write)\.ts$|aws\/|google\/)([^/]+?)(?:\.ts$|\/)/;
 /** Every adapter, as {@link ADAPTER} sees the files (a new one is added here on purpose). */
 const ADAPTERS = [
   'aws-secrets-manager',
@@ -111,6 +111,7 @@ describe('architecture of src/', () => {
       'src/backends/aws/env.ts',
       'src/backends/base.ts',
       'src/backends/confine.ts',
+      'src/backends/google/auth-log.ts',
       'src/backends/list-write.ts',
       'src/backends/naming.ts',
     ]);

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { ConfigurationError, describeError, safeCause } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { importOptional } from '../../optional-import.js';
+import { silenceAuthLibrary } from '../google/auth-log.js';
 
 const DRIVER_NAME = 'gcp-secret-manager';
 const SDK = '@google-cloud/secret-manager';
@@ -170,19 +171,6 @@ function silenceRequestLogs(client: GcpSecretManagerClient): void {
   } catch {
     // an SDK layout without these loggers has nothing to silence
   }
-}
-
-/**
- * The static logger of a google-auth-library copy (`AuthClient.log`) swapped for `quiet`
- * (google-logging-utils' no-op `placeholder`): process-wide for that copy. Also used by the Vault
- * adapter's gcp login, which imports its own copy.
- */
-export function silenceAuthLibrary(
-  lib: { AuthClient?: { log?: unknown } } | undefined,
-  quiet: unknown,
-): void {
-  const AuthClient = lib?.AuthClient;
-  if (quiet && AuthClient && 'log' in AuthClient) AuthClient.log = quiet;
 }
 
 /** Airflow's impersonation: a string is the target; a list's last entry is the target, the rest delegates. */

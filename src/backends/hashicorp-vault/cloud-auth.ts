@@ -26,7 +26,7 @@ import {
   staticCredentials,
 } from '../aws/env.js';
 import type { CallCancel } from '../base.js';
-import { silenceAuthLibrary } from '../gcp-secret-manager/credentials.js';
+import { silenceAuthLibrary } from '../google/auth-log.js';
 import { DRIVER_NAME } from './client.js';
 
 /** The cloud-auth settings of the Vault adapter (Airflow's kwargs in camelCase). */
