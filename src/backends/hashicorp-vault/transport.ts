@@ -89,17 +89,8 @@ export function vaultTransport(settings: VaultTransportSettings): VaultTransport
     new Promise<TransportResponse>((resolve, reject) => {
       if (destroyed) return reject(codeError('the Vault client is closed', 'ECLOSED'));
       if (options[CANCEL]?.aborted) return reject(codeError('the read was cancelled', 'ECANCELED'));
-      const url = new URL(options.uri);
+      const { url, method, headers, body } = requestParts(options, settings);
       const secure = url.protocol === 'https:';
-      let method = options.method ?? 'GET';
-      if (settings.strictHttp && method.toUpperCase() === 'LIST') {
-        method = 'GET';
-        url.searchParams.set('list', 'true');
-      }
-      const body = options.json !== undefined ? Buffer.from(JSON.stringify(options.json)) : undefined;
-      const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers };
-      if (settings.requestHeader !== false) headers['X-Vault-Request'] = 'true';
-      if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
       const req = (secure ? https : http).request({
         method,
         protocol: url.protocol,
@@ -159,6 +150,21 @@ export function vaultTransport(settings: VaultTransportSettings): VaultTransport
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** The URL, verb, headers and body of one request, with hvac's `strict_http` and `request_header`. */
+function requestParts(options: TransportRequest, settings: VaultTransportSettings) {
+  const url = new URL(options.uri);
+  let method = options.method ?? 'GET';
+  if (settings.strictHttp && method.toUpperCase() === 'LIST') {
+    method = 'GET';
+    url.searchParams.set('list', 'true');
+  }
+  const body = options.json !== undefined ? Buffer.from(JSON.stringify(options.json)) : undefined;
+  const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers };
+  if (settings.requestHeader !== false) headers['X-Vault-Request'] = 'true';
+  if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
+  return { url, method, headers, body };
+}
 
 /** The next request of a redirect: 307/308 keep method and body; the others become a GET, as browsers do. */
 function redirected(options: TransportRequest, status: number, uri: string): TransportRequest {
