@@ -235,6 +235,30 @@ describe('azure-key-vault', () => {
   });
   afterAll(() => azure.close());
 
+  it("Vault's azure login: AZURE_AUTHORITY_HOST of the given env, not process.env's", async () => {
+    const vault = await startVaultFake();
+    vault.put('secret', 'variables/k', { value: 'right' });
+    (vault.credentials.azure as { tokens: Set<string> }).tokens = azure.vault.tokens;
+    const { authorityHost, ...credentialOptions } = azure.credentialOptions();
+    Object.assign(process.env, { AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9' });
+    const b = hashicorpVault({
+      url: vault.url,
+      authType: 'azure',
+      roleId: 'airflow',
+      azureTenantId: 't',
+      azureResource: 'https://management.azure.com/',
+      keyId: 'c',
+      secretId: 's',
+      azureCredentialOptions: credentialOptions,
+      env: { AZURE_AUTHORITY_HOST: authorityHost },
+      logger: silentLogger,
+    });
+    expect(await b.getVariable('k')).toBe('right');
+    expect(vault.logins().map((l) => l.path)).toEqual(['auth/azure/login']);
+    await b.close?.();
+    await vault.close();
+  });
+
   it('HTTPS_PROXY in process.env is not used when the given env names none', async () => {
     azure.vault.set('airflow-variables-k', 'right');
     Object.assign(process.env, {
