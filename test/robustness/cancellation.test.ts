@@ -6,7 +6,9 @@
  * SDKs run against `test/fakes/hostile-http.ts`; nothing here asserts a duration.
  */
 import { generateKeyPairSync } from 'node:crypto';
+import https from 'node:https';
 import { createRequire } from 'node:module';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretsBackend } from '../../src/backend.js';
 import { awsSecretsManager } from '../../src/backends/aws-secrets-manager/index.js';
@@ -18,6 +20,7 @@ import { BackendError, BackendTimeoutError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { type GcpFake, startGcpFake } from '../fakes/gcp-fake.js';
 import { closed, type HostileServer, startHostileServer } from '../fakes/hostile-http.js';
+import { makeTestCerts } from '../fakes/vault-fake.js';
 import { rejection } from '../helpers/assertions.js';
 import { staticTokenCredential } from '../helpers/azure-fixture.js';
 
@@ -208,6 +211,50 @@ describe('hashicorp-vault cloud logins: the SDK call stops when the lookup settl
     expect(err).toBeInstanceOf(BackendTimeoutError);
     await closed(await s.connection(1));
     expect(s.connections).toHaveLength(1);
+  });
+
+  it('azure (Entra token, over TLS): at the deadline and on close() the connection is closed', async () => {
+    const certs = makeTestCerts();
+    const sockets: Socket[] = [];
+    const silent = https.createServer({ key: certs.serverKey, cert: certs.serverCert }, () => undefined);
+    silent.on('secureConnection', (sock) => sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const authorityHost = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const make = (timeoutMs: number) =>
+      hashicorpVault({
+        url: 'http://127.0.0.1:9',
+        authType: 'azure',
+        roleId: 'r',
+        azureTenantId: 't',
+        azureResource: 'https://management.azure.com/',
+        keyId: 'c',
+        secretId: 's',
+        azureCredentialOptions: {
+          authorityHost,
+          disableInstanceDiscovery: true,
+          tlsOptions: { ca: certs.caPem },
+        },
+        env: {},
+        timeoutMs,
+        logger: silentLogger,
+      });
+    try {
+      const b = keep(make(1000));
+      expect(await rejection(b.getVariable('k'))).toBeInstanceOf(BackendTimeoutError);
+      await closed(sockets[0]!);
+      expect(sockets).toHaveLength(1);
+      const c = make(60_000);
+      const pending = rejection(c.getVariable('k'));
+      while (sockets.length < 2) await new Promise((r) => setTimeout(r, 20));
+      await c.close?.();
+      expect(await pending).toBeInstanceOf(Error);
+      await closed(sockets[1]!);
+      expect(sockets).toHaveLength(2);
+    } finally {
+      await new Promise<void>((r) => silent.close(() => r()));
+      for (const sock of sockets) sock.destroy();
+      certs.cleanup();
+    }
   });
 
   it.each(LOGINS)('%s: close() mid-login ends the call and closes its connection', async (_n, make) => {

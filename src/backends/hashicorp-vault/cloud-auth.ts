@@ -197,7 +197,7 @@ export async function awsIamCredentials(
  * Keep-alive agents for one login's SDK requests. Once `cancel` fires they are destroyed (every
  * socket, in flight or idle) and refuse new connections, so an SDK retry opens nothing either.
  */
-function cancellableAgents(cancel: CallCancel | undefined) {
+function cancellableAgents(cancel: CallCancel | undefined, tls?: https.AgentOptions) {
   let dead = false;
   const refuse = <A extends http.Agent>(agent: A): A => {
     const create = (
@@ -216,7 +216,7 @@ function cancellableAgents(cancel: CallCancel | undefined) {
     return agent;
   };
   const httpAgent = refuse(new http.Agent({ keepAlive: true }));
-  const httpsAgent = refuse(new https.Agent({ keepAlive: true }));
+  const httpsAgent = refuse(new https.Agent({ keepAlive: true, ...tls }));
   const destroy = () => {
     dead = true;
     httpAgent.destroy();
@@ -356,8 +356,8 @@ function silenceGoogleAuthLog(lib: unknown): void {
  * The token for Vault's azure login: for `azure_resource`, from the service principal
  * `key_id`/`secret_id` in `azure_tenant_id` when both are set, else `DefaultAzureCredential`
  * (a managed identity on Azure). `AZURE_AUTHORITY_HOST` comes from `env`; `DefaultAzureCredential`'s
- * chain reads the process's own (`AZURE_CLIENT_ID`, …: it takes no environment). The token
- * request is aborted when `cancel` fires.
+ * chain reads the process's own (`AZURE_CLIENT_ID`, …: it takes no environment). When `cancel`
+ * fires, the token request is aborted and its agents destroyed (closed to new connections).
  */
 export async function azureToken(
   o: VaultCloudAuthOptions,
@@ -371,7 +371,12 @@ export async function azureToken(
   );
   const given = o.azureCredentialOptions ?? {};
   const authorityHost = (given.authorityHost as string | undefined) ?? env.AZURE_AUTHORITY_HOST;
-  const extra = { ...given, ...(authorityHost ? { authorityHost } : {}) };
+  // The token requests go through agents of ours (getToken's abortSignal does not reach them).
+  const agents = cancellableAgents(cancel, given.tlsOptions as https.AgentOptions | undefined);
+  const agent = (authorityHost ?? 'https:').startsWith('http:')
+    ? agents.handler.httpAgent
+    : agents.handler.httpsAgent;
+  const extra = { agent, ...given, ...(authorityHost ? { authorityHost } : {}) };
   const credential =
     o.keyId && o.secretId
       ? new identity.ClientSecretCredential(o.azureTenantId ?? '', o.keyId, o.secretId, extra)
@@ -394,6 +399,7 @@ export async function azureToken(
     );
   } finally {
     unsubscribe?.();
+    agents.destroy();
   }
 }
 
