@@ -78,7 +78,10 @@ export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOp
   logger?: Logger | undefined;
   /** A ready node-vault client, used as is (no login). */
   client?: VaultClient | undefined;
-  /** The environment the aws_iam login reads credentials and the region from. Default `process.env`. */
+  /**
+   * The environment the cloud logins read (aws_iam: keys, profile files, region, STS endpoint; gcp:
+   * `GOOGLE_APPLICATION_CREDENTIALS`, the project; azure: `AZURE_AUTHORITY_HOST`). Default `process.env`.
+   */
   env?: Record<string, string | undefined> | undefined;
   /**
    * Refuse ids that would take the read out of the kind's path under the mount (empty, `.` or `..`
