@@ -117,7 +117,7 @@ describe('hashicorp-vault', () => {
     await r.close();
   });
 
-  it("gcp: the key file named by the given env's GOOGLE_APPLICATION_CREDENTIALS, not process.env's", async () => {
+  it("gcp: the key file named by the given env's GOOGLE_APPLICATION_CREDENTIALS and its project, not process.env's", async () => {
     fake.reset();
     fake.put('secret', 'variables/k', { value: 'right' });
     const g = fake.credentials.gcp;
@@ -133,7 +133,11 @@ describe('hashicorp-vault', () => {
       token_uri: `${fake.url}/google/token`,
     };
     writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
-    Object.assign(process.env, { GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'missing.json') });
+    Object.assign(process.env, {
+      GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'missing.json'),
+      GOOGLE_CLOUD_PROJECT: 'process-project',
+      GCLOUD_PROJECT: 'process-project',
+    });
     const b = hashicorpVault({
       url: fake.url,
       authType: 'gcp',

@@ -7,6 +7,7 @@
  * Every SDK is imported on first use.
  */
 import { createHash, createHmac } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
@@ -294,11 +295,17 @@ export async function gcpSignedJwt(
     .map((s) => s.trim())
     .filter(Boolean);
   const keyFilename = o.gcpKeyPath ?? (o.gcpKeyfileDict ? undefined : env.GOOGLE_APPLICATION_CREDENTIALS);
-  const projectId = env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT;
+  // The project as Airflow's get_credentials_and_project_id finds it: the key's, else (ADC) the
+  // environment's; given explicitly, so google-auth-library does not read process.env for it.
+  const explicitKey = o.gcpKeyPath !== undefined || o.gcpKeyfileDict !== undefined;
+  const keyProject =
+    (o.gcpKeyfileDict?.project_id as string | undefined) ??
+    (keyFilename ? projectOfKeyFile(keyFilename) : undefined);
+  const projectId = keyProject || (explicitKey ? undefined : env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT);
   const auth = new lib.GoogleAuth({
     scopes,
     ...(keyFilename ? { keyFilename } : o.gcpKeyfileDict ? { credentials: o.gcpKeyfileDict as never } : {}),
-    ...(projectId && !o.gcpKeyfileDict?.project_id ? { projectId } : {}),
+    ...(projectId ? { projectId } : {}),
   });
   if (o.gcpUseJwtAccessWithScope) auth.useJWTAccessWithScope = true;
   const ac = new AbortController();
@@ -312,7 +319,7 @@ export async function gcpSignedJwt(
         `${DRIVER_NAME}: could not determine the service account email from the gcp credentials`,
       );
     }
-    const project = (o.gcpKeyfileDict?.project_id as string | undefined) ?? (await auth.getProjectId());
+    const project = projectId ?? (await auth.getProjectId());
     const base = (o.gcpIamEndpoint ?? 'https://iam.googleapis.com').replace(/\/+$/, '');
     const res = await client.request<{ signedJwt?: string }>({
       url: `${base}/v1/projects/${encodeURIComponent(project)}/serviceAccounts/${encodeURIComponent(email)}:signJwt`,
@@ -331,6 +338,16 @@ export async function gcpSignedJwt(
     );
   } finally {
     unsubscribe?.();
+  }
+}
+
+/** The `project_id` of a key file, or undefined (google-auth-library then reports a bad file itself). */
+function projectOfKeyFile(file: string): string | undefined {
+  try {
+    const p = JSON.parse(readFileSync(file, 'utf8'))?.project_id;
+    return typeof p === 'string' && p ? p : undefined;
+  } catch {
+    return undefined;
   }
 }
 
