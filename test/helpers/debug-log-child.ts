@@ -1,6 +1,6 @@
 /**
  * Child process of `test/robustness/leaks-debug-logs.test.ts`: logs in and reads through every
- * adapter whose SDK has a debug logger (Vault's AppRole, userpass and JWT logins; Secrets Manager
+ * adapter whose SDK has a debug logger (Vault's AppRole, userpass, JWT and gcp logins; Secrets Manager
  * with an STS AssumeRole; Azure with a client secret; Google Cloud), against fakes run by the
  * parent, whose addresses and credentials come as JSON in argv[2]. It prints `done` at the end;
  * whatever the dependencies print under `DEBUG=*`, `AZURE_LOG_LEVEL`, `GOOGLE_SDK_NODE_LOGGING`,
@@ -22,6 +22,7 @@ const cfg = JSON.parse(process.argv[2]!) as {
     password: string;
     jwtRole: string;
     jwt: string;
+    gcp: { role: string; key: Record<string, unknown> };
   };
   aws: { url: string; keyId: string; secret: string; roleArn: string };
   azure: {
@@ -52,6 +53,20 @@ for (const auth of [
   expect(`vault ${auth.authType}`, await b.getVariable('marker'), 'vault-value-Marker7');
   await b.close?.();
 }
+// Vault's gcp login: google-auth-library (its own copy, not the Secret Manager SDK's) gets the
+// JWT signed by the IAM fake, which its logger would print under GOOGLE_SDK_NODE_LOGGING.
+const vaultGcp = hashicorpVault({
+  url: v.url,
+  authType: 'gcp',
+  roleId: v.gcp.role,
+  gcpKeyfileDict: v.gcp.key,
+  gcpScopes: 'https://www.googleapis.com/auth/cloud-platform',
+  gcpIamEndpoint: `${v.url}/google/iam`,
+  gcpUseJwtAccessWithScope: true,
+  logger: silentLogger,
+});
+expect('vault gcp', await vaultGcp.getVariable('marker'), 'vault-value-Marker7');
+await vaultGcp.close?.();
 const aws = awsSecretsManager({
   endpoint: cfg.aws.url,
   stsEndpoint: cfg.aws.url,

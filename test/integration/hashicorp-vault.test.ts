@@ -3,6 +3,8 @@
  * test/fakes/vault-fake.ts (KV v1/v2, auth methods, sealed, TLS with throwaway certificates).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { inspect } from 'node:util';
@@ -27,6 +29,7 @@ import type { Logger } from '../../src/logger.js';
 import { silentLogger } from '../../src/logger.js';
 import { runBackendConformance } from '../../src/testing/conformance.js';
 import { startVaultFake, VAULT_MALFORMED_MARKER, type VaultFake } from '../fakes/vault-fake.js';
+import { rejection } from '../helpers/assertions.js';
 
 let fake: VaultFake;
 let tmp: string;
@@ -572,15 +575,38 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
     expect(fake.logins()).toHaveLength(1);
   });
 
-  it('hvac/requests kwargs that cannot be honoured (proxies, session, …) are warned about, never silently dropped', async () => {
+  it.each([
+    [{ proxies: { https: 'http://user:proxy-pass@proxy:3128' } }, 'proxies'],
+    [{ session: { verify: false } }, 'session'],
+    [{ adapter: 'hvac.adapters.RawAdapter' }, 'adapter'],
+    [{ ignore_exceptions: true }, 'ignore_exceptions'],
+    [{ strict_http: 'yes' }, 'strict_http'],
+    [{ allow_redirects: 1 }, 'allow_redirects'],
+  ])('hvac kwarg %j that cannot be honoured: ConfigurationError naming %s, no value in it', (kw, key) => {
+    let err: unknown;
+    try {
+      fromAirflowKwargs({ url: fake.url, token: fake.rootToken, ...kw }, context());
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigurationError);
+    expect((err as ConfigurationError).setting).toBe(`AIRFLOW__SECRETS__BACKEND_KWARGS.${key}`);
+    expect((err as Error).message).not.toContain('proxy-pass');
+    expect((err as Error).message).not.toContain('proxy:3128');
+  });
+
+  it('hvac kwargs left at their defaults (proxies {}, session null, ignore_exceptions false) are accepted without a warning', async () => {
     const log = recordingLogger();
     const b = fromAirflowKwargs(
       {
         url: fake.url,
         token: fake.rootToken,
-        proxies: { https: 'http://proxy:3128' },
+        proxies: {},
         session: null,
-        allow_redirects: false,
+        ignore_exceptions: false,
+        allow_redirects: true,
+        strict_http: false,
+        request_header: true,
         // Airflow-only settings with no effect here (refused auth types, multi-team paths): no warning.
         use_team_secrets_path: true,
         global_secrets_path: null,
@@ -588,14 +614,78 @@ describe('hashicorp-vault configuration from Airflow kwargs', () => {
       },
       context({}, log.logger),
     );
-    const warned = log.lines.filter((l) => l.startsWith('warn'));
-    expect(warned).toHaveLength(3);
-    for (const k of ['proxies', 'session', 'allow_redirects']) {
-      expect(warned.some((l) => l.includes(`'${k}'`))).toBe(true);
-    }
-    expect(log.lines.join('\n')).not.toContain('proxy:3128');
+    expect(log.lines.filter((l) => l.startsWith('warn'))).toEqual([]);
     fake.put('secret', 'variables/k', { value: 'v' });
     expect(await b.getVariable('k')).toBe('v');
+  });
+
+  it('a key that is no VaultBackend, hvac.Client or adapter parameter is warned about, never silently dropped', () => {
+    const log = recordingLogger();
+    fromAirflowKwargs({ url: fake.url, token: fake.rootToken, wrap_ttl_typo: 1 }, context({}, log.logger));
+    expect(log.lines.filter((l) => l.startsWith('warn') && l.includes("'wrap_ttl_typo'"))).toHaveLength(1);
+  });
+
+  describe('allow_redirects and request_header, against a front that redirects to the fake', () => {
+    let front: http.Server;
+    let frontUrl: string;
+    const seen: { method: string; url: string; vaultRequest: string | undefined }[] = [];
+    beforeAll(async () => {
+      front = http.createServer((req, res) => {
+        seen.push({
+          method: req.method!,
+          url: req.url!,
+          vaultRequest: req.headers['x-vault-request'] as string,
+        });
+        res.writeHead(307, { location: `${fake.url}${req.url}` });
+        res.end();
+      });
+      await new Promise<void>((r) => front.listen(0, '127.0.0.1', r));
+      frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+    });
+    afterAll(() => new Promise<void>((r) => front.close(() => r())));
+    beforeEach(() => {
+      seen.length = 0;
+      fake.put('secret', 'variables/k', { value: 'v' });
+    });
+
+    it('by default the 307 is followed and X-Vault-Request: true is sent, as hvac does', async () => {
+      const b = fromAirflowKwargs({ url: frontUrl, token: fake.rootToken }, context());
+      expect(await b.getVariable('k')).toBe('v');
+      expect(seen.map((r) => r.vaultRequest)).toEqual(['true']);
+      expect(fake.reads()).toEqual(['secret/data/variables/k']);
+      await b.close?.();
+    });
+
+    it('allow_redirects false: the 307 is the answer (an error), nothing reaches the target; request_header false: no header', async () => {
+      const b = fromAirflowKwargs(
+        { url: frontUrl, token: fake.rootToken, allow_redirects: false, request_header: false },
+        context(),
+      );
+      const err = await rejection(b.getVariable('k'));
+      expect(err).toBeInstanceOf(BackendError);
+      expect(err.message).toContain('307');
+      expect(seen.map((r) => r.vaultRequest)).toEqual([undefined]);
+      expect(fake.reads()).toEqual([]);
+      await b.close?.();
+    });
+  });
+
+  it('strict_http true: LIST goes out as GET ?list=true (hvac), false: as the LIST verb', async () => {
+    fake.put('secret', 'variables/a', { value: '1' });
+    for (const [strict, verb] of [
+      [true, 'GET'],
+      [false, 'LIST'],
+    ] as const) {
+      fake.reset();
+      fake.put('secret', 'variables/a', { value: '1' });
+      const b = fromAirflowKwargs({ url: fake.url, token: fake.rootToken, strict_http: strict }, context());
+      const listed = await b.list!('variable');
+      expect(listed.entries.map((e) => e.id)).toEqual(['a']);
+      expect(fake.requests.filter((q) => q.path.startsWith('secret/metadata')).map((q) => q.method)).toEqual([
+        verb,
+      ]);
+      await b.close?.();
+    }
   });
 
   it('kv_engine_version 1 and mount_point null come from the kwargs', async () => {

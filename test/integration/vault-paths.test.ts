@@ -1,8 +1,10 @@
 /**
- * Which KV paths the Vault adapter reads, in order, against vectors computed by re-implementing the
- * newest hashicorp provider (test/fixtures/vault/make_vault_path_vectors.py): the two-step split of
- * ids starting with `/` when `mount_point` is null or `""`, path lists (PR #70006), and multi-team
- * paths with `use_team_secrets_path` / `global_secrets_path` (PR #65493). Real node-vault, fake Vault.
+ * Which KV paths the Vault adapter reads, in order, and what it returns, against vectors computed by
+ * re-implementing the merged hashicorp provider (apache/airflow `secrets/vault.py` at 1091f38d, see
+ * test/fixtures/vault/make_vault_path_vectors.py): the two-step split of ids starting with `/` when
+ * `mount_point` is null or `""`, path lists (PR #70006), `global_secrets_path` as one more base path
+ * for every kind, and multi-team paths `<base>/<team>` with no fallback (PR #65493). The first path
+ * holding a secret ends the lookup. Real node-vault, fake Vault.
  */
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -18,7 +20,9 @@ interface Vector {
   id: string;
   team: string | null;
   multi_team: boolean;
+  store?: Record<string, Record<string, unknown>>;
   reads: string[];
+  result: string | null;
 }
 const VECTORS = (
   JSON.parse(readFileSync(new URL('../fixtures/vault/vault-path-vectors.json', import.meta.url), 'utf8')) as {
@@ -46,26 +50,38 @@ const lookup = (b: ReturnType<typeof build>, v: Vector) =>
       ? b.getVariable(v.id)
       : b.getConfig!(v.id);
 
-describe('Vault paths as the newest provider reads them', () => {
-  it.each(VECTORS.map((v) => [JSON.stringify([v.kwargs, v.kind, v.id, v.team, v.multi_team]), v] as const))(
-    '%s',
-    async (_, v) => {
-      expect(await lookup(build(v), v)).toBeNull();
-      expect(fake.reads()).toEqual(v.reads);
-      const where = build(v).locate(v.kind, v.id);
-      if (v.reads.length) expect(where).toEqual({ name: expect.any(String) });
-      else expect(where).toEqual({ skip: expect.any(String) });
-    },
-  );
+/** The stored value as the adapter hands it over: a connection's URI (the vectors store `conn_uri`s). */
+const got = async (b: ReturnType<typeof build>, v: Vector) => {
+  const r = await lookup(b, v);
+  return r !== null && typeof r === 'object' ? (r as { getUri(): string }).getUri() : r;
+};
 
-  it('stops at the first path that has the secret (team path before the global one)', async () => {
-    const v = VECTORS.find((x) => x.reads.length === 4)!;
-    const [, second] = v.reads;
-    const [mount, , ...rest] = second!.split('/');
-    fake.put(mount!, rest.join('/'), { conn_uri: 'postgres://found/db' });
-    const b = build(v);
-    expect((await b.getConnection(v.id))?.host).toBe('found');
-    expect(fake.reads()).toEqual(v.reads.slice(0, 2));
+describe('Vault paths as the merged provider reads them', () => {
+  it.each(
+    VECTORS.filter((v) => !v.store).map(
+      (v) => [JSON.stringify([v.kwargs, v.kind, v.id, v.team, v.multi_team]), v] as const,
+    ),
+  )('%s', async (_, v) => {
+    expect(await lookup(build(v), v)).toBeNull();
+    expect(fake.reads()).toEqual(v.reads);
+    const where = build(v).locate(v.kind, v.id);
+    if (v.reads.length) expect(where).toEqual({ name: expect.any(String) });
+    else expect(where).toEqual({ skip: expect.any(String) });
+  });
+
+  it.each(
+    VECTORS.filter((v) => v.store).map(
+      (v) => [JSON.stringify([v.kwargs, v.kind, v.team, v.store]), v] as const,
+    ),
+  )('the first path holding a secret ends the lookup: %s', async (_, v) => {
+    for (const [read, data] of Object.entries(v.store!)) {
+      const [mount, , ...rest] = read.split('/');
+      fake.put(mount!, rest.join('/'), data);
+    }
+    const value = await got(build(v), v);
+    if (v.kind === 'connection' && v.result !== null) expect(value).toMatch(new URL(v.result).host);
+    else expect(value).toBe(v.result);
+    expect(fake.reads()).toEqual(v.reads);
   });
 
   it("id '/lead' with mount_point null reads mount 'connections', path 'lead'", async () => {

@@ -5,7 +5,10 @@
  * the server sees its connection closed by the client (and no retry opens another one). The real
  * SDKs run against `test/fakes/hostile-http.ts`; nothing here asserts a duration.
  */
+import { generateKeyPairSync } from 'node:crypto';
+import https from 'node:https';
 import { createRequire } from 'node:module';
+import type { AddressInfo, Socket } from 'node:net';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SecretsBackend } from '../../src/backend.js';
 import { awsSecretsManager } from '../../src/backends/aws-secrets-manager/index.js';
@@ -17,6 +20,7 @@ import { BackendError, BackendTimeoutError } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { type GcpFake, startGcpFake } from '../fakes/gcp-fake.js';
 import { closed, type HostileServer, startHostileServer } from '../fakes/hostile-http.js';
+import { makeTestCerts } from '../fakes/vault-fake.js';
 import { rejection } from '../helpers/assertions.js';
 import { staticTokenCredential } from '../helpers/azure-fixture.js';
 
@@ -155,6 +159,125 @@ describe('hashicorp-vault: an answer without end', () => {
     expect(err).toBeInstanceOf(BackendError);
     expect(err.message).toMatch(/larger than \d+ bytes; the read was stopped/);
     await closed(await s.connection(1));
+  });
+});
+
+/**
+ * The Vault cloud logins (aws_iam's STS AssumeRole, gcp's IAM signJwt) against a server that never
+ * answers: the login's cancellation reaches the SDK call, at the deadline and on close(). Vault
+ * itself is never reached (its address is a dead one).
+ */
+describe('hashicorp-vault cloud logins: the SDK call stops when the lookup settles', () => {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const LOGINS: [string, (url: string, timeoutMs: number) => SecretsBackend][] = [
+    [
+      'aws_iam (STS AssumeRole)',
+      (url, timeoutMs) =>
+        hashicorpVault({
+          url: 'http://127.0.0.1:9',
+          authType: 'aws_iam',
+          roleId: 'r',
+          assumeRoleKwargs: { RoleArn: 'arn:aws:iam::123456789012:role/x', RoleSessionName: 's' },
+          env: { AWS_ACCESS_KEY_ID: 'AKIDTEST', AWS_SECRET_ACCESS_KEY: 'x', AWS_ENDPOINT_URL_STS: url },
+          timeoutMs,
+          logger: silentLogger,
+        }),
+    ],
+    [
+      'gcp (IAM signJwt)',
+      (url, timeoutMs) =>
+        hashicorpVault({
+          url: 'http://127.0.0.1:9',
+          authType: 'gcp',
+          roleId: 'r',
+          gcpScopes: 'https://www.googleapis.com/auth/cloud-platform',
+          gcpIamEndpoint: url,
+          gcpUseJwtAccessWithScope: true,
+          gcpKeyfileDict: {
+            type: 'service_account',
+            project_id: 'p',
+            private_key_id: 'k1',
+            private_key: privateKey,
+            client_email: 'sa@p.iam.gserviceaccount.com',
+            client_id: '1',
+            token_uri: `${url}/token`,
+          },
+          env: {},
+          timeoutMs,
+          logger: silentLogger,
+        }),
+    ],
+  ];
+  beforeAll(async () => {
+    await Promise.all([import('@aws-sdk/credential-providers'), import('google-auth-library')]);
+  }, 60_000);
+
+  it.each(LOGINS)('%s: at the deadline the connection is closed, no retry follows', async (_n, make) => {
+    const s = await server('silent');
+    const b = keep(make(s.url, 1000));
+    const err = await rejection(b.getVariable('k'));
+    expect(err).toBeInstanceOf(BackendTimeoutError);
+    await closed(await s.connection(1));
+    expect(s.connections).toHaveLength(1);
+  });
+
+  it('azure (Entra token, over TLS): at the deadline and on close() the connection is closed', async () => {
+    const certs = makeTestCerts();
+    const sockets: Socket[] = [];
+    const silent = https.createServer({ key: certs.serverKey, cert: certs.serverCert }, () => undefined);
+    silent.on('secureConnection', (sock) => sockets.push(sock));
+    await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+    const authorityHost = `https://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+    const make = (timeoutMs: number) =>
+      hashicorpVault({
+        url: 'http://127.0.0.1:9',
+        authType: 'azure',
+        roleId: 'r',
+        azureTenantId: 't',
+        azureResource: 'https://management.azure.com/',
+        keyId: 'c',
+        secretId: 's',
+        azureCredentialOptions: {
+          authorityHost,
+          disableInstanceDiscovery: true,
+          tlsOptions: { ca: certs.caPem },
+        },
+        env: {},
+        timeoutMs,
+        logger: silentLogger,
+      });
+    try {
+      const b = keep(make(1000));
+      expect(await rejection(b.getVariable('k'))).toBeInstanceOf(BackendTimeoutError);
+      await closed(sockets[0]!);
+      expect(sockets).toHaveLength(1);
+      const c = make(60_000);
+      const pending = rejection(c.getVariable('k'));
+      while (sockets.length < 2) await new Promise((r) => setTimeout(r, 20));
+      await c.close?.();
+      expect(await pending).toBeInstanceOf(Error);
+      await closed(sockets[1]!);
+      expect(sockets).toHaveLength(2);
+    } finally {
+      await new Promise<void>((r) => silent.close(() => r()));
+      for (const sock of sockets) sock.destroy();
+      certs.cleanup();
+    }
+  });
+
+  it.each(LOGINS)('%s: close() mid-login ends the call and closes its connection', async (_n, make) => {
+    const s = await server('silent');
+    const b = make(s.url, 60_000);
+    const pending = rejection(b.getVariable('k'));
+    const socket = await s.connection(1);
+    await b.close?.();
+    expect(await pending).toBeInstanceOf(Error);
+    await closed(socket);
+    expect(s.connections).toHaveLength(1);
   });
 });
 

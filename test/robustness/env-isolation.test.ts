@@ -12,6 +12,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { fromAirflowKwargs as awsFromKwargs } from '../../src/backends/aws-secrets-manager/index.js';
 import { azureKeyVault } from '../../src/backends/azure-key-vault/index.js';
 import { fromAirflowKwargs as gcpFromKwargs } from '../../src/backends/gcp-secret-manager/index.js';
+import { hashicorpVault } from '../../src/backends/hashicorp-vault/index.js';
 import { resolverFromEnv } from '../../src/config/index.js';
 import { silentLogger } from '../../src/logger.js';
 import { type AwsFake, startAwsFake } from '../fakes/aws-fake.js';
@@ -62,6 +63,95 @@ describe('hashicorp-vault', () => {
     expect(fake.reads()).toEqual(['secret/data/variables/k', 'secret/data/variables/k']);
     expect(fake.requests.every((q) => q.namespace === undefined && q.token === fake.rootToken)).toBe(true);
     await r.close();
+  });
+
+  const vaultEnv = (kwargs: Record<string, unknown>, more: Record<string, string> = {}) => ({
+    AIRFLOW__SECRETS__BACKEND: 'airflow.providers.hashicorp.secrets.vault.VaultBackend',
+    AIRFLOW__SECRETS__BACKEND_KWARGS: JSON.stringify({ url: fake.url, ...kwargs }),
+    AIRFLOW_HOME: '/nonexistent-airflow-home',
+    ...more,
+  });
+
+  it("aws_iam with no keys in the given env: process.env's keys are not used (no login is signed with them)", async () => {
+    fake.reset();
+    fake.put('secret', 'variables/k', { value: 'right' });
+    fake.credentials.aws.keys.set('AKIAPROCESSENVKEY123', { secret: 'processsecret' });
+    const dir = mkdtempSync(path.join(tmpdir(), 'vault-aws-env-'));
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIAPROCESSENVKEY123',
+      AWS_SECRET_ACCESS_KEY: 'processsecret',
+      AWS_PROFILE: 'process-profile',
+    });
+    const r = await resolverFromEnv(
+      vaultEnv(
+        { auth_type: 'aws_iam', role_id: 'airflow' },
+        { HOME: dir, AWS_EC2_METADATA_DISABLED: 'true' },
+      ),
+      { logger: silentLogger, cache: false },
+    );
+    const x = await r.explain('variable', 'k');
+    expect(x.steps[0]!.detail).toMatch(/no AWS credentials for the aws_iam login \(no AWS credentials/);
+    expect(fake.awsLogins).toEqual([]);
+    await r.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('aws_iam: the keys of the given env sign the login, not those of process.env', async () => {
+    fake.reset();
+    fake.put('secret', 'variables/k', { value: 'right' });
+    fake.credentials.aws.keys.set('AKIDGIVEN', { secret: 'given-secret' });
+    Object.assign(process.env, {
+      AWS_ACCESS_KEY_ID: 'AKIAPROCESSENVKEY123',
+      AWS_SECRET_ACCESS_KEY: 'processsecret',
+    });
+    const r = await resolverFromEnv(
+      vaultEnv(
+        { auth_type: 'aws_iam', role_id: 'airflow' },
+        { AWS_ACCESS_KEY_ID: 'AKIDGIVEN', AWS_SECRET_ACCESS_KEY: 'given-secret' },
+      ),
+      { logger: silentLogger, cache: false },
+    );
+    expect(await r.getVariable('k')).toBe('right');
+    expect(fake.awsLogins.map((l) => l.refused)).toEqual([null]);
+    expect(JSON.stringify(fake.awsLogins[0]!.headers)).toContain('Credential=AKIDGIVEN/');
+    await r.close();
+  });
+
+  it("gcp: the key file named by the given env's GOOGLE_APPLICATION_CREDENTIALS and its project, not process.env's", async () => {
+    fake.reset();
+    fake.put('secret', 'variables/k', { value: 'right' });
+    const g = fake.credentials.gcp;
+    const dir = mkdtempSync(path.join(tmpdir(), 'vault-gcp-env-'));
+    const file = path.join(dir, 'sa.json');
+    const key = {
+      type: 'service_account',
+      project_id: g.project,
+      private_key_id: g.keyId,
+      private_key: g.privateKeyPem,
+      client_email: g.email,
+      client_id: '1',
+      token_uri: `${fake.url}/google/token`,
+    };
+    writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
+    Object.assign(process.env, {
+      GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'missing.json'),
+      GOOGLE_CLOUD_PROJECT: 'process-project',
+      GCLOUD_PROJECT: 'process-project',
+    });
+    const b = hashicorpVault({
+      url: fake.url,
+      authType: 'gcp',
+      roleId: 'airflow',
+      gcpScopes: 'https://www.googleapis.com/auth/cloud-platform',
+      gcpIamEndpoint: `${fake.url}/google/iam`,
+      gcpUseJwtAccessWithScope: true,
+      env: { GOOGLE_APPLICATION_CREDENTIALS: file },
+      logger: silentLogger,
+    });
+    expect(await b.getVariable('k')).toBe('right');
+    expect(fake.logins().map((l) => l.path)).toEqual(['auth/gcp/login']);
+    await b.close?.();
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -148,6 +238,30 @@ describe('azure-key-vault', () => {
     azure = await startAzureFixture({ tenantId: 't', clientId: 'c', clientSecret: 's', staticToken: 'tok' });
   });
   afterAll(() => azure.close());
+
+  it("Vault's azure login: AZURE_AUTHORITY_HOST of the given env, not process.env's", async () => {
+    const vault = await startVaultFake();
+    vault.put('secret', 'variables/k', { value: 'right' });
+    (vault.credentials.azure as { tokens: Set<string> }).tokens = azure.vault.tokens;
+    const { authorityHost, ...credentialOptions } = azure.credentialOptions();
+    Object.assign(process.env, { AZURE_AUTHORITY_HOST: 'https://127.0.0.1:9' });
+    const b = hashicorpVault({
+      url: vault.url,
+      authType: 'azure',
+      roleId: 'airflow',
+      azureTenantId: 't',
+      azureResource: 'https://management.azure.com/',
+      keyId: 'c',
+      secretId: 's',
+      azureCredentialOptions: credentialOptions,
+      env: { AZURE_AUTHORITY_HOST: authorityHost },
+      logger: silentLogger,
+    });
+    expect(await b.getVariable('k')).toBe('right');
+    expect(vault.logins().map((l) => l.path)).toEqual(['auth/azure/login']);
+    await b.close?.();
+    await vault.close();
+  });
 
   it('HTTPS_PROXY in process.env is not used when the given env names none', async () => {
     azure.vault.set('airflow-variables-k', 'right');

@@ -70,6 +70,11 @@ function secrets(): string[] {
     'gcp-value-Marker7',
     // Tokens Vault issued at login (the fake's are `issued-token-N`; the root token is not used).
     ...[...vault.tokens].filter((t) => t !== vault.rootToken),
+    // The JWTs IAM signed for the Vault gcp login, whole and their signature part.
+    ...vault
+      .logins()
+      .filter((r) => r.path === 'auth/gcp/login')
+      .flatMap((r) => [String(r.body?.jwt), String(r.body?.jwt).split('.')[2]!]),
   ];
 }
 
@@ -83,6 +88,18 @@ function runChild(env: Record<string, string>): Promise<{ code: number | null; o
       password: PASSWORD,
       jwtRole: 'airflow',
       jwt: JWT,
+      gcp: {
+        role: vault.credentials.gcp.role,
+        key: {
+          type: 'service_account',
+          project_id: vault.credentials.gcp.project,
+          private_key_id: vault.credentials.gcp.keyId,
+          private_key: vault.credentials.gcp.privateKeyPem,
+          client_email: vault.credentials.gcp.email,
+          client_id: '1',
+          token_uri: `${vault.url}/google/token`,
+        },
+      },
     },
     aws: {
       url: aws.url,
@@ -131,7 +148,9 @@ describe('dependency debug logs carry no credential', () => {
     const { code, output } = await runChild(env);
     expect(output, output.slice(-2000)).toContain('done');
     expect(code).toBe(0);
-    for (const s of secrets()) expect(output.includes(s), `the log shows '${s}'`).toBe(false);
+    const all = secrets();
+    expect(vault.logins().some((r) => r.path === 'auth/gcp/login')).toBe(true); // the gcp login did happen
+    for (const s of all) expect(output.includes(s), `the log shows '${s}'`).toBe(false);
   });
 });
 

@@ -5,10 +5,14 @@
  * (capped, token-like strings, quoted/JSON fragments and registered secrets masked). Checked in
  * error messages, `explain` details and the CLI's output, against the real SDKs and the fakes.
  */
+import { inspect } from 'node:util';
 import fc from 'fast-check';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { awsSecretsManager } from '../../src/backends/aws-secrets-manager/index.js';
-import { hashicorpVault } from '../../src/backends/hashicorp-vault/index.js';
+import {
+  hashicorpVault,
+  fromAirflowKwargs as vaultFromKwargs,
+} from '../../src/backends/hashicorp-vault/index.js';
 import { main } from '../../src/cli/main.js';
 import { silentLogger } from '../../src/logger.js';
 import { MAX_SERVER_TEXT, maskSecret, resetMasker, serverText } from '../../src/masker.js';
@@ -160,5 +164,67 @@ describe('aws-secrets-manager: error names from the wire are filtered', () => {
     expect(err.message).not.toContain('AKIAIOSFODNN7EXAMPLE');
     expect(err.message).not.toContain('hunter2');
     await b.close?.();
+  });
+});
+
+describe('hashicorp-vault aws_iam: what STS says is filtered', () => {
+  let vault: VaultFake;
+  let sts: AwsFake;
+  beforeAll(async () => {
+    [vault, sts] = await Promise.all([startVaultFake(), startAwsFake()]);
+  });
+  afterAll(() => Promise.all([vault.close(), sts.close()]));
+
+  it('an AssumeRole error whose <Code> carries a token: masked in the error, explain and the log', async () => {
+    sts.fail(
+      {
+        kind: 'error',
+        status: 403,
+        type: 'permission denied for token root-token-XYZ',
+        message: 'decoding secret {"password":"hunter2-s3cret"} failed',
+      },
+      { target: 'AssumeRole' },
+    );
+    const lines: string[] = [];
+    const logger = {
+      debug: (m: string, f?: unknown) => lines.push(`${m} ${JSON.stringify(f ?? {})}`),
+      info: (m: string, f?: unknown) => lines.push(`${m} ${JSON.stringify(f ?? {})}`),
+      warn: (m: string, f?: unknown) => lines.push(`${m} ${JSON.stringify(f ?? {})}`),
+      error: (m: string, f?: unknown) => lines.push(`${m} ${JSON.stringify(f ?? {})}`),
+    };
+    const b = vaultFromKwargs(
+      {
+        url: vault.url,
+        auth_type: 'aws_iam',
+        role_id: 'r',
+        assume_role_kwargs: { RoleArn: 'arn:aws:iam::123456789012:role/x', RoleSessionName: 's' },
+      },
+      {
+        env: {
+          AWS_ACCESS_KEY_ID: 'AKIDTEST',
+          AWS_SECRET_ACCESS_KEY: 'x',
+          AWS_MAX_ATTEMPTS: '1',
+          AWS_ENDPOINT_URL_STS: sts.url,
+        },
+        logger: silentLogger,
+      },
+    );
+    const err = await rejection(b.getVariable('k'));
+    expect(err.message).toMatch(
+      /no AWS credentials for the aws_iam login \(permission denied for token \*\*\*/,
+    );
+    const r = createResolver({ backends: [b], logger });
+    const x = await r.explain('variable', 'k');
+    const seen = [
+      err.message,
+      String(err.cause),
+      inspect(err, { depth: 5 }),
+      x.steps[0]!.detail,
+      ...lines,
+    ].join('\n');
+    expect(seen).not.toContain('root-token-XYZ');
+    expect(seen).not.toContain('hunter2');
+    expect(sts.requestsFor('AssumeRole').length).toBeGreaterThan(0);
+    await r.close();
   });
 });

@@ -23,9 +23,9 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..')
  * adapter). The modules the adapters share are not adapters: add a new shared module here.
  */
 const ADAPTER =
-  /^src\/backends\/(?!(?:base|airflow-kwargs|confine|naming|list-write)\.ts$|aws\/)([^/]+?)(?:\.ts$|\/)/;
+  /^src\/backends\/(?!(?:base|airflow-kwargs|confine|naming|list-write)\.ts$|aws\/|google\/)([^/]+?)(?:\.ts$|\/)/;
 /** The modules the adapters share (the same list as in {@link ADAPTER}). */
-const SHARED = /^src\/backends\/(?:(?:base|airflow-kwargs|confine|naming|list-write)\.ts$|aws\/)/;
+const SHARED = /^src\/backends\/(?:(?:base|airflow-kwargs|confine|naming|list-write)\.ts$|aws\/|google\/)/;
 /** Every adapter, as {@link ADAPTER} sees the files (a new one is added here on purpose). */
 const ADAPTERS = [
   'aws-secrets-manager',
@@ -120,6 +120,7 @@ describe('architecture of src/', () => {
       'src/backends/aws/role.ts',
       'src/backends/base.ts',
       'src/backends/confine.ts',
+      'src/backends/google/auth-log.ts',
       'src/backends/list-write.ts',
       'src/backends/naming.ts',
     ]);

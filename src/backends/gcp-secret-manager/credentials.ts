@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { ConfigurationError, describeError, safeCause } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { importOptional } from '../../optional-import.js';
+import { silenceAuthLibrary } from '../google/auth-log.js';
 
 const DRIVER_NAME = 'gcp-secret-manager';
 const SDK = '@google-cloud/secret-manager';
@@ -166,8 +167,7 @@ function silenceRequestLogs(client: GcpSecretManagerClient): void {
     const quiet = gax.loggingUtils?.placeholder;
     if (!quiet) return;
     (client as unknown as { _log?: unknown })._log = quiet;
-    const AuthClient = gax.googleAuthLibrary?.AuthClient;
-    if (AuthClient && 'log' in AuthClient) AuthClient.log = quiet;
+    silenceAuthLibrary(gax.googleAuthLibrary, quiet);
   } catch {
     // an SDK layout without these loggers has nothing to silence
   }

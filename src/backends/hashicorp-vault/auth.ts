@@ -5,6 +5,7 @@
  */
 import { AccessDeniedError, ConfigurationError, safeCause } from '../../errors.js';
 import { kwargSetting } from '../airflow-kwargs.js';
+import type { CallCancel } from '../base.js';
 import { DRIVER_NAME, mapVaultError, readSettingFile, status, type VaultClient } from './client.js';
 import {
   awsIamCredentials,
@@ -13,6 +14,7 @@ import {
   gcpSignedJwt,
   type VaultCloudAuthOptions,
 } from './cloud-auth.js';
+import { CANCEL } from './transport.js';
 
 export type VaultAuthType =
   | 'token'
@@ -172,13 +174,15 @@ async function cloudLogin(
   const mount = o.authMountPoint ?? (type === 'aws_iam' ? 'aws' : type);
   const where = `auth/${mount}/login`;
   let body: Record<string, string>;
+  // The login's cancellation (its deadline, the lookup's signal, close()) reaches the SDK calls too.
+  const cancel = (requestOptions as { [CANCEL]?: CallCancel } | undefined)?.[CANCEL];
   if (type === 'aws_iam') {
-    const { creds, region } = await awsIamCredentials(o, env);
+    const { creds, region } = await awsIamCredentials(o, env, cancel);
     body = await awsIamLoginBody(creds, region, o.roleId);
   } else if (type === 'gcp') {
-    body = { role: o.roleId ?? '', jwt: await gcpSignedJwt(o) };
+    body = { role: o.roleId ?? '', jwt: await gcpSignedJwt(o, env, cancel) };
   } else {
-    body = { role: o.roleId ?? '', jwt: await azureToken(o) };
+    body = { role: o.roleId ?? '', jwt: await azureToken(o, env, cancel) };
   }
   let res: any;
   try {

@@ -41,6 +41,9 @@ export interface VaultClientSettings {
   namespace?: string | undefined;
   verify?: boolean | string | undefined;
   cert?: string | readonly [string, string] | undefined;
+  allowRedirects?: boolean | undefined;
+  strictHttp?: boolean | undefined;
+  requestHeader?: boolean | undefined;
 }
 
 /** A node-vault client and the transport under it (whose `destroy` closes every socket). */
@@ -58,7 +61,12 @@ export interface OwnedClient {
  */
 export async function createClient(o: VaultClientSettings): Promise<OwnedClient> {
   const mod = await importOptional<any>('node-vault', DRIVER_NAME, () => import('node-vault'));
-  const tls: VaultTransportSettings = { rejectUnauthorized: o.verify !== false };
+  const tls: VaultTransportSettings = {
+    rejectUnauthorized: o.verify !== false,
+    followRedirects: o.allowRedirects !== false,
+    strictHttp: o.strictHttp === true,
+    requestHeader: o.requestHeader !== false,
+  };
   if (typeof o.verify === 'string') tls.ca = readSettingFile(o.verify, 'verify');
   if (o.cert !== undefined) {
     const [certFile, keyFile] = typeof o.cert === 'string' ? [o.cert, o.cert] : o.cert;

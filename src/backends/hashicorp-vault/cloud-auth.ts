@@ -7,10 +7,27 @@
  * Every SDK is imported on first use.
  */
 import { createHash, createHmac } from 'node:crypto';
-import { AccessDeniedError, ConfigurationError, describeError, safeCause } from '../../errors.js';
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
+import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
+import { AccessDeniedError, AirflowSecretsError, ConfigurationError, safeCause } from '../../errors.js';
+import { serverText } from '../../masker.js';
 import { importOptional } from '../../optional-import.js';
 import { pyJsonDumps } from '../../pyjson.js';
 import { kwargSetting } from '../airflow-kwargs.js';
+import {
+  type AwsIdentity,
+  defaultChain,
+  explicitSdkSettings,
+  maxAttemptsFrom,
+  NoAwsCredentials,
+  PartialAwsCredentials,
+  staticCredentials,
+} from '../aws/env.js';
+import type { CallCancel } from '../base.js';
+import { silenceAuthLibrary } from '../google/auth-log.js';
 import { DRIVER_NAME } from './client.js';
 
 /** The cloud-auth settings of the Vault adapter (Airflow's kwargs in camelCase). */
@@ -111,11 +128,16 @@ export async function awsIamLoginBody(
 
 /**
  * The credentials and region `_auth_aws_iam` signs with: `key_id`/`secret_id`; else STS AssumeRole
- * with `assume_role_kwargs`; else the default chain (the environment given, then the SDK's chain).
+ * with `assume_role_kwargs`; else the default chain. Everything comes from `env`, never from
+ * `process.env` (the AWS backends' env-scoped chain and explicit SDK settings, `../aws/env.ts`):
+ * `env`'s `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY`/`AWS_SESSION_TOKEN`, else the profile in the
+ * files `env` names, web identity, container and instance metadata. The SDK's requests (STS, IMDS
+ * excepted) go through agents of ours, destroyed when `cancel` fires, after which they open nothing.
  */
 export async function awsIamCredentials(
   o: VaultCloudAuthOptions,
   env: Env,
+  cancel?: CallCancel,
 ): Promise<{ creds: AwsCreds; region: string }> {
   const region = o.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1';
   if (o.keyId && o.secretId) return { creds: { accessKeyId: o.keyId, secretAccessKey: o.secretId }, region };
@@ -124,42 +146,117 @@ export async function awsIamCredentials(
     DRIVER_NAME,
     () => import('@aws-sdk/credential-providers'),
   );
-  const fromEnv =
-    env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY
-      ? {
-          accessKeyId: env.AWS_ACCESS_KEY_ID,
-          secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
-          ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
-        }
-      : undefined;
-  let provider: () => Promise<AwsCreds>;
-  if (o.assumeRoleKwargs) {
-    const endpoint = o.stsEndpoint ?? env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL;
-    provider = cp.fromTemporaryCredentials({
-      params: o.assumeRoleKwargs as never,
-      ...(fromEnv ? { masterCredentials: fromEnv } : {}),
-      clientConfig: { region, ...(endpoint ? { endpoint } : {}) },
-    });
-  } else provider = fromEnv ? async () => fromEnv : cp.fromNodeProviderChain();
+  const endpoint = o.assumeRoleKwargs
+    ? (o.stsEndpoint ?? env.AWS_ENDPOINT_URL_STS ?? env.AWS_ENDPOINT_URL)
+    : undefined;
+  const agents = cancellableAgents(cancel);
+  const sdk = {
+    region,
+    ...explicitSdkSettings(env, Boolean(endpoint)),
+    maxAttempts: maxAttemptsFrom(env) ?? 3,
+    requestHandler: agents.handler,
+    ...(endpoint ? { endpoint } : {}),
+  };
+  const names = { keyId: 'AWS_ACCESS_KEY_ID', secret: 'AWS_SECRET_ACCESS_KEY', token: 'AWS_SESSION_TOKEN' };
+  const fromEnv = staticCredentials(
+    env.AWS_ACCESS_KEY_ID,
+    env.AWS_SECRET_ACCESS_KEY,
+    env.AWS_SESSION_TOKEN,
+    names,
+  );
+  const base: () => Promise<AwsIdentity> =
+    fromEnv === undefined
+      ? defaultChain(cp, env, sdk)
+      : typeof fromEnv === 'function'
+        ? fromEnv
+        : async () => fromEnv;
+  const provider = o.assumeRoleKwargs
+    ? cp.fromTemporaryCredentials({
+        params: o.assumeRoleKwargs as never,
+        masterCredentials: base,
+        clientConfig: sdk,
+      })
+    : base;
   try {
     const c = await provider();
-    return {
-      creds: {
-        accessKeyId: c.accessKeyId,
-        secretAccessKey: c.secretAccessKey,
-        ...(c.sessionToken ? { sessionToken: c.sessionToken } : {}),
-      },
-      region,
-    };
+    const creds = { accessKeyId: c.accessKeyId, secretAccessKey: c.secretAccessKey };
+    return { creds: c.sessionToken ? { ...creds, sessionToken: c.sessionToken } : creds, region };
   } catch (e) {
     throw new AccessDeniedError(
       DRIVER_NAME,
-      `${DRIVER_NAME}: no AWS credentials for the aws_iam login (${describeError(e)})`,
+      `${DRIVER_NAME}: no AWS credentials for the aws_iam login (${sdkErrorText(e)})`,
       {
-        cause: safeCause(e),
+        cause: maskedCause(e),
       },
     );
+  } finally {
+    agents.destroy();
   }
+}
+
+/**
+ * Keep-alive agents for one login's SDK requests. Once `cancel` fires they are destroyed (every
+ * socket, in flight or idle) and refuse new connections, so an SDK retry opens nothing either.
+ */
+function cancellableAgents(cancel: CallCancel | undefined, tls?: https.AgentOptions) {
+  let dead = false;
+  const refuse = <A extends http.Agent>(agent: A): A => {
+    const create = (
+      agent as unknown as { createConnection: (...a: unknown[]) => Duplex }
+    ).createConnection.bind(agent);
+    (agent as unknown as { createConnection: (...a: unknown[]) => Duplex }).createConnection = (...args) => {
+      if (!dead) return create(...args);
+      const cb = args.find((a) => typeof a === 'function') as ((e: Error) => void) | undefined;
+      const err = Object.assign(new Error('the login was cancelled'), { code: 'ECANCELED' });
+      if (cb) {
+        cb(err);
+        return undefined as unknown as Duplex;
+      }
+      throw err;
+    };
+    return agent;
+  };
+  const httpAgent = refuse(new http.Agent({ keepAlive: true }));
+  const httpsAgent = refuse(new https.Agent({ keepAlive: true, ...tls }));
+  const destroy = () => {
+    dead = true;
+    httpAgent.destroy();
+    httpsAgent.destroy();
+  };
+  const unsubscribe = cancel?.onCancel(destroy);
+  return {
+    handler: { httpAgent, httpsAgent },
+    destroy() {
+      unsubscribe?.();
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+/**
+ * An SDK error in words for a message: its name and code, which are often the server's own text
+ * (an STS `<Code>`, an OAuth `error`), through {@link serverText}; our own chain errors as they are.
+ */
+function sdkErrorText(e: unknown): string {
+  if (e instanceof PartialAwsCredentials || e instanceof NoAwsCredentials) return e.message;
+  if (!(e instanceof Error)) return typeof e;
+  const name = serverText(e.name, 80) || 'Error';
+  const raw = (e as { code?: unknown }).code;
+  const code = typeof raw === 'string' || typeof raw === 'number' ? serverText(String(raw), 80) : '';
+  return code && code !== name ? `${name} (${code})` : name;
+}
+
+/** {@link safeCause}, with the foreign error's name and message masked as {@link sdkErrorText}. */
+function maskedCause(e: unknown): unknown {
+  const c = safeCause(e);
+  if (c instanceof Error && !(c instanceof AirflowSecretsError)) {
+    c.name = e instanceof Error ? serverText(e.name, 80) || 'Error' : 'Error';
+    c.message = sdkErrorText(e);
+    const code = (c as { code?: unknown }).code;
+    if (typeof code === 'string') (c as { code?: unknown }).code = serverText(code, 80);
+  }
+  return c;
 }
 
 /** The claims Airflow's `_auth_gcp` asks IAM to sign, as Python's `json.dumps` writes them. */
@@ -177,26 +274,42 @@ export function gcpJwtPayload(email: string, roleId: string, nowSeconds: number)
 /**
  * `_auth_gcp`: credentials from `gcp_key_path` / `gcp_keyfile_dict` / ADC with `gcp_scopes`, the
  * service account's email and project, then IAM `projects.serviceAccounts.signJwt` over the claims.
+ * ADC's key file and the project come from `env` (`GOOGLE_APPLICATION_CREDENTIALS`,
+ * `GOOGLE_CLOUD_PROJECT`/`GCLOUD_PROJECT`); the rest of ADC is google-auth-library's own lookup.
+ * The signJwt request is aborted when `cancel` fires. google-auth-library's debug logger is silenced.
  */
-export async function gcpSignedJwt(o: VaultCloudAuthOptions, now = Date.now()): Promise<string> {
-  const { GoogleAuth } = await importOptional<typeof import('google-auth-library')>(
+export async function gcpSignedJwt(
+  o: VaultCloudAuthOptions,
+  env: Env = {},
+  cancel?: CallCancel,
+  now = Date.now(),
+): Promise<string> {
+  const lib = await importOptional<typeof import('google-auth-library')>(
     'google-auth-library',
     DRIVER_NAME,
     () => import('google-auth-library'),
   );
+  silenceGoogleAuthLog(lib);
   const scopes = (o.gcpScopes ?? '')
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
-  const auth = new GoogleAuth({
+  const keyFilename = o.gcpKeyPath ?? (o.gcpKeyfileDict ? undefined : env.GOOGLE_APPLICATION_CREDENTIALS);
+  // The project as Airflow's get_credentials_and_project_id finds it: the key's, else (ADC) the
+  // environment's; given explicitly, so google-auth-library does not read process.env for it.
+  const explicitKey = o.gcpKeyPath !== undefined || o.gcpKeyfileDict !== undefined;
+  const keyProject =
+    (o.gcpKeyfileDict?.project_id as string | undefined) ??
+    (keyFilename ? projectOfKeyFile(keyFilename) : undefined);
+  const projectId = keyProject || (explicitKey ? undefined : env.GOOGLE_CLOUD_PROJECT || env.GCLOUD_PROJECT);
+  const auth = new lib.GoogleAuth({
     scopes,
-    ...(o.gcpKeyPath
-      ? { keyFilename: o.gcpKeyPath }
-      : o.gcpKeyfileDict
-        ? { credentials: o.gcpKeyfileDict as never }
-        : {}),
+    ...(keyFilename ? { keyFilename } : o.gcpKeyfileDict ? { credentials: o.gcpKeyfileDict as never } : {}),
+    ...(projectId ? { projectId } : {}),
   });
   if (o.gcpUseJwtAccessWithScope) auth.useJWTAccessWithScope = true;
+  const ac = new AbortController();
+  const unsubscribe = cancel?.onCancel(() => ac.abort());
   try {
     const client = await auth.getClient();
     const email = (await auth.getCredentials()).client_email;
@@ -206,12 +319,13 @@ export async function gcpSignedJwt(o: VaultCloudAuthOptions, now = Date.now()): 
         `${DRIVER_NAME}: could not determine the service account email from the gcp credentials`,
       );
     }
-    const project = (o.gcpKeyfileDict?.project_id as string | undefined) ?? (await auth.getProjectId());
+    const project = projectId ?? (await auth.getProjectId());
     const base = (o.gcpIamEndpoint ?? 'https://iam.googleapis.com').replace(/\/+$/, '');
     const res = await client.request<{ signedJwt?: string }>({
       url: `${base}/v1/projects/${encodeURIComponent(project)}/serviceAccounts/${encodeURIComponent(email)}:signJwt`,
       method: 'POST',
       data: { payload: gcpJwtPayload(email, o.roleId ?? '', Math.floor(now / 1000)) },
+      signal: ac.signal as never,
     });
     if (typeof res.data?.signedJwt !== 'string') throw new Error('signJwt returned no signedJwt');
     return res.data.signedJwt;
@@ -219,26 +333,67 @@ export async function gcpSignedJwt(o: VaultCloudAuthOptions, now = Date.now()): 
     if (e instanceof ConfigurationError) throw e;
     throw new AccessDeniedError(
       DRIVER_NAME,
-      `${DRIVER_NAME}: could not get a signed JWT for the gcp login (${describeError(e)})`,
-      {
-        cause: safeCause(e),
-      },
+      `${DRIVER_NAME}: could not get a signed JWT for the gcp login (${sdkErrorText(e)})`,
+      { cause: maskedCause(e) },
     );
+  } finally {
+    unsubscribe?.();
+  }
+}
+
+/** The `project_id` of a key file, or undefined (google-auth-library then reports a bad file itself). */
+function projectOfKeyFile(file: string): string | undefined {
+  try {
+    const p = JSON.parse(readFileSync(file, 'utf8'))?.project_id;
+    return typeof p === 'string' && p ? p : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Under `GOOGLE_SDK_NODE_LOGGING`, google-auth-library logs its requests' answers (the signed JWT,
+ * access tokens). The copy imported here gets the no-op logger, as the Secret Manager SDK's copy
+ * does (`silenceAuthLibrary`, process-wide for that copy).
+ */
+function silenceGoogleAuthLog(lib: unknown): void {
+  try {
+    const req = createRequire(import.meta.url);
+    const utils = createRequire(req.resolve('google-auth-library'))('google-logging-utils') as {
+      placeholder?: unknown;
+    };
+    const mod = lib as { AuthClient?: { log?: unknown }; default?: { AuthClient?: { log?: unknown } } };
+    silenceAuthLibrary(mod.AuthClient ? mod : mod.default, utils.placeholder);
+  } catch {
+    // a layout without google-logging-utils has no such logger
   }
 }
 
 /**
  * The token for Vault's azure login: for `azure_resource`, from the service principal
  * `key_id`/`secret_id` in `azure_tenant_id` when both are set, else `DefaultAzureCredential`
- * (a managed identity on Azure).
+ * (a managed identity on Azure). `AZURE_AUTHORITY_HOST` comes from `env`; `DefaultAzureCredential`'s
+ * chain reads the process's own (`AZURE_CLIENT_ID`, …: it takes no environment). When `cancel`
+ * fires, the token request is aborted and its agents destroyed (closed to new connections).
  */
-export async function azureToken(o: VaultCloudAuthOptions): Promise<string> {
+export async function azureToken(
+  o: VaultCloudAuthOptions,
+  env: Env = {},
+  cancel?: CallCancel,
+): Promise<string> {
   const identity = await importOptional<typeof import('@azure/identity')>(
     '@azure/identity',
     DRIVER_NAME,
     () => import('@azure/identity'),
   );
-  const extra = o.azureCredentialOptions ?? {};
+  const given = o.azureCredentialOptions ?? {};
+  const authorityHost = (given.authorityHost as string | undefined) ?? env.AZURE_AUTHORITY_HOST;
+  // The token requests go through agents of ours (getToken's abortSignal does not reach them).
+  const agents = cancellableAgents(cancel, given.tlsOptions as https.AgentOptions | undefined);
+  const agent = (authorityHost ?? 'https:').startsWith('http:')
+    ? agents.handler.httpAgent
+    : agents.handler.httpsAgent;
+  const extra = { agent, ...given, ...(authorityHost ? { authorityHost } : {}) };
   const credential =
     o.keyId && o.secretId
       ? new identity.ClientSecretCredential(o.azureTenantId ?? '', o.keyId, o.secretId, extra)
@@ -247,18 +402,21 @@ export async function azureToken(o: VaultCloudAuthOptions): Promise<string> {
           ...(o.azureTenantId ? { tenantId: o.azureTenantId } : {}),
         });
   const scope = `${(o.azureResource ?? '').replace(/\/+$/, '')}/.default`;
+  const ac = new AbortController();
+  const unsubscribe = cancel?.onCancel(() => ac.abort());
   try {
-    const t = await credential.getToken(scope);
+    const t = await credential.getToken(scope, { abortSignal: ac.signal });
     if (!t?.token) throw new Error('no token');
     return t.token;
   } catch (e) {
     throw new AccessDeniedError(
       DRIVER_NAME,
-      `${DRIVER_NAME}: could not get an Azure token for the azure login (${describeError(e)})`,
-      {
-        cause: safeCause(e),
-      },
+      `${DRIVER_NAME}: could not get an Azure token for the azure login (${sdkErrorText(e)})`,
+      { cause: maskedCause(e) },
     );
+  } finally {
+    unsubscribe?.();
+    agents.destroy();
   }
 }
 

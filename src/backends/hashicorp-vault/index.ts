@@ -19,7 +19,7 @@ import {
   kwString,
   kwVerify,
 } from '../airflow-kwargs.js';
-import { type CallCancel, DEFAULT_TIMEOUT_MS, rawBackend, withDeadline } from '../base.js';
+import { type CallCancel, DEFAULT_TIMEOUT_MS, InFlightCalls, rawBackend, withDeadline } from '../base.js';
 import { cleanPath, refusal, staysBelow } from '../confine.js';
 import { buildPath, type KindRules, kindRules, type LookupPatternOptions, locateWith } from '../naming.js';
 import { authPath, canLoginAgain, checkAuth, login, type VaultAuthOptions } from './auth.js';
@@ -43,13 +43,14 @@ export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOp
   /** Default `config`. */
   configPath?: string | readonly string[] | null | undefined;
   /**
-   * Multi-team only: read `<path>/<team>/<id>` before the team-agnostic path. Default `true`
-   * (Airflow's `use_team_secrets_path`).
+   * Multi-team only: each base path `<path>` is read as `<path>/<team>/<id>` (and only so: no
+   * fallback to `<path>/<id>`). Default `true` (Airflow's `use_team_secrets_path`).
    */
   useTeamSecretsPath?: boolean | undefined;
   /**
-   * Multi-team only: the team-agnostic fallback is `<path>/<globalSecretsPath>/<id>` instead of
-   * `<path>/<id>` (Airflow's `global_secrets_path`, deprecated upstream in favour of path lists).
+   * One more base path, appended to the connections, variables and config paths (a disabled kind
+   * gets it as its only path), multi-team or not (Airflow's `global_secrets_path`, deprecated
+   * upstream in favour of path lists).
    */
   globalSecretsPath?: string | null | undefined;
   /** The team of the lookups (Airflow 3.2 multi-team); used only when `multiTeam` is on. */
@@ -66,12 +67,21 @@ export interface HashicorpVaultOptions extends LookupPatternOptions, VaultAuthOp
   verify?: boolean | string | undefined;
   /** Client certificate: one PEM file with cert and key, or `[certFile, keyFile]`. */
   cert?: string | readonly [string, string] | undefined;
+  /** Follow Vault's redirects (a standby node's 307), up to 5. Default `true` (hvac's `allow_redirects`). */
+  allowRedirects?: boolean | undefined;
+  /** Send `LIST` as `GET ?list=true`, for proxies that refuse the verb. Default `false` (hvac's `strict_http`). */
+  strictHttp?: boolean | undefined;
+  /** Send `X-Vault-Request: true` on every request. Default `true` (hvac's `request_header`). */
+  requestHeader?: boolean | undefined;
   /** Deadline per lookup (login included), in ms. Default 10 000 (kwarg `timeout`, in seconds). */
   timeoutMs?: number | undefined;
   logger?: Logger | undefined;
   /** A ready node-vault client, used as is (no login). */
   client?: VaultClient | undefined;
-  /** The environment the aws_iam login reads credentials and the region from. Default `process.env`. */
+  /**
+   * The environment the cloud logins read (aws_iam: keys, profile files, region, STS endpoint; gcp:
+   * `GOOGLE_APPLICATION_CREDENTIALS`, the project; azure: `AZURE_AUTHORITY_HOST`). Default `process.env`.
+   */
   env?: Record<string, string | undefined> | undefined;
   /**
    * Refuse ids that would take the read out of the kind's path under the mount (empty, `.` or `..`
@@ -93,7 +103,13 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   const logger = o.logger ?? consoleLogger;
   const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const session = vaultSession(o, timeoutMs, logger);
-  const readOne = async (t: KvTarget, kind: SecretKind, signal?: AbortSignal): Promise<string | null> => {
+  /** The value, `null` (a secret is there but gives no value: the loop stops), or ABSENT (try the next path). */
+  const readOne = async (
+    t: KvTarget,
+    kind: SecretKind,
+    id: string,
+    signal?: AbortSignal,
+  ): Promise<string | null | typeof ABSENT> => {
     const apiPath = t.apiPath;
     let body: any;
     try {
@@ -107,11 +123,11 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
     } catch (e) {
       if (status(e) === 404) {
         logger.debug(`${DRIVER_NAME}: '${t.name}' not found`, { backend: DRIVER_NAME, secretName: t.name });
-        return null;
+        return ABSENT;
       }
       throw mapVaultError(t.name, e, { url: o.url ?? 'http://localhost:8200', noToken: session.noToken() });
     }
-    return kvValue(body, v2, kind, t.name, logger);
+    return kvValue(body, v2, kind, { name: t.name, id }, logger);
   };
 
   const locate = (kind: SecretKind, id: string): Lookup => {
@@ -130,13 +146,14 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   const backend = rawBackend({
     name: DRIVER_NAME,
     locate,
-    // Each candidate path in Airflow's order (team path, then the team-agnostic one, per base path).
+    // Each base path in order; the first one where a secret exists ends the lookup (Airflow's
+    // `_get_secret`: a `{}` or a secret without `value` there is "not found", not a reason to go on).
     async fetch(_name, kind, id, readOptions) {
       const c = kvCandidates(layout, kind, id);
       if (!Array.isArray(c)) return null;
       for (const t of c) {
-        const value = await readOne(t, kind, readOptions?.signal);
-        if (value !== null) return value;
+        const value = await readOne(t, kind, id, readOptions?.signal);
+        if (value !== ABSENT) return value;
       }
       return null;
     },
@@ -144,6 +161,24 @@ export function hashicorpVault(options: HashicorpVaultOptions = {}): SecretsBack
   });
   return { ...backend, ...writes };
 }
+
+/** `hvac.Client` / adapter switches this transport honours: kwarg → option. */
+const HVAC_BOOLEANS = {
+  allow_redirects: 'allowRedirects',
+  strict_http: 'strictHttp',
+  request_header: 'requestHeader',
+} as const satisfies Record<string, keyof HashicorpVaultOptions>;
+
+/** `hvac.Client` / adapter kwargs that cannot be honoured: refused (when set) with the reason. */
+const HVAC_REFUSED: Record<string, string> = {
+  proxies:
+    'no proxy support: the Vault transport connects to Vault directly; remove proxies or reach Vault without a proxy',
+  session:
+    'a requests.Session cannot be given in backend_kwargs; the transport is built from verify, cert and timeout',
+  adapter: 'an hvac adapter class cannot be given in backend_kwargs',
+  ignore_exceptions:
+    'Vault errors are always raised (as typed errors); ignore_exceptions cannot be turned on',
+};
 
 /** The kwargs `fromAirflowKwargs` reads. */
 const HANDLED = new Set([
@@ -155,13 +190,43 @@ const HANDLED = new Set([
   ...['azure_tenant_id', 'azure_resource'],
   ...['kubernetes_role', 'kubernetes_jwt_path', 'jwt_role', 'jwt_token', 'jwt_token_path'],
   ...['verify', 'cert', 'timeout'],
+  ...Object.keys(HVAC_BOOLEANS),
+  ...Object.keys(HVAC_REFUSED),
 ]);
 
 /**
  * VaultBackend parameters that change nothing here: those of the radius auth type, refused by
- * `checkAuth`. Any other key would go to `hvac.Client` (`proxies`, `session`, …): warned.
+ * `checkAuth`. Any other key (not one `hvac.Client` or its adapter takes either): warned.
  */
 const NO_EFFECT = new Set(['radius_host', 'radius_secret', 'radius_port']);
+/**
+ * The `hvac.Client` kwargs Airflow passes on: the switches this transport honours (booleans), and a
+ * `ConfigurationError` naming the kwarg for those it cannot (`proxies`, `session`, `adapter`,
+ * `ignore_exceptions`), unless they are unset (`null`, `{}`, `false`), which is hvac's default.
+ */
+function hvacKwargs(kw: Record<string, unknown>): Partial<HashicorpVaultOptions> {
+  const out: Partial<HashicorpVaultOptions> = {};
+  for (const [key, opt] of Object.entries(HVAC_BOOLEANS)) {
+    const v = kw[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'boolean') {
+      throw new ConfigurationError(kwargSetting(key), `${kwargSetting(key)} must be true or false`);
+    }
+    out[opt] = v;
+  }
+  for (const [key, why] of Object.entries(HVAC_REFUSED)) {
+    const v = kw[key];
+    const unset =
+      v === undefined ||
+      v === null ||
+      v === false ||
+      (typeof v === 'object' && !Array.isArray(v) && Object.keys(v as object).length === 0);
+    if (!unset)
+      throw new ConfigurationError(kwargSetting(key), `${DRIVER_NAME}: ${key} is not supported (${why})`);
+  }
+  return out;
+}
+
 /** String kwargs read as they are: kwarg → option. */
 const STRING_KWARGS: Record<string, keyof HashicorpVaultOptions> = {
   url: 'url',
@@ -194,6 +259,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
     ...kindKwargs(rest, 'path'),
     ...pathKwargs(kw),
     ...teamKwargs(kw, context),
+    ...hvacKwargs(kw),
     ...(context.confineIds ? { confineIds: true } : {}),
     logger: context.logger,
   };
@@ -205,7 +271,7 @@ export function fromAirflowKwargs(kw: Record<string, unknown>, context: AdapterC
   for (const key of Object.keys(kw)) {
     if (!HANDLED.has(key) && !NO_EFFECT.has(key)) {
       context.logger.warn(
-        `${DRIVER_NAME}: ignoring backend_kwargs key '${key}' (an hvac.Client / requests option this library does not support)`,
+        `${DRIVER_NAME}: ignoring backend_kwargs key '${key}' (not a VaultBackend, hvac.Client or hvac adapter parameter)`,
         { backend: DRIVER_NAME },
       );
     }
@@ -295,8 +361,9 @@ function teamKwargs(kw: Record<string, unknown>, context: AdapterContext): Parti
  * The backend's one node-vault client, created and logged in on first use, then reused (a failed
  * start is not kept: the next lookup starts afresh). A 403 triggers one fresh login, shared by the
  * reads that saw it, when the credentials can produce a new token. A read's requests carry its
- * {@link CallCancel}; a login shared by several reads has its own deadline. `close()` destroys the
- * transports (every socket, in flight or idle).
+ * {@link CallCancel}; a login shared by several reads has its own deadline. `close()` cancels the
+ * logins in flight (a cloud login's SDK calls too) and destroys the transports (every socket, in
+ * flight or idle).
  */
 function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logger) {
   const canRelogin = !o.client && canLoginAgain(o);
@@ -304,9 +371,11 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
   let current: VaultClient | undefined;
   let relogin: Promise<void> | undefined;
   const transports = new Set<VaultTransport>();
+  /** Logins in flight (their cloud SDK calls included), cancelled by `close()`. */
+  const logins = new InFlightCalls();
   const loginOnce = (c: VaultClient) =>
     withDeadline(DRIVER_NAME, authPath(o), timeoutMs, (cancel) =>
-      login(c, o, o.env ?? process.env, { [CANCEL]: cancel }),
+      logins.track(cancel, login(c, o, o.env ?? process.env, { [CANCEL]: cancel })),
     );
   const open = async (): Promise<VaultClient> => {
     if (o.client) return o.client;
@@ -361,6 +430,7 @@ function vaultSession(o: HashicorpVaultOptions, timeoutMs: number, logger: Logge
     async close(): Promise<void> {
       client = undefined;
       current = undefined;
+      logins.cancelAll();
       for (const t of transports) t.destroy();
       transports.clear();
     },
@@ -373,10 +443,8 @@ interface KvLayout {
   /** Per kind: the base paths in order (stripped of trailing `/`), or `null` when disabled. */
   paths: Record<SecretKind, readonly string[] | null>;
   mountPoint: string | null;
-  /** The team whose paths come first; set only in multi-team mode with `use_team_secrets_path`. */
+  /** The team each base path is read under; set only in multi-team mode with `use_team_secrets_path`. */
   team: string | undefined;
-  /** `global_secrets_path` (stripped), in multi-team mode only. */
-  globalPath: string | null;
   /** KV v2 (reads go to `<mount>/data/…`). */
   v2: boolean;
   /** `confineIds`: refuse ids that leave the kind's path (see {@link onTheWire}). */
@@ -401,9 +469,20 @@ const DEFAULT_PATHS: Record<SecretKind, string> = {
   config: 'config',
 };
 
+/**
+ * Airflow's `_normalize_paths`, then `_append_path` of `global_secrets_path` (stripped) to every
+ * kind, config included, whether multi-team is on or not; a disabled kind gets it as its only path.
+ */
 function kvLayout(o: HashicorpVaultOptions): KvLayout {
-  const norm = (p: string | readonly string[] | null | undefined, dflt: string) =>
-    p === undefined ? [dflt] : p === null ? null : (typeof p === 'string' ? [p] : p).map(rstripSlash);
+  const global =
+    o.globalSecretsPath === undefined || o.globalSecretsPath === null
+      ? null
+      : rstripSlash(o.globalSecretsPath);
+  const norm = (p: string | readonly string[] | null | undefined, dflt: string) => {
+    const list =
+      p === undefined ? [dflt] : p === null ? null : (typeof p === 'string' ? [p] : p).map(rstripSlash);
+    return global === null ? list : [...(list ?? []), global];
+  };
   const paths: KvLayout['paths'] = {
     connection: norm(o.connectionsPath, DEFAULT_PATHS.connection),
     variable: norm(o.variablesPath, DEFAULT_PATHS.variable),
@@ -422,18 +501,14 @@ function kvLayout(o: HashicorpVaultOptions): KvLayout {
     paths,
     mountPoint: o.mountPoint === undefined ? 'secret' : o.mountPoint,
     team: multi && o.useTeamSecretsPath !== false && o.team !== undefined ? o.team : undefined,
-    globalPath:
-      multi && o.globalSecretsPath !== undefined && o.globalSecretsPath !== null
-        ? rstripSlash(o.globalSecretsPath)
-        : null,
     v2: (o.kvEngineVersion ?? 2) === 2,
     confine: o.confineIds === true,
   };
 }
 
 /**
- * The KV reads for one lookup, in order, as the newest provider makes them: for each base path,
- * the team path `<base>/<team>` first (multi-team), then `<base>/<global_secrets_path>` or `<base>`.
+ * The KV reads for one lookup, in order, as the merged provider makes them: one per base path,
+ * `<base>/<team>` in multi-team mode (config excepted), else `<base>`.
  * Each goes through `VaultBackend._parse_path` (no mount point: the id's first segment is the
  * mount, `""` when the id starts with `/`) and then `_VaultClient._parse_secret_path`, which with no
  * mount point splits the whole path again: id `/lead` reads mount `connections`, path `lead`.
@@ -455,14 +530,10 @@ function kvCandidates(layout: KvLayout, kind: SecretKind, id: string): { skip: s
   return { skip: 'no mount point in id (mount_point is null)' };
 }
 
-/** The base paths a lookup of this kind reads under, in order (the team path first in multi-team mode). */
+/** The base paths a lookup of this kind reads under, in order (`<base>/<team>` in multi-team mode, config excepted). */
 function kvBases(layout: KvLayout, kind: SecretKind): string[] {
-  const bases: string[] = [];
-  for (const base of layout.paths[kind] ?? []) {
-    if (kind !== 'config' && layout.team !== undefined) bases.push(buildPath(base, layout.team));
-    bases.push(kind !== 'config' && layout.globalPath !== null ? buildPath(base, layout.globalPath) : base);
-  }
-  return bases;
+  const team = kind === 'config' ? undefined : layout.team;
+  return (layout.paths[kind] ?? []).map((base) => (team === undefined ? base : buildPath(base, team)));
 }
 
 /**
@@ -509,12 +580,22 @@ function rstripSlash(p: string): string {
   return p.replace(/\/+$/, '');
 }
 
+/** A read that found no secret at that path (404, or a deleted latest version): the next path is tried. */
+const ABSENT: unique symbol = Symbol('absent');
+
 /**
- * The value in a KV read's answer, as Airflow's `get_response` + the backend's key choice: a
+ * The value in a KV read's answer, as Airflow's `get_secret` + the backend's key choice: a
  * connection is `conn_uri`, else the whole dict as JSON; a variable or config is `value`.
  */
-function kvValue(body: any, v2: boolean, kind: SecretKind, name: string, logger: Logger): string | null {
-  if (v2 && body?.data && body.data.data === null) return null; // deleted latest version
+function kvValue(
+  body: any,
+  v2: boolean,
+  kind: SecretKind,
+  at: { name: string; id: string },
+  logger: Logger,
+): string | null | typeof ABSENT {
+  const { name } = at;
+  if (v2 && body?.data && body.data.data === null) return ABSENT; // deleted latest version: InvalidPath
   const data = v2 ? body?.data?.data : body?.data;
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     throw new MalformedSecretError(DRIVER_NAME, `${DRIVER_NAME}: '${name}' did not return a KV secret`, {
@@ -525,8 +606,11 @@ function kvValue(body: any, v2: boolean, kind: SecretKind, name: string, logger:
     return typeof data.conn_uri === 'string' && data.conn_uri ? data.conn_uri : JSON.stringify(data);
   if (Object.keys(data).length === 0) return null; // Airflow: `if not response: return None`
   if (!('value' in data)) {
-    logger.warn(`Vault secret ${name} fetched but does not have required key "value"`, {
+    // Airflow's warnings, with the id (not the path) as it logs them.
+    const what = kind === 'config' ? 'config' : 'secret';
+    logger.warn(`Vault ${what} ${at.id} fetched but does not have required key "value"`, {
       backend: DRIVER_NAME,
+      secretName: name,
     });
     return null;
   }

@@ -12,7 +12,10 @@
  * - owns its keep-alive agents; {@link VaultTransport.destroy} (the backend's `close()`) destroys
  *   every socket, in flight or idle, so nothing is left running;
  * - reads nothing from the environment: TLS comes from the adapter's options, and no proxy is used;
- * - follows up to 5 redirects (Vault's standby nodes answer 307), as hvac's `requests` does.
+ * - follows up to 5 redirects (Vault's standby nodes answer 307), as hvac's `requests` does, unless
+ *   `followRedirects` is off (hvac's `allow_redirects=False`: the 3xx is the answer);
+ * - sends `X-Vault-Request: true` (hvac's `request_header`, default on), and with `strictHttp`
+ *   sends `LIST` as `GET ?list=true` (hvac's `strict_http`).
  *
  * It answers node-vault in request-promise's shape: `{ statusCode, body, request: { path } }`, the
  * body parsed as JSON when it is JSON, else the text (an HTML 502 from a proxy).
@@ -34,6 +37,12 @@ export interface VaultTransportSettings {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** hvac's `allow_redirects`. Default `true`. */
+  followRedirects?: boolean;
+  /** hvac's `strict_http`: `LIST` goes out as `GET` with `list=true`. Default `false`. */
+  strictHttp?: boolean;
+  /** hvac's `request_header`: send `X-Vault-Request: true`. Default `true`. */
+  requestHeader?: boolean;
 }
 
 /** What node-vault calls for each request (`options` are its request-promise options). */
@@ -80,13 +89,10 @@ export function vaultTransport(settings: VaultTransportSettings): VaultTransport
     new Promise<TransportResponse>((resolve, reject) => {
       if (destroyed) return reject(codeError('the Vault client is closed', 'ECLOSED'));
       if (options[CANCEL]?.aborted) return reject(codeError('the read was cancelled', 'ECANCELED'));
-      const url = new URL(options.uri);
+      const { url, method, headers, body } = requestParts(options, settings);
       const secure = url.protocol === 'https:';
-      const body = options.json !== undefined ? Buffer.from(JSON.stringify(options.json)) : undefined;
-      const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers };
-      if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
       const req = (secure ? https : http).request({
-        method: options.method ?? 'GET',
+        method,
         protocol: url.protocol,
         hostname: url.hostname.replace(/^\[|\]$/g, ''),
         port: url.port || undefined,
@@ -109,7 +115,8 @@ export function vaultTransport(settings: VaultTransportSettings): VaultTransport
       req.on('response', (res) => {
         const status = res.statusCode ?? 0;
         const location = res.headers.location;
-        if (REDIRECTS.has(status) && location && redirects < MAX_REDIRECTS) {
+        const follow = settings.followRedirects !== false && REDIRECTS.has(status);
+        if (follow && location && redirects < MAX_REDIRECTS) {
           res.resume();
           done();
           const next = redirected(options, status, new URL(location, url).href);
@@ -143,6 +150,21 @@ export function vaultTransport(settings: VaultTransportSettings): VaultTransport
 }
 
 const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** The URL, verb, headers and body of one request, with hvac's `strict_http` and `request_header`. */
+function requestParts(options: TransportRequest, settings: VaultTransportSettings) {
+  const url = new URL(options.uri);
+  let method = options.method ?? 'GET';
+  if (settings.strictHttp && method.toUpperCase() === 'LIST') {
+    method = 'GET';
+    url.searchParams.set('list', 'true');
+  }
+  const body = options.json !== undefined ? Buffer.from(JSON.stringify(options.json)) : undefined;
+  const headers: Record<string, string | number> = { accept: 'application/json', ...options.headers };
+  if (settings.requestHeader !== false) headers['X-Vault-Request'] = 'true';
+  if (body) Object.assign(headers, { 'content-type': 'application/json', 'content-length': body.length });
+  return { url, method, headers, body };
+}
 
 /** The next request of a redirect: 307/308 keep method and body; the others become a GET, as browsers do. */
 function redirected(options: TransportRequest, status: number, uri: string): TransportRequest {
