@@ -230,24 +230,6 @@ function maskPy(v: PyValue, hide: boolean): PyValue {
   return typeof v === 'string' ? redact(v) : v;
 }
 
-/**
- * Connections a backend deserialized for one answer, which nothing else holds: the resolver
- * freezes these in place instead of freezing a copy (a copy costs a constructor and a re-parse of
- * `extra` per uncached lookup).
- */
-const UNSHARED = new WeakSet<object>();
-
-/** Mark `c` as made for this answer alone (see {@link isUnshared}); returns it. */
-export function markUnshared<T extends object>(c: T): T {
-  UNSHARED.add(c);
-  return c;
-}
-
-/** Whether a backend marked `c` as made for this answer alone. */
-export function isUnshared(c: object): boolean {
-  return UNSHARED.has(c);
-}
-
 /** A frozen connection's setters refuse, as its plain fields do in strict mode. */
 function refuseIfFrozen(c: Connection, field: string): void {
   if (Object.isFrozen(c)) {

@@ -7,7 +7,7 @@
  * socket errors mean "could not reach the service".
  */
 import type { Lookup, SecretKind, SecretsBackend } from '../backend.js';
-import { type Connection, deserializeConnection, markUnshared } from '../connection.js';
+import { type Connection, deserializeConnection } from '../connection.js';
 import {
   BackendTimeoutError,
   BackendUnavailableError,
@@ -91,8 +91,7 @@ export function parseConnection(
   }
   try {
     requireTypeOrUri(raw);
-    // A new object for this answer: the resolver may freeze it in place.
-    return markUnshared(deserializeConnection(connId, raw));
+    return deserializeConnection(connId, raw);
   } catch (e) {
     const why = isAirflowSecretsError(e) || e instanceof ConnectionShapeError ? `: ${e.message}` : '';
     throw new MalformedSecretError(

@@ -12,7 +12,7 @@
  * synchronously.
  */
 import type { SecretKind } from '../backend.js';
-import { Connection, isUnshared } from '../connection.js';
+import { Connection } from '../connection.js';
 import { type BackendError, isBackendError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskSecret } from '../masker.js';
@@ -116,13 +116,14 @@ function register(kind: SecretKind, id: string, value: Answer): void {
 }
 
 /**
- * A connection as every caller shares it: frozen. A backend's own object (one it may hand out
- * again, or change) is copied first; one it made for this answer alone (`isUnshared`) is frozen
- * in place; a frozen one is shared as it is.
+ * A connection as every caller shares it: a frozen copy, unless the backend handed a frozen one.
+ * Always a copy, even of an object the backend made for this answer alone: a fresh constructor's
+ * object keeps the shape V8 optimises the cache-hit path for (freezing the parser's object in
+ * place made cached getConnection hits a third slower; bench/children/cached.mjs).
  */
 function shared(value: Answer): Answer {
   if (typeof value === 'object' && value instanceof Connection && !Object.isFrozen(value)) {
-    return isUnshared(value) ? value.freeze() : value.clone().freeze();
+    return value.clone().freeze();
   }
   return value;
 }
