@@ -8,14 +8,14 @@
  * every package it loaded.
  */
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { modulesLoadedBy, packagesIn, writeModuleProbe } from '../test/helpers/module-probe.js';
 
 export interface ImportRow {
   name: string;
-  group: 'baseline' | 'root' | 'adapter' | 'first use' | 'eager';
+  group: 'baseline' | 'floor' | 'root' | 'adapter' | 'first use' | 'eager';
   wallMs: number;
   /**
    * Median over the rounds of (this case's wall time − the baseline's in the same round): slow
@@ -53,8 +53,17 @@ export function importCases(dist: string): ImportCase[] {
     ['local-filesystem', []],
     ['environment', []],
   ];
+  // The fixed cost of importing any one file (the loader's first resolve, read and compile): the
+  // floor under every other row.
+  const empty = path.join(dist, '..', 'empty-module.mjs');
+  writeFileSync(empty, 'export {};\n');
   const cases: ImportCase[] = [
     { name: 'bare node (baseline)', group: 'baseline', specifiers: [] },
+    {
+      name: 'an empty ES module (the floor of any import)',
+      group: 'floor',
+      specifiers: [pathToFileURL(empty).href],
+    },
     { name: 'package root', group: 'root', specifiers: [d('index.js')] },
   ];
   for (const [a] of adapters) {
