@@ -70,6 +70,11 @@ async function child<T>(
   return JSON.parse(out.trim().split('\n').pop()!) as T;
 }
 
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
 function version(pkg: string): string {
   try {
     return (
@@ -174,8 +179,21 @@ async function main(): Promise<void> {
     log('the same two children with OpenTelemetry not installed (hidden by bench/children/hide-otel.mjs)');
     const hide = ['--import', path.join(ROOT, 'bench/children/hide-otel.mjs')];
     const hiddenEnv = { ...process.env, BENCH_HIDE_OTEL: '1' };
+    // Cache-hit rates differ between processes more than between the two settings (the JIT settles
+    // in one of two speeds per process), so the hit rows are medians of three processes each way,
+    // alternating installed / not installed.
+    const hitOf = (rows: CachedRow[]) =>
+      rows.find((c) => c.name.startsWith('airflow-secrets getVariable (cache hit)'))!.opsPerSec;
+    const hits = { installed: [hitOf(cached)], hidden: [] as number[] };
+    for (let i = 0; i < 3; i++) {
+      hits.hidden.push(
+        hitOf((await child<{ rows: CachedRow[] }>('cached.mjs', [DIST, fake.url], hide, hiddenEnv)).rows),
+      );
+      if (i < 2)
+        hits.installed.push(hitOf((await child<{ rows: CachedRow[] }>('cached.mjs', [DIST, fake.url])).rows));
+    }
     const noOtel = {
-      cached: (await child<{ rows: CachedRow[] }>('cached.mjs', [DIST, fake.url], hide, hiddenEnv)).rows,
+      hits: { installed: median(hits.installed), hidden: median(hits.hidden) },
       uncached: await child<{ rounds: number; rows: UncachedRow[] }>(
         'uncached.mjs',
         [DIST, fake.url, String(quick ? 500 : 3000)],
@@ -238,7 +256,7 @@ async function main(): Promise<void> {
 function render(r: {
   cached: CachedRow[];
   uncached: { rounds: number; rows: UncachedRow[] };
-  noOtel: { cached: CachedRow[]; uncached: { rounds: number; rows: UncachedRow[] } };
+  noOtel: { hits: { installed: number; hidden: number }; uncached: { rounds: number; rows: UncachedRow[] } };
   calls: Awaited<ReturnType<typeof workload>>;
   coalesced: Awaited<ReturnType<typeof coalescing>>;
   imports: ImportRow[];
@@ -266,11 +284,8 @@ function render(r: {
   const uncachedRatio = u('resolver').ratio;
   const uncachedConnRatio = u('resolverConnection').ratio;
   // OpenTelemetry not installed: the default resolver's rows from the children run without it.
-  const hiddenHit = r.noOtel.cached.find((c) =>
-    c.name.startsWith('airflow-secrets getVariable (cache hit)'),
-  )!;
   const hiddenUncached = r.noOtel.uncached.rows.find((x) => x.name === 'resolver')!;
-  const hitVsInstalled = hiddenHit.opsPerSec / oursHit.opsPerSec;
+  const hitVsInstalled = r.noOtel.hits.hidden / r.noOtel.hits.installed;
   const otelAbsentOk = hitVsInstalled >= 0.95 && hiddenUncached.ratio <= uncachedRatio + 0.02;
 
   const ours = r.calls.filter((c) => c.name.startsWith('airflow-secrets') && c.ideal !== null);
@@ -364,7 +379,7 @@ function render(r: {
       what: 'OpenTelemetry not installed: the default resolver vs the same with it installed (separate processes)',
       target: 'no cost (hit ≥ 0.95x, uncached within +0.02x: run-to-run noise)',
       measured:
-        `cache hit ${hitVsInstalled.toFixed(2)}x (${fmt(hiddenHit.opsPerSec)} vs ${fmt(oursHit.opsPerSec)} lookups/s); ` +
+        `cache hit ${hitVsInstalled.toFixed(2)}x (${fmt(r.noOtel.hits.hidden)} vs ${fmt(r.noOtel.hits.installed)} lookups/s, medians of 3 processes each); ` +
         `uncached ${hiddenUncached.ratio.toFixed(3)}x raw vs ${uncachedRatio.toFixed(3)}x; no OpenTelemetry module loaded ` +
         `by the root either way. With telemetry on (API, no SDK) a hit runs at ${(telHit.opsPerSec / oursHit.opsPerSec).toFixed(2)}x ` +
         `and an uncached lookup at ${u('resolverTelemetryApiOnly').ratio.toFixed(3)}x raw`,
