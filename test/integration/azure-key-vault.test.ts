@@ -264,6 +264,16 @@ describe('azure-key-vault authentication', () => {
 });
 
 describe('azure-key-vault errors', () => {
+  it('warns that a proxy in env is not used, naming no proxy credential, and still reads directly', async () => {
+    const { logger, lines } = captureLogger();
+    vault.set('airflow-variables-via-proxy', 'direct');
+    const b = backend({ logger, env: { HTTPS_PROXY: 'http://u:proxy-pw@127.0.0.1:9/' } });
+    expect(await b.getVariable('via_proxy')).toBe('direct');
+    const warned = lines.filter((l) => l.level === 'warn' && l.message.includes('not applied'));
+    expect(warned).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toContain('proxy-pw');
+  });
+
   it('returns null on 404 SecretNotFound', async () => {
     const { logger, lines } = captureLogger();
     expect(await backend({ logger }).getVariable('absent')).toBeNull();

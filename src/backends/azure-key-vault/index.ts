@@ -288,6 +288,13 @@ async function open(
   if (o.client) return o.client;
   const env = o.env ?? process.env;
   const proxyOptions = proxyFrom(env);
+  if (proxyOptions && !o.clientOptions?.agent) {
+    // The SDK's proxy policy steps aside for a request that has an agent, and every request here
+    // has one of ours (so close() can destroy its sockets): the proxy is not used. Say so.
+    logger.warn(
+      `${o.name ?? DRIVER_NAME}: HTTPS_PROXY/HTTP_PROXY is set but not applied: this backend connects to the vault and the authority host directly`,
+    );
+  }
   const agent = (url: string, tls: unknown): http.Agent => {
     const a = url.startsWith('http:')
       ? new http.Agent({ keepAlive: true })
