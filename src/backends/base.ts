@@ -203,10 +203,14 @@ export function withDeadline<T>(
   secretName: string,
   ms: number,
   fn: (cancel: CallCancel) => Promise<T>,
-  signal?: AbortSignal,
+  source?: SignalSource,
 ): Promise<T> {
   return new Promise<T>((resolve, reject) => {
     const cancel = new CallCancel();
+    // A resolver's options make their signal on first read (an AbortController, ~3 µs): read it
+    // only when subscribing. A signal, or plain options holding one, is looked at now.
+    const lazy = source !== undefined && isLazy(source);
+    let signal = source === undefined || lazy ? undefined : signalIn(source);
     if (signal?.aborted) {
       reject(cancelled(backend, secretName, signal));
       return;
@@ -226,20 +230,27 @@ export function withDeadline<T>(
     };
     const onAbort = () => stop(cancelled(backend, secretName, signal));
     const onDeadline = () => stop(timedOut(backend, secretName, ms));
-    const early = signal !== undefined && ms > SIGNAL_SUBSCRIBE_AFTER_MS;
+    const early = (signal !== undefined || lazy) && ms > SIGNAL_SUBSCRIBE_AFTER_MS;
     let timer = setTimeout(
       early
         ? () => {
+            signal ??= signalIn(source!);
+            timer = setTimeout(onDeadline, ms - SIGNAL_SUBSCRIBE_AFTER_MS);
+            if (!signal) return;
             subscribed = true;
             if (signal.aborted) return onAbort();
             signal.addEventListener('abort', onAbort);
-            timer = setTimeout(onDeadline, ms - SIGNAL_SUBSCRIBE_AFTER_MS);
           }
         : onDeadline,
       early ? SIGNAL_SUBSCRIBE_AFTER_MS : ms,
     );
+    if (lazy && !early) signal = signalIn(source!);
     if (signal && !early) {
       subscribed = true;
+      if (signal.aborted) {
+        onAbort();
+        return;
+      }
       signal.addEventListener('abort', onAbort);
     }
     // Cancelled from outside (the backend's close()): settle now, whatever the transport does.
@@ -263,6 +274,18 @@ export function withDeadline<T>(
       },
     );
   });
+}
+
+/** What {@link withDeadline} is told to watch: a signal, or the read options that hold one. */
+export type SignalSource = AbortSignal | { readonly signal?: AbortSignal | undefined };
+
+function signalIn(source: SignalSource): AbortSignal | undefined {
+  return source instanceof AbortSignal ? source : source.signal;
+}
+
+/** Options whose `signal` is an accessor (the resolver's, made on first read), not a plain field. */
+function isLazy(source: SignalSource): boolean {
+  return !(source instanceof AbortSignal) && !Object.hasOwn(source, 'signal');
 }
 
 /** The error of a call that did not answer within its deadline. */

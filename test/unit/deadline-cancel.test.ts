@@ -106,4 +106,31 @@ describe('withDeadline', () => {
     expect(cancel?.aborted).toBe(false);
     expect(vi.getTimerCount()).toBe(0);
   });
+
+  it("reads the signal of the resolver's options (an accessor, made on first read) only when a call outlives the first few ms", async () => {
+    let reads = 0;
+    const controller = new AbortController();
+    class LazyOptions {
+      get signal(): AbortSignal {
+        reads++;
+        return controller.signal;
+      }
+    }
+    // A call that settles at once never makes the signal.
+    await expect(withDeadline('b', 'name', 1_000, async () => 'v', new LazyOptions())).resolves.toBe('v');
+    expect(reads).toBe(0);
+    // One that runs on is subscribed after SIGNAL_SUBSCRIBE_AFTER_MS, and an abort then cancels it.
+    const { seen, fn } = hanging();
+    const p = withDeadline('b', 'name', 1_000, fn, new LazyOptions()).catch((e: unknown) => e);
+    await vi.advanceTimersByTimeAsync(SIGNAL_SUBSCRIBE_AFTER_MS);
+    expect(reads).toBe(1);
+    controller.abort(new BackendTimeoutError('b', 'b: the lookup gave up'));
+    expect(await p).toBeInstanceOf(BackendTimeoutError);
+    expect(seen.cancelled).toBe(1);
+    // Plain options holding a signal are looked at at once: an aborted one rejects without calling.
+    let called = 0;
+    const aborted = withDeadline('b', 'name', 1_000, async () => called++, { signal: controller.signal });
+    await expect(aborted).rejects.toBeInstanceOf(BackendTimeoutError);
+    expect(called).toBe(0);
+  });
 });

@@ -20,7 +20,7 @@ import {
   mapAwsError,
   warnUnsupportedKwargs,
 } from '../aws/common.js';
-import { rawBackend } from '../base.js';
+import { rawBackend, type SignalSource } from '../base.js';
 import {
   activeTeam,
   buildPath,
@@ -112,7 +112,7 @@ export function awsSecretsManager(options: AwsSecretsManagerOptions = {}): Secre
     name: DRIVER_NAME,
     locate,
     ...(team ? { candidates } : {}),
-    fetch: (name, kind, _id, options) => getOne(name, kind, options?.signal),
+    fetch: (name, kind, _id, options) => getOne(name, kind, options),
     // BatchGetSecretValue, 20 ids a call (used by the resolver's prefetch); one name per id, so
     // not with a team (two names per id): the resolver then reads one by one.
     ...batchOrNot(team, {
@@ -135,7 +135,7 @@ function secretReads(
   logger: Logger,
   shape: (kind: SecretKind, name: string, value: string | undefined) => string | null,
 ) {
-  const getOne = async (name: string, kind: SecretKind, signal?: AbortSignal): Promise<string | null> => {
+  const getOne = async (name: string, kind: SecretKind, signal?: SignalSource): Promise<string | null> => {
     try {
       const out = await aws.send<{ SecretString?: string }>(
         name,

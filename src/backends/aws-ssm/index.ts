@@ -19,7 +19,7 @@ import {
   mapAwsError,
   warnUnsupportedKwargs,
 } from '../aws/common.js';
-import { rawBackend } from '../base.js';
+import { rawBackend, type SignalSource } from '../base.js';
 import { cleanPath, refusal, staysBelow } from '../confine.js';
 import {
   activeTeam,
@@ -108,7 +108,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
     name: DRIVER_NAME,
     locate,
     ...(team ? { candidates } : {}),
-    fetch: (name, _kind, _id, options) => getOne(name, options?.signal),
+    fetch: (name, _kind, _id, options) => getOne(name, options),
     // GetParameters, 10 names a call (used by the resolver's prefetch); not with a team.
     ...batchOrNot(team, {
       backend: DRIVER_NAME,
@@ -126,7 +126,7 @@ export function awsSsm(options: AwsSsmOptions = {}): SecretsBackend {
 
 /** GetParameter (one name, decrypted) and GetParameters (a chunk); `ParameterNotFound` is not found. */
 function parameterReads(aws: ReturnType<typeof lazyAwsClient<Sdk>>, logger: Logger) {
-  const getOne = async (name: string, signal?: AbortSignal): Promise<string | null> => {
+  const getOne = async (name: string, signal?: SignalSource): Promise<string | null> => {
     try {
       const out = await aws.send<{ Parameter?: { Value?: string } }>(
         name,

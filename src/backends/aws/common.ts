@@ -31,6 +31,7 @@ import {
   NETWORK_ERROR_CODES,
   networkReason,
   parseConnection,
+  type SignalSource,
   withDeadline,
 } from '../base.js';
 import { botocoreSettings, checkUseSsl } from './botocore-config.js';
@@ -386,7 +387,7 @@ export function lazyAwsClient<M>(args: {
      * with `role_arn`, the AssumeRole call it waits for (when the role's credentials are not
      * cached) too.
      */
-    async send<T>(secretName: string, make: (sdk: M) => unknown, signal?: AbortSignal): Promise<T> {
+    async send<T>(secretName: string, make: (sdk: M) => unknown, signal?: SignalSource): Promise<T> {
       if (!ready) {
         const sdk = await importOptional<M>(args.pkg, args.backend, args.load);
         ready = { sdk, client: await get() };
