@@ -24,7 +24,6 @@ import { ConfigurationError } from '../errors.js';
 import type { Inventory } from '../inventory/list.js';
 import { type MigrateKind, type MigrateResult, migrate, type PlanEntry } from '../inventory/migrate.js';
 import type { Logger } from '../logger.js';
-import type { Resolver } from '../resolver/index.js';
 import { jsonText } from './format.js';
 import { type CliIO, type CommandCall, cliLogger, UsageError } from './spec.js';
 
@@ -39,7 +38,7 @@ export async function listCommand(call: CommandCall): Promise<number> {
       ...(source !== undefined ? { source } : {}),
       ...(limit !== undefined ? { limit: positive(limit, '--limit', call.words) } : {}),
     });
-    await stopOnConfiguration(r, kind, inv);
+    stopOnConfiguration(inv);
     call.io.out(call.flag('--json') ? jsonText(inv) : formatInventory(inv));
     return inv.backends.some((b) => b.status === 'failed') ? 3 : 0;
   } finally {
@@ -49,19 +48,16 @@ export async function listCommand(call: CommandCall): Promise<number> {
 
 /**
  * A backend that could not be listed because it is misconfigured (or its SDK is missing) stops the
- * listing: its error is thrown again, by a second listing of that backend (a configuration error
- * does not depend on the call), so that the CLI prints it as it prints a lookup's (exit 2).
+ * listing: its `ConfigurationError` is thrown, so that the CLI prints it as it prints a lookup's
+ * (exit 2).
  */
-async function stopOnConfiguration(r: Resolver, kind: SecretKind, inv: Inventory): Promise<void> {
-  const i = inv.backends.findIndex((b) => b.status === 'failed' && b.reason === 'configuration');
-  if (i < 0) return;
-  const failed = inv.backends[i]!;
-  try {
-    await r.backends[i]?.list?.(kind, { limit: 1 });
-  } catch (e) {
-    if (e instanceof ConfigurationError) throw e;
-  }
-  throw new ConfigurationError(failed.backend, failed.message ?? `${failed.backend}: it cannot be listed`);
+function stopOnConfiguration(inv: Inventory): void {
+  const failed = inv.backends.find((b) => b.status === 'failed' && b.reason === 'configuration');
+  if (!failed) return;
+  throw (
+    failed.error ??
+    new ConfigurationError(failed.backend, failed.message ?? `${failed.backend}: it cannot be listed`)
+  );
 }
 
 /** The inventory as a table: id, source, secret name, shadowed in; then the backends and the names with no id. */

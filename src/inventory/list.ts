@@ -45,6 +45,11 @@ export interface InventoryBackend {
   /** For `failed`: the classified reason and the error's message (never a value). */
   reason?: BackendErrorReason | 'configuration';
   message?: string;
+  /**
+   * For reason `configuration`: the `ConfigurationError` itself, for a caller that stops on it (the
+   * CLI's exit 2). Not enumerable, so JSON and `inspect` show only `reason` and `message`.
+   */
+  readonly error?: ConfigurationError;
 }
 
 export interface Inventory {
@@ -181,6 +186,8 @@ async function listOne(
     const message = isAirflowSecretsError(e)
       ? e.message
       : `${b.name}: listing failed (${(e as Error)?.name ?? 'error'})`;
-    return { status: { ...base, status: 'failed', count: 0, reason, message }, ...none };
+    const status: InventoryBackend = { ...base, status: 'failed', count: 0, reason, message };
+    if (e instanceof ConfigurationError) Object.defineProperty(status, 'error', { value: e });
+    return { status, ...none };
   }
 }

@@ -130,6 +130,19 @@ describe('resolver.list', () => {
     expect(JSON.stringify(inv)).not.toContain(PW);
   });
 
+  it('a misconfigured backend is reported with its ConfigurationError kept, out of the JSON', async () => {
+    const misconfigured = memory({ name: 'bad' });
+    const err = new ConfigurationError('bad.setting', 'bad: the setting cannot work');
+    misconfigured.list = async () => {
+      throw err;
+    };
+    const inv = await createResolver({ backends: [misconfigured], logger: silentLogger }).list('variable');
+    const [status] = inv.backends;
+    expect(status).toMatchObject({ status: 'failed', reason: 'configuration', message: err.message });
+    expect(status?.error).toBe(err);
+    expect(JSON.parse(JSON.stringify(inv)).backends[0]).not.toHaveProperty('error');
+  });
+
   it('says when a listing was cut at the limit', async () => {
     const r = createResolver({
       backends: [memory({ variables: { a: '1', b: '2', c: '3' } })],
