@@ -19,6 +19,9 @@ import {
 } from '../list-write.js';
 import type { KindRules } from '../naming.js';
 
+/** The write options `put` takes (`checkPut` refuses any other before a migration plans). */
+const PUT_OPTIONS = ['kmsKeyId', 'tags'] as const;
+
 type Sdk = typeof import('@aws-sdk/client-secrets-manager');
 
 /** What the adapter hands over: its client, naming and prefixes. */
@@ -52,7 +55,7 @@ export function secretsManagerWrites(
   return {
     locateWrite,
     list: (kind, options) => listSecrets(s, teamHead, kind, options),
-    checkPut: (_kind, options) => checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags']),
+    checkPut: (_kind, options) => checkPutOptions(BACKEND, options, PUT_OPTIONS),
     put: (kind, id, value, options = {}) => putSecret(s, locateWrite, kind, id, value, options),
     async delete(kind, id) {
       const where = s.locate(kind, id);
@@ -119,7 +122,7 @@ async function putSecret(
   value: Parameters<NonNullable<SecretsBackend['put']>>[2],
   options: PutOptions,
 ): Promise<{ secretName: string; action: 'created' | 'updated' }> {
-  checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags']);
+  checkPutOptions(BACKEND, options, PUT_OPTIONS);
   const where = locateWrite(kind, id);
   if (!('name' in where)) throw refusedId(BACKEND, kind, id, where.skip);
   const name = where.name;

@@ -19,6 +19,9 @@ import {
 } from '../list-write.js';
 import type { KindRules } from '../naming.js';
 
+/** The write options `put` takes (`checkPut` refuses any other before a migration plans). */
+const PUT_OPTIONS = ['kmsKeyId', 'tags', 'tier', 'parameterType'] as const;
+
 type Sdk = typeof import('@aws-sdk/client-ssm');
 
 /** What the adapter hands over: its client, naming and prefixes. */
@@ -48,10 +51,9 @@ export function parameterStoreWrites(
   return {
     locateWrite,
     list: (kind, options) => listParameters(s, kind, options),
-    checkPut: (_kind, options) =>
-      checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags', 'tier', 'parameterType']),
+    checkPut: (_kind, options) => checkPutOptions(BACKEND, options, PUT_OPTIONS),
     async put(kind, id, value, options = {}) {
-      checkPutOptions(BACKEND, options, ['kmsKeyId', 'tags', 'tier', 'parameterType']);
+      checkPutOptions(BACKEND, options, PUT_OPTIONS);
       const where = locateWrite(kind, id);
       if (!('name' in where)) throw refusedId(BACKEND, kind, id, where.skip);
       const name = where.name;

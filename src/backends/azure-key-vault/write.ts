@@ -20,6 +20,9 @@ import {
   refusedId,
 } from '../list-write.js';
 
+/** The write options `put` takes (`checkPut` refuses any other before a migration plans). */
+const PUT_OPTIONS = ['tags'] as const;
+
 /** The parts of `SecretClient` listing and writing use. */
 export interface AzureWriteClient {
   getSecret(
@@ -109,9 +112,9 @@ export function azureWrites(
   return {
     locateWrite,
     list: (kind, options) => listNames(s, kind, options, method),
-    checkPut: (_kind, options) => checkPutOptions(s.backend, options, ['tags']),
+    checkPut: (_kind, options) => checkPutOptions(s.backend, options, PUT_OPTIONS),
     async put(kind, id, value, options = {}) {
-      checkPutOptions(s.backend, options, ['tags']);
+      checkPutOptions(s.backend, options, PUT_OPTIONS);
       const where = locateWrite(kind, id);
       if (!('name' in where)) throw refusedId(s.backend, kind, id, where.skip);
       const name = where.name;

@@ -27,6 +27,9 @@ import {
 } from '../list-write.js';
 import type { GcpSecretManagerClient } from './credentials.js';
 
+/** The write options `put` takes (`checkPut` refuses any other before a migration plans). */
+const PUT_OPTIONS = ['tags', 'replicaLocations'] as const;
+
 /** What the adapter hands over: its client (opened on first use), naming and deadline. */
 export interface GcpStore {
   backend: string;
@@ -81,10 +84,10 @@ export function gcpWrites(s: GcpStore): Writes {
   const project = async () => (await s.connect()).project;
   return {
     locateWrite,
-    checkPut: (_kind, options) => checkPutOptions(s.backend, options, ['tags', 'replicaLocations']),
+    checkPut: (_kind, options) => checkPutOptions(s.backend, options, PUT_OPTIONS),
     list: (kind, options) => listKind(s, call, kind, options),
     async put(kind, id, value, options = {}) {
-      checkPutOptions(s.backend, options, ['tags', 'replicaLocations']);
+      checkPutOptions(s.backend, options, PUT_OPTIONS);
       const where = locateWrite(kind, id);
       if (!('name' in where)) throw refusedId(s.backend, kind, id, where.skip);
       const name = where.name;
