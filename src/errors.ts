@@ -8,6 +8,7 @@
  * written as a visible escape (`\n`, `\x1b`, `\u202e`) and cannot forge a log line or hide text.
  * The structured fields (`connId`, `key`, `secretName`, `filePath`, `setting`) keep the raw value.
  */
+import { serverText } from './masker.js';
 
 /**
  * What {@link escapeText} rewrites: C0 controls, DEL and C1 controls (which include ESC, so no ANSI
@@ -339,10 +340,22 @@ export function isBackendError(e: unknown): e is BackendError {
  */
 export function describeError(e: unknown): string {
   if (e instanceof Error) {
+    const name = foreignText(e, e.name) || 'Error';
     const code = (e as { code?: unknown }).code;
-    return code !== undefined && code !== null ? `${e.name} (${String(code)})` : e.name;
+    if (code === undefined || code === null) return name;
+    const shown = typeof code === 'number' ? String(code) : foreignText(e, String(code));
+    return shown ? `${name} (${shown})` : name;
   }
   return typeof e;
+}
+
+/**
+ * A foreign error's name or string code as a message may show it: often the server's own text (an
+ * SDK error's name is the `<Code>` STS or a proxy sent), so it goes through {@link serverText}
+ * (token-like strings and quoted text masked). Our own errors' names are ours.
+ */
+function foreignText(e: unknown, text: string): string {
+  return e instanceof AirflowSecretsError ? text : serverText(text, 80);
 }
 
 /** Primitive properties of a foreign error that say what failed without quoting anything. */
@@ -358,7 +371,7 @@ const SAFE_PROPS = ['code', 'errno', 'syscall', 'status', 'statusCode'] as const
 export function safeCause(e: unknown, depth = 0): unknown {
   if (e instanceof AirflowSecretsError) return e;
   const err = new Error(describeError(e));
-  err.name = e instanceof Error ? e.name : 'Error';
+  err.name = e instanceof Error ? foreignText(e, e.name) || 'Error' : 'Error';
   if (typeof e === 'object' && e !== null) {
     const src = e as Record<string, unknown>;
     for (const k of SAFE_PROPS) {
@@ -368,7 +381,8 @@ export function safeCause(e: unknown, depth = 0): unknown {
       } catch {
         continue;
       }
-      if (typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v.length <= 100)) {
+      if (typeof v === 'string') v = v.length <= 100 ? foreignText(e, v) : '';
+      if (typeof v === 'number' || typeof v === 'boolean' || (typeof v === 'string' && v !== '')) {
         (err as unknown as Record<string, unknown>)[k] = v;
       }
     }

@@ -12,9 +12,8 @@
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:https';
 import type { Connection } from '../connection.js';
-import { AirflowSecretsError, describeError } from '../errors.js';
+import { AirflowSecretsError, describeError, safeCause } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { serverText } from '../masker.js';
 import { importOptional } from '../optional-import.js';
 import {
   type ClientBuilderOptions,
@@ -246,20 +245,13 @@ function assumeRole(conn: Connection, a: AssumeRoleArgs): () => Promise<AwsCrede
 }
 
 /**
- * What of an STS (or network) error may be shown: an SDK error's name is the code the server sent
- * (`AccessDenied`, `ExpiredToken`), so it and any `code` go through {@link serverText}; the
- * HTTP status is kept. Nothing else of the error (message, request, response) is.
+ * What of an STS (or network) error may be kept: {@link safeCause} (the name and code, which are
+ * the server's own text, masked; never the message, request or response), plus the HTTP status.
  */
 function stsCause(e: unknown): Error {
-  const src = (e ?? {}) as { name?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown } };
-  const err = new Error('STS error');
-  err.name = serverText(src.name, 60) || 'Error';
-  const code =
-    typeof src.code === 'string' || typeof src.code === 'number' ? serverText(String(src.code), 40) : '';
-  if (code) (err as Error & { code?: string }).code = code;
-  const status = src.$metadata?.httpStatusCode;
+  const err = safeCause(e) as Error;
+  const status = (e as { $metadata?: { httpStatusCode?: unknown } } | null)?.$metadata?.httpStatusCode;
   if (typeof status === 'number') (err as Error & { statusCode?: number }).statusCode = status;
-  err.message = describeError(err);
   return err;
 }
 

@@ -14,6 +14,7 @@ import {
   fromAirflowKwargs as vaultFromKwargs,
 } from '../../src/backends/hashicorp-vault/index.js';
 import { main } from '../../src/cli/main.js';
+import { describeError, safeCause } from '../../src/errors.js';
 import { silentLogger } from '../../src/logger.js';
 import { MAX_SERVER_TEXT, maskSecret, resetMasker, serverText } from '../../src/masker.js';
 import { createResolver } from '../../src/resolver/index.js';
@@ -72,6 +73,25 @@ describe('serverText', () => {
       ),
       { numRuns: 500 },
     );
+  });
+});
+
+describe('safeCause and describeError: a foreign error name or code is server text', () => {
+  it('masks a token in an SDK error name (an STS <Code>) and in its code, keeps plain ones', () => {
+    const sdk = Object.assign(new Error('the body echoing hvs.CAESIJleakedtoken1234'), {
+      name: 'permission denied for token hvs.CAESIJleakedtoken1234',
+      code: 'AKIAABCDEFGHIJKLMNOP',
+      statusCode: 403,
+    });
+    const cause = safeCause(sdk) as Error & { code?: string; statusCode?: number };
+    for (const text of [describeError(sdk), cause.name, cause.message, String(cause.code), inspect(cause)]) {
+      expect(text).not.toContain('CAESIJleakedtoken1234');
+      expect(text).not.toContain('AKIAABCDEFGHIJKLMNOP');
+    }
+    expect(cause.statusCode).toBe(403);
+    const plain = Object.assign(new Error('x'), { name: 'ThrottlingException', code: 'ECONNRESET' });
+    expect(describeError(plain)).toBe('ThrottlingException (ECONNRESET)');
+    expect((safeCause(plain) as Error).name).toBe('ThrottlingException');
   });
 });
 

@@ -12,8 +12,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import { AccessDeniedError, AirflowSecretsError, ConfigurationError, safeCause } from '../../errors.js';
-import { serverText } from '../../masker.js';
+import { AccessDeniedError, ConfigurationError, describeError, safeCause } from '../../errors.js';
 import { importOptional } from '../../optional-import.js';
 import { pyJsonDumps } from '../../pyjson.js';
 import { kwargSetting } from '../airflow-kwargs.js';
@@ -186,7 +185,7 @@ export async function awsIamCredentials(
       DRIVER_NAME,
       `${DRIVER_NAME}: no AWS credentials for the aws_iam login (${sdkErrorText(e)})`,
       {
-        cause: maskedCause(e),
+        cause: safeCause(e),
       },
     );
   } finally {
@@ -235,28 +234,11 @@ function cancellableAgents(cancel: CallCancel | undefined, tls?: https.AgentOpti
 }
 
 /**
- * An SDK error in words for a message: its name and code, which are often the server's own text
- * (an STS `<Code>`, an OAuth `error`), through {@link serverText}; our own chain errors as they are.
+ * An SDK error in words for a message: {@link describeError} (its name and code, often the server's
+ * own text, masked as server text); our own chain errors' messages as they are.
  */
 function sdkErrorText(e: unknown): string {
-  if (e instanceof PartialAwsCredentials || e instanceof NoAwsCredentials) return e.message;
-  if (!(e instanceof Error)) return typeof e;
-  const name = serverText(e.name, 80) || 'Error';
-  const raw = (e as { code?: unknown }).code;
-  const code = typeof raw === 'string' || typeof raw === 'number' ? serverText(String(raw), 80) : '';
-  return code && code !== name ? `${name} (${code})` : name;
-}
-
-/** {@link safeCause}, with the foreign error's name and message masked as {@link sdkErrorText}. */
-function maskedCause(e: unknown): unknown {
-  const c = safeCause(e);
-  if (c instanceof Error && !(c instanceof AirflowSecretsError)) {
-    c.name = e instanceof Error ? serverText(e.name, 80) || 'Error' : 'Error';
-    c.message = sdkErrorText(e);
-    const code = (c as { code?: unknown }).code;
-    if (typeof code === 'string') (c as { code?: unknown }).code = serverText(code, 80);
-  }
-  return c;
+  return e instanceof PartialAwsCredentials || e instanceof NoAwsCredentials ? e.message : describeError(e);
 }
 
 /** The claims Airflow's `_auth_gcp` asks IAM to sign, as Python's `json.dumps` writes them. */
@@ -334,7 +316,7 @@ export async function gcpSignedJwt(
     throw new AccessDeniedError(
       DRIVER_NAME,
       `${DRIVER_NAME}: could not get a signed JWT for the gcp login (${sdkErrorText(e)})`,
-      { cause: maskedCause(e) },
+      { cause: safeCause(e) },
     );
   } finally {
     unsubscribe?.();
@@ -412,7 +394,7 @@ export async function azureToken(
     throw new AccessDeniedError(
       DRIVER_NAME,
       `${DRIVER_NAME}: could not get an Azure token for the azure login (${sdkErrorText(e)})`,
-      { cause: maskedCause(e) },
+      { cause: safeCause(e) },
     );
   } finally {
     unsubscribe?.();
