@@ -22,6 +22,9 @@ export interface RefreshResult {
   periodMs: number;
   ttlS: number;
   windows: number;
+  /** Rounds of the side-by-side run (hit-only and refresh-ahead resolvers), and each round's p99 ratio. */
+  rounds: number;
+  roundP99Ratios: number[];
   rows: RefreshRow[];
 }
 export interface FleetRow {
@@ -55,7 +58,7 @@ export interface Lifecycle {
 type Run = <T>(script: string, args: string[], nodeArgs?: string[]) => Promise<T>;
 
 export async function measureLifecycle(run: Run, dist: string, quick: boolean): Promise<Lifecycle> {
-  const refresh = await run<RefreshResult>('refresh.mjs', [dist, '1', '3']);
+  const refresh = await run<RefreshResult>('refresh.mjs', [dist, '1', '3', quick ? '1' : '3']);
   const fleet = await run<FleetResult>('fleet.mjs', [dist, quick ? '100' : '1000']);
   const memory = await run<MemoryResult>('memory.mjs', [dist, quick ? '20000' : '100000'], ['--expose-gc']);
   return { refresh, fleet, memory };
@@ -66,10 +69,11 @@ const ms = (v: number) => (v >= 1 ? `${fmt(v, 1)} ms` : us(v));
 
 export function lifecycleTargets(l: Lifecycle): Target[] {
   const [hits, plain, ahead] = l.refresh.rows as [RefreshRow, RefreshRow, RefreshRow];
-  // "Equals the cache-hit latency": the p99 with refresh ahead against the p99 of a hit-only run
-  // (same ids, same ticks, no expiry), as a ratio. Within 25% counts as equal: the remaining gap is
-  // the event loop's jitter from the background refreshes (their timers and settling run on the
-  // same thread), not a wait on the backend (that is the next row).
+  // "Equals the cache-hit latency": the p99 with refresh ahead against the p99 of a hit-only
+  // resolver looking up the same ids in the same ticks (side by side, samples of all rounds pooled),
+  // as a ratio. Within 25% counts as equal: two hit-only resolvers measured this way (an A/A run)
+  // gave 0.80–1.10 per round and 0.89–1.06 pooled, as a handful of slow samples decide a p99; a
+  // wait on the backend would be 20 ms (the next row counts those).
   const p99Ratio = ahead.p99Ms / hits.p99Ms;
   const p99Ok = ahead.walked === 0 && p99Ratio <= 1.25;
   const [noJitter, jitter] = l.fleet.rows as [FleetRow, FleetRow];
@@ -78,8 +82,9 @@ export function lifecycleTargets(l: Lifecycle): Target[] {
       what: `refresh ahead: p99 lookup latency after warm-up, ${l.refresh.windows} TTL windows, backend ${l.refresh.delayMs} ms`,
       target: "= the hit-only run's p99 (≤ 1.25x)",
       measured:
-        `${p99Ratio.toFixed(2)}x: ${ms(ahead.p99Ms)} with refreshAhead, every lookup a hit, against ${ms(hits.p99Ms)} in a ` +
-        `hit-only run (max ${ms(ahead.maxMs)} vs ${ms(hits.maxMs)}); ${ms(plain.p99Ms)} without refresh ahead`,
+        `${p99Ratio.toFixed(2)}x: ${ms(ahead.p99Ms)} with refreshAhead, every lookup a hit, against ${ms(hits.p99Ms)} for a ` +
+        `hit-only resolver side by side (rounds: ${l.refresh.roundP99Ratios.map((x) => `${x.toFixed(2)}x`).join(', ')}; ` +
+        `max ${ms(ahead.maxMs)} vs ${ms(hits.maxMs)}); ${ms(plain.p99Ms)} without refresh ahead`,
       pass: p99Ok,
     },
     {
@@ -106,10 +111,12 @@ function refreshSection(r: RefreshResult): string[] {
     '## Latency across TTL windows: refresh ahead',
     '',
     `A backend that answers after ${r.delayMs} ms; ${r.ids} ids, each looked up every ${r.periodMs} ms (one lookup per ` +
-      `1 ms tick, like a steady service), for ${r.windows} TTL windows of ${r.ttlS} s after one warm-up read of every id. ` +
-      'Latency is from the call to the callback of its promise, on the real clock (`bench/children/refresh.mjs`). ' +
-      '"walked" counts the lookups after warm-up that waited on a chain walk (the cache\'s misses); "backend calls" ' +
-      'includes the background refreshes, which no caller waits for.',
+      `1 ms tick, like a steady service), for ${r.windows} TTL windows of ${r.ttlS} s after a warm-up (a read of every id, ` +
+      'then one TTL window unmeasured). The hit-only and refresh-ahead resolvers run side by side: in each tick both ' +
+      `look up the same id, in a random order, each awaited before the next; ${r.rounds} rounds, samples pooled. The ` +
+      'resolver without refresh ahead runs on its own. Latency is from the call to the code after its `await`, on the ' +
+      'real clock (`bench/children/refresh.mjs`). "walked" counts the lookups after warm-up that waited on a chain ' +
+      'walk (the cache\'s misses); "backend calls" includes the background refreshes, which no caller waits for.',
     '',
     table(
       ['resolver', 'lookups', 'walked', 'backend calls', 'p50', 'p99', 'max'],
@@ -126,8 +133,9 @@ function refreshSection(r: RefreshResult): string[] {
     '',
     "Without refresh ahead, the first caller after each expiry (and those joining it) waits the backend's " +
       `${r.delayMs} ms: that is the max, and the p99 once those waits are 1% of the lookups. With ` +
-      '`refreshAhead: 0.8` the read happens in the background at 80% of each TTL, and every caller is answered from ' +
-      "the cache; the max there is the event loop's own jitter (timers, GC), as in the hit-only run.",
+      '`refreshAhead: 0.8` a timer re-reads each id in the background at 80% of its TTL (the reads do no refresh work), ' +
+      "and every caller is answered from the cache; the max there is the event loop's own jitter (timers, GC), as in " +
+      'the hit-only run.',
     '',
   ];
 }

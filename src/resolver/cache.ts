@@ -154,6 +154,16 @@ export function resolveCacheOptions(o: CacheOptions = {}): ResolvedCacheOptions 
   };
 }
 
+/** A cache entry's value as its one settled, frozen promise (made once, then handed to every hit). */
+export function settledPromise<V>(e: CacheEntry<V>): Promise<V> {
+  let p = e.settled;
+  if (p === undefined) {
+    p = Object.freeze(Promise.resolve(e.value));
+    e.settled = p;
+  }
+  return p;
+}
+
 /** One string for a kind and an id (used to key lookups in progress). */
 export function cacheKey(kind: SecretKind, id: string): string {
   return `${kind}\u0000${id}`;
@@ -292,13 +302,13 @@ export class LookupCache<V> {
    * Store an answer (`source` null = a miss). An entry that could never be served is not stored, and
    * replaces nothing; nor is a miss when only answers could make room for it.
    */
-  set(kind: SecretKind, id: string, value: V, source: string | null): void {
+  set(kind: SecretKind, id: string, value: V, source: string | null): CacheEntry<V> | undefined {
     this.delete(kind, id);
     const miss = source === null;
     const ttl = this.#ttl(miss);
-    if (ttl <= 0 && !(!miss && this.options.staleIfErrorMs > 0)) return;
+    if (ttl <= 0 && !(!miss && this.options.staleIfErrorMs > 0)) return undefined;
     const now = this.#now();
-    if (miss ? !this.#roomForMiss(now) : !this.#roomForAnswer(now)) return;
+    if (miss ? !this.#roomForMiss(now) : !this.#roomForAnswer(now)) return undefined;
     const refreshAhead = this.options.refreshAhead;
     const slot: Slot<V> = {
       value,
@@ -317,6 +327,17 @@ export class LookupCache<V> {
     seg.queue.push(slot);
     seg.size++;
     seg.compactIfSparse();
+    return slot;
+  }
+
+  /** Whether this entry is the one stored for its id (not replaced, deleted or evicted). */
+  isCurrent(e: CacheEntry<V>): boolean {
+    return (e as Slot<V>).live;
+  }
+
+  /** Whether it was read since it was stored (or since the eviction hand last passed it). */
+  wasRead(e: CacheEntry<V>): boolean {
+    return (e as Slot<V>).ref;
   }
 
   /** Evict misses (never answers) until one more fits; false when only answers fill the cache. */

@@ -109,9 +109,12 @@ export interface CallObserver {
 export class CallRegistry {
   readonly calls = new Set<PendingCall>();
   readonly scopes = new Set<Scope>();
+  /** Called by `close()` before it cancels the calls: drop work not started yet, stop timers. */
+  readonly onCancel = new Set<() => void>();
 
   /** Cancel everything in progress: each call settles with a `BackendUnavailableError` naming it. */
   cancelAll(): void {
+    for (const hook of [...this.onCancel]) hook();
     for (const s of this.scopes) {
       s.cancelled ??= new BackendUnavailableError(
         'resolver',

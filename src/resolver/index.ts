@@ -19,7 +19,8 @@ import {
 } from '../errors.js';
 import { consoleLogger, type Logger, messageSafeLogger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
-import { type CacheEntry, LookupCache } from './cache.js';
+import type { Timers } from './ahead.js';
+import { LookupCache, settledPromise } from './cache.js';
 import { type CallObserver, CallRegistry, createDeadline, Scope } from './deadline.js';
 import { backendFailures } from './failures.js';
 import {
@@ -242,16 +243,6 @@ export function startTelemetry(
   return holder;
 }
 
-/** A cache entry's value as its one settled, frozen promise (made on the first hit that asks). */
-function settledPromise(e: CacheEntry<Answer>): Promise<Answer> {
-  let p = e.settled;
-  if (p === undefined) {
-    p = Object.freeze(Promise.resolve(e.value));
-    e.settled = p;
-  }
-  return p;
-}
-
 /** The answer of a lookup that may be a cache hit (no promise) or a walk. */
 async function settled(found: ReturnType<LookupLayer['lookup']>): Promise<Settled> {
   return found instanceof Promise ? found : (found as Settled);
@@ -339,9 +330,13 @@ async function closeAll(registry: CallRegistry, backends: readonly SecretsBacken
   }
 }
 
-/** What only tests set (not re-exported by the package): the clock that times backend calls. */
+/**
+ * What only tests set (not re-exported by the package): the clock that times backend calls, and
+ * the timers refresh ahead schedules with.
+ */
 export interface ResolverInternals {
   clock?: () => number;
+  timers?: Timers;
 }
 
 export function createResolver(options: ResolverOptions): Resolver {
@@ -362,7 +357,8 @@ export function createResolverWith(options: ResolverOptions, internals: Resolver
   const listDeadline = createDeadline(deadlineMs, registry);
   const chain = createChain({ backends, policy, logger, deadline });
   const watchers = new Watchers(logger);
-  const layer = createLookupLayer({ chain, cache, logger, stats, registry, watchers, telemetry });
+  const { timers } = internals;
+  const layer = createLookupLayer({ chain, cache, logger, stats, registry, watchers, telemetry, timers });
   return {
     backends,
     ...createGetters(layer),

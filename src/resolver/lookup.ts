@@ -16,7 +16,8 @@ import { Connection } from '../connection.js';
 import { type BackendError, isBackendError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskSecret } from '../masker.js';
-import { type CacheEntry, cacheKey, type LookupCache } from './cache.js';
+import { AheadTimer, realTimers, type Timers } from './ahead.js';
+import { type CacheEntry, cacheKey, type LookupCache, settledPromise } from './cache.js';
 import { type CallRegistry, Scope } from './deadline.js';
 import { type Failure, isConfigError } from './failures.js';
 import type { OtelSpan } from './otel.js';
@@ -136,6 +137,8 @@ export interface LayerParts {
   registry: CallRegistry;
   watchers: Watchers;
   telemetry: TelemetryHolder;
+  /** What refresh ahead schedules with (tests pass a hand-moved one). Default: `setTimeout`, unref'd. */
+  timers?: Timers | undefined;
 }
 
 /** How long a failed refresh waits before a read may try again: half the time left, at least 1 s. */
@@ -148,7 +151,10 @@ function retryAt(e: CacheEntry<Answer>, now: number): number {
  * what it leaves in the cache and tells the watchers.
  */
 class Settler {
-  constructor(readonly parts: LayerParts) {}
+  constructor(
+    readonly parts: LayerParts,
+    readonly ahead: AheadTimer<Answer> | null,
+  ) {}
 
   warnStale(kind: SecretKind, id: string, stale: Answered): void {
     this.parts.stats.stale++;
@@ -159,10 +165,17 @@ class Settler {
     });
   }
 
-  /** A real answer (found, or not found with every source answering): shared, cached, watched. */
-  accept(kind: SecretKind, id: string, r: WalkResult): Settled {
+  /**
+   * A real answer (found, or not found with every source answering): shared, cached, watched. A
+   * refresh's entry gets its settled promise now, off the read path: the id is in use.
+   */
+  accept(kind: SecretKind, id: string, r: WalkResult, refresh = false): Settled {
     const value = shared(r.value);
-    this.parts.cache?.set(kind, id, value, r.source);
+    const entry = this.parts.cache?.set(kind, id, value, r.source);
+    if (entry !== undefined) {
+      if (refresh) settledPromise(entry);
+      this.ahead?.add(entry);
+    }
     if (this.parts.watchers.size > 0) this.parts.watchers.seen(kind, id, value);
     return value === r.value ? r : { ...r, value };
   }
@@ -183,6 +196,7 @@ class Settler {
         { kind, id, backend: err.backend, reason: err.reason },
       );
       entry.refreshAt = retryAt(entry, now);
+      this.ahead?.add(entry);
       return {
         value: entry.value,
         source: entry.source,
@@ -195,7 +209,7 @@ class Settler {
 
   settle(kind: SecretKind, id: string, r: WalkResult, refresh: boolean): Settled {
     register(kind, id, r.value);
-    if (r.value !== null || !r.failures) return this.accept(kind, id, r);
+    if (r.value !== null || !r.failures) return this.accept(kind, id, r, refresh);
     const err = r.failures[0]!.error;
     if (refresh) {
       const kept = this.keep(kind, id, err, r.failures);
@@ -243,14 +257,33 @@ class Layer implements LookupLayer {
   readonly #parts: LayerParts;
   readonly #settler: Settler;
   #epoch = 0;
+  /** Entries found due whose refresh starts on the next turn of the event loop. */
+  #due: CacheEntry<Answer>[] = [];
 
   constructor(parts: LayerParts) {
     this.#parts = parts;
-    this.#settler = new Settler(parts);
     this.cache = parts.cache;
     this.stats = parts.stats;
     this.registry = parts.registry;
-    if (this.cache) this.cache.onDue = (e) => this.#refreshAhead(e);
+    const cache = this.cache;
+    let ahead: AheadTimer<Answer> | null = null;
+    if (cache !== null && cache.options.refreshAhead > 0) {
+      cache.onDue = (e) => this.#refreshAhead(e);
+      ahead = new AheadTimer<Answer>({
+        now: () => cache.now(),
+        timers: parts.timers ?? realTimers,
+        current: (e) => cache.isCurrent(e),
+        wasRead: (e) => cache.wasRead(e),
+        size: () => cache.size,
+        due: (e) => {
+          e.refreshAt = Number.POSITIVE_INFINITY;
+          this.#refreshEntry(e);
+        },
+      });
+      const timer = ahead;
+      this.registry.onCancel.add(() => timer.stop());
+    }
+    this.#settler = new Settler(parts, ahead);
   }
 
   get epoch(): number {
@@ -303,11 +336,37 @@ class Layer implements LookupLayer {
     return this.#start(kind, id, key, true, false).promise;
   }
 
-  /** A read of an entry past its `refreshAt`: one background refresh per entry, joined by lookups. */
+  /**
+   * A read of an entry past its `refreshAt` (one the refresh timer did not take, because nobody
+   * had read it since it was stored, or on an injected clock): one background refresh per entry,
+   * joined by lookups. It starts on the next turn of the event loop (`setImmediate`), not inside
+   * the read; the refreshes due in one turn start together. `close()` drops the ones not started
+   * yet (they are due again at the next read).
+   */
   #refreshAhead(e: CacheEntry<Answer>): void {
     e.refreshAt = Number.POSITIVE_INFINITY;
+    if (this.#due.push(e) > 1) return;
+    const { onCancel } = this.registry;
+    const drop = (): void => {
+      clearImmediate(timer);
+      onCancel.delete(drop);
+      const now = this.cache?.now() ?? 0;
+      for (const d of this.#due) d.refreshAt = now;
+      this.#due = [];
+    };
+    const timer = setImmediate(() => {
+      onCancel.delete(drop);
+      const due = this.#due;
+      this.#due = [];
+      for (const d of due) this.#refreshEntry(d);
+    });
+    onCancel.add(drop);
+  }
+
+  /** Refresh a cached entry in the background, unless it is being read already or was replaced. */
+  #refreshEntry(e: CacheEntry<Answer>): void {
     const key = cacheKey(e.kind, e.id);
-    if (this.inflight.has(key)) return;
+    if (this.inflight.has(key) || this.cache?.peek(e.kind, e.id) !== e) return;
     this.stats.refreshes++;
     const f = this.#start(e.kind, e.id, key, true, true);
     f.promise.catch(() => {}); // nobody may be waiting: the failure was logged

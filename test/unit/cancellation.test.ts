@@ -303,8 +303,10 @@ describe('a pending lookup keeps the process alive until its deadline', () => {
         cache: { ttl: 100, refreshAhead: 0.5, jitter: 0, now: () => t },
       });
       await r.getVariable('k');
-      t = 60_000; // past refreshAhead: this hit starts a refresh that never settles
-      console.log('hit', await r.getVariable('k'), 'refreshing', r.stats().inFlight);
+      t = 60_000; // past refreshAhead: this hit starts a refresh (next turn) that never settles
+      const hit = await r.getVariable('k');
+      await new Promise((done) => setImmediate(done));
+      console.log('hit', hit, 'refreshing', r.stats().inFlight);
     `);
     expect(stdout).toContain('hit v refreshing 1');
     expect(code).toBe(0);

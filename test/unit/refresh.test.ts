@@ -109,6 +109,7 @@ describe('refreshAhead', () => {
     a.failWith(() => new ThrottledError('a', 'a: throttled'));
     c.advance(85_000);
     expect(await r.getVariable('k')).toBe('v1');
+    await settle(); // the refresh starts on the next turn of the event loop
     await a.release();
     expect(logger.warnings.join('\n')).toContain("Could not refresh variable 'k'");
     expect(logger.warnings.join('\n')).not.toContain('v1');
@@ -123,12 +124,54 @@ describe('refreshAhead', () => {
     expect(r.stats().cache.staleAnswers).toBe(1);
   });
 
+  it('starts the refresh on the next turn, not inside the read that found the entry due', async () => {
+    const { c, a, r } = setup();
+    await drain(r.getVariable('k'), a);
+    c.advance(80_000);
+    const reads = [r.getVariable('k'), r.getVariable('k')];
+    expect(a.calls).toHaveLength(1); // the reads returned without calling the backend
+    expect(r.stats().cache.refreshes).toBe(0);
+    await new Promise((done) => setImmediate(done));
+    expect(a.calls).toHaveLength(2); // one refresh for both reads
+    expect(r.stats().cache.refreshes).toBe(1);
+    expect(await Promise.all(reads)).toEqual(['v1', 'v1']);
+    await a.release();
+  });
+
+  it('close() drops a refresh that has not started: nothing runs after it, and the entry is due again', async () => {
+    const { c, a, r } = setup();
+    await drain(r.getVariable('k'), a);
+    c.advance(80_000);
+    expect(await r.getVariable('k')).toBe('v1');
+    await r.close();
+    await settle();
+    expect(a.calls).toHaveLength(1);
+    expect(r.stats().inFlight).toBe(0);
+    // The resolver still answers after close(); the next read of the entry asks for the refresh again.
+    expect(await r.getVariable('k')).toBe('v1');
+    await settle();
+    expect(a.calls).toHaveLength(2);
+    await a.release();
+  });
+
+  it('a refresh due for an entry that was invalidated before it started is not run', async () => {
+    const { c, a, r } = setup();
+    await drain(r.getVariable('k'), a);
+    c.advance(80_000);
+    expect(await r.getVariable('k')).toBe('v1');
+    r.invalidate('variable', 'k');
+    await settle();
+    expect(a.calls).toHaveLength(1);
+    expect(r.stats().cache.refreshes).toBe(0);
+  });
+
   it('a refresh that finds the id gone caches the miss', async () => {
     const { c, a, r } = setup();
     await drain(r.getVariable('k'), a);
     delete a.values.variables.k;
     c.advance(85_000);
     expect(await r.getVariable('k')).toBe('v1');
+    await settle(); // the refresh starts on the next turn of the event loop
     await a.release();
     expect(await r.getVariable('k')).toBeNull();
   });
