@@ -334,7 +334,15 @@ export function pyFloatRepr(x: number): string {
   return `${sign}${intPart}.${frac || '0'}`;
 }
 
-const NON_PRINTABLE = /^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$/u;
+/**
+ * Python's non-printable characters (what `repr` escapes), as a pattern.
+ * Built on first use, not written as a literal: V8 checks a literal's Unicode property escapes
+ * (`\p{…}`) while it compiles the file, 70–280 µs each even inside a function never called, and
+ * that is paid by every import of the package root (bench: "importing the package root").
+ */
+let nonPrintable: RegExp | undefined;
+const NON_PRINTABLE = (): RegExp =>
+  (nonPrintable ??= new RegExp(String.raw`^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$`, 'u'));
 
 /** Python `repr(str)`. */
 export function pyStrRepr(s: string): string {
@@ -348,7 +356,7 @@ export function pyStrRepr(s: string): string {
     else if (ch === '\r') out += '\\r';
     else if (cp < 0x20 || cp === 0x7f) out += `\\x${cp.toString(16).padStart(2, '0')}`;
     else if (cp < 0x7f) out += ch;
-    else if (ch !== ' ' && NON_PRINTABLE.test(ch)) {
+    else if (ch !== ' ' && NON_PRINTABLE().test(ch)) {
       if (cp <= 0xff) out += `\\x${cp.toString(16).padStart(2, '0')}`;
       else if (cp <= 0xffff) out += `\\u${cp.toString(16).padStart(4, '0')}`;
       else out += `\\U${cp.toString(16).padStart(8, '0')}`;
