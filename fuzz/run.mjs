@@ -119,7 +119,7 @@ function runTarget(name, runs) {
 const { runs, jobs, targets } = parseArgs(process.argv.slice(2));
 console.log(`jazzer addon: ${ensureJazzerLoads()}`);
 // Plain tsc, not `npm run build` (scripts/build.mjs): the targets import modules one by one
-// (dist/connection.js, dist/pyjson.js, …), which the shipped build merges into dist/core.js.
+// (dist/connection.js, dist/pyjson.js, …), which the shipped build merges into dist/index.js.
 const build = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 const results = [];

@@ -1,16 +1,19 @@
 // `npm run build` (or `node scripts/build.mjs <outDir>`, as the packed-package tests and the
 // benchmarks do): compile src/ to dist/ with tsc, then merge the package root's static import
-// graph into one file, dist/core.js.
+// graph into the root's own file, dist/index.js.
 //
-// Why: Node 20's ES module loader pays about 0.4 ms per file (resolve, stat, read, compile, link),
+// Why: Node 20's ES module loader pays 0.4–1 ms per file (resolve, stat, read, compile, link),
 // and the root's static graph is about twenty small modules (the Connection model, errors, masker, logger,
-// Python helpers and the resolver). Merged, importing the root reads two files (index.js and
-// core.js) instead of one per module, which halves its import time (docs/performance.md, "Cold import time").
+// Python helpers and the resolver). Merged, importing the root reads one file instead of one per
+// module (docs/performance.md, "Cold import time"). The other modules import what they share with
+// the root from dist/index.js; what is not part of the public API is exported from it under
+// rollup's one- or two-letter names (not declared in index.d.ts: not API, and may change in any
+// release). A separate shared file (index.js re-exporting a core.js) cost about 0.7 ms more.
 //
 // Every other module keeps its own file at the path tsc gave it, so the exports map, the lazy
 // `import()`s of adapters and SDKs (literal specifiers, which bundlers follow) and the modules that
 // find files relative to `import.meta.url` are unchanged. The .d.ts files are tsc's, untouched.
-// Nothing is minified or tree-shaken: core.js is the same code, concatenated in evaluation order.
+// Nothing is minified or tree-shaken: index.js is the same code, concatenated in evaluation order.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -49,7 +52,7 @@ const visit = (file) => {
   core.add(file);
   const text = readFileSync(file, 'utf8');
   if (file !== entry && text.includes('import.meta')) {
-    throw new Error(`${path.relative(root, file)} uses import.meta: it cannot move into dist/core.js`);
+    throw new Error(`${path.relative(root, file)} uses import.meta: it cannot move into dist/index.js`);
   }
   for (const m of text.matchAll(STATIC)) visit(path.resolve(path.dirname(file), m[1] ?? m[2]));
 };
@@ -65,6 +68,8 @@ const input = Object.fromEntries(
 const bundle = await rollup({
   input,
   treeshake: false,
+  // The root's chunk may export more than index.ts does: the bindings the other modules share with it.
+  preserveEntrySignatures: 'allow-extension',
   external: (id) => !id.startsWith('.') && !path.isAbsolute(id),
   onwarn: (w) => {
     throw new Error(`rollup: ${w.message}`);
@@ -76,12 +81,16 @@ const { output } = await bundle.write({
   format: 'es',
   entryFileNames: '[name].js',
   chunkFileNames: '[name].js',
-  manualChunks: (id) => (core.has(id) ? 'core' : undefined),
+  manualChunks: (id) => (core.has(id) || id === entry ? 'index' : undefined),
 });
 await bundle.close();
 const chunks = output.filter((o) => o.type === 'chunk' && !o.isEntry).map((o) => o.fileName);
-if (chunks.join() !== 'core.js')
-  throw new Error(`expected one shared chunk, core.js; got ${chunks.join(', ')}`);
+if (chunks.length > 0)
+  throw new Error(`expected no shared chunk (the root's is index.js); got ${chunks.join(', ')}`);
+const rootChunk = output.find((o) => o.type === 'chunk' && o.fileName === 'index.js');
+const merged = rootChunk?.type === 'chunk' ? Object.keys(rootChunk.modules).length : 0;
+if (merged !== core.size + 1)
+  throw new Error(`expected index.js to hold ${core.size + 1} modules; it holds ${merged}`);
 
 // Swap the JavaScript: tsc's .js files out, rollup's in; the .d.ts files stay.
 for (const f of jsFiles(dist)) rmSync(f);
@@ -91,5 +100,5 @@ for (const f of jsFiles(out)) {
 }
 rmSync(out, { recursive: true, force: true });
 console.log(
-  `${path.relative(root, dist)}: ${core.size} modules of the root's static graph merged into core.js`,
+  `${path.relative(root, dist)}: the root and the ${core.size} modules of its static graph merged into index.js`,
 );

@@ -45,7 +45,7 @@ export function packPackage(): PackedPackage {
   for (const f of ['package.json', 'README.md', 'LICENSE', ...pkg.files.filter((f) => f !== 'dist')]) {
     cpSync(path.join(ROOT, f), path.join(stage, f), { recursive: true });
   }
-  // The build npm runs (`npm run build`): tsc, then the root's graph merged into dist/core.js.
+  // The build npm runs (`npm run build`): tsc, then the root's graph merged into dist/index.js.
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), path.join(stage, 'dist')], {
     cwd: ROOT,
     stdio: 'pipe',

@@ -12,6 +12,7 @@ import { optionalFieldsWithoutUndefined } from '../helpers/dts.js';
 import { scanSpecifiers } from '../helpers/import-graph.js';
 import { modulesLoadedBy, writeModuleProbe } from '../helpers/module-probe.js';
 import { installConsumer, type PackedPackage, ROOT } from '../helpers/packed.js';
+import { loadTypeScriptApi } from '../helpers/ts-api.js';
 
 const provided = inject('packedPackage');
 const packed = (): PackedPackage => {
@@ -133,7 +134,7 @@ describe('the packed package', () => {
     expect(semver.satisfies(tested.version, range)).toBe(true);
   });
 
-  it("importing the root reads two of the package's files (index.js and core.js, the root's graph merged by the build)", async () => {
+  it("importing the root reads one of the package's files (index.js, the root's graph merged by the build)", async () => {
     const probe = writeModuleProbe(consumerDir);
     const ours = (modules: string[]) =>
       modules
@@ -149,7 +150,7 @@ describe('the packed package', () => {
       ],
     });
     expect(root.stdout.trim()).toBe('function');
-    expect(new Set(ours(root.modules))).toEqual(new Set(['dist/index.js', 'dist/core.js']));
+    expect(new Set(ours(root.modules))).toEqual(new Set(['dist/index.js']));
     // Every subpath still loads, and shares one Connection class and one masker with the root.
     const subpaths = Object.keys(JSON.parse(read('package.json')).exports as Record<string, unknown>)
       .filter((s) => s !== './package.json')
@@ -167,5 +168,35 @@ describe('the packed package', () => {
       ],
     });
     expect(all.stdout.trim()).toBe(`${subpaths.length} true`);
+  });
+
+  it("the root's namespace is the declared API plus the build's internal bindings, named so they cannot pass for API", async () => {
+    const ts = loadTypeScriptApi();
+    const dts = path.join(installed, 'dist/index.d.ts');
+    const program = ts.createProgram([dts], { noEmit: true, skipLibCheck: true });
+    const checker = program.getTypeChecker();
+    const moduleSymbol = checker.getSymbolAtLocation(program.getSourceFile(dts)!)!;
+    // Runtime exports only (a type or interface has no binding).
+    const declared = checker
+      .getExportsOfModule(moduleSymbol)
+      .filter((sym) => {
+        const target = sym.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(sym) : sym;
+        return (target.flags & ts.SymbolFlags.Value) !== 0;
+      })
+      .map((sym) => sym.name);
+    expect(declared).toContain('createResolver');
+    const { stdout } = await modulesLoadedBy(writeModuleProbe(consumerDir), {
+      cwd: consumerDir,
+      args: [
+        '--input-type=module',
+        '-e',
+        "console.log(JSON.stringify(Object.keys(await import('airflow-secrets'))))",
+      ],
+    });
+    const runtime = JSON.parse(stdout.trim().split('\n').pop()!) as string[];
+    for (const name of declared) expect(runtime).toContain(name);
+    const extra = runtime.filter((n) => !declared.includes(n));
+    expect(extra.length).toBeGreaterThan(0); // the merged build shares bindings through the root
+    for (const name of extra) expect(name).toMatch(/^[A-Za-z_$][A-Za-z0-9_$]?$/);
   });
 });
