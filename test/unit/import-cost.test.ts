@@ -4,12 +4,13 @@
  * or OpenTelemetry before they are used; the local-filesystem module loads the YAML parser only
  * when a YAML file is read. The time it costs is measured by `bench/imports.ts`, not here.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { modulesLoadedBy, writeModuleProbe } from '../helpers/module-probe.js';
+import { loadTypeScriptApi, type TsApi } from '../helpers/ts-api.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const src = (p: string) => JSON.stringify(pathToFileURL(path.join(ROOT, 'src', p)).href);
@@ -137,5 +138,66 @@ describe('the local-filesystem module', () => {
       if (got.get('a') !== '[1,2]') throw new Error('got ' + got.get('a'));
     `);
     expect(has(after!, '/node_modules/yaml/')).toBe(true);
+  });
+});
+
+describe("what compiling the root's modules costs", () => {
+  /** The files of the root's static value graph (what the build merges into dist/index.js). */
+  function rootGraph(ts: TsApi): Map<string, import('typescript-api').SourceFile> {
+    const files = new Map<string, import('typescript-api').SourceFile>();
+    const visit = (file: string) => {
+      if (files.has(file)) return;
+      const sf = ts.createSourceFile(file, readFileSync(file, 'utf8'), ts.ScriptTarget.Latest, true);
+      files.set(file, sf);
+      for (const st of sf.statements) {
+        const spec =
+          (ts.isImportDeclaration(st) && !st.importClause?.isTypeOnly) ||
+          (ts.isExportDeclaration(st) && !st.isTypeOnly)
+            ? st.moduleSpecifier
+            : undefined;
+        if (spec && ts.isStringLiteral(spec) && spec.text.startsWith('.')) {
+          visit(path.resolve(path.dirname(file), spec.text.replace(/\.js$/, '.ts')));
+        }
+      }
+    };
+    visit(path.join(ROOT, 'src/index.ts'));
+    return files;
+  }
+
+  it('has no regular-expression literal with a Unicode property escape (V8 checks those while compiling)', () => {
+    const ts = loadTypeScriptApi();
+    const graph = rootGraph(ts);
+    expect(graph.size).toBeGreaterThan(10);
+    expect([...graph.keys()].some((f) => f.endsWith('src/masker.ts'))).toBe(true);
+    const found: string[] = [];
+    for (const [file, sf] of graph) {
+      const visit = (n: import('typescript-api').Node) => {
+        if (n.kind === ts.SyntaxKind.RegularExpressionLiteral && /\\[pP]\{/.test(n.getText())) {
+          const { line } = sf.getLineAndCharacterOfPosition(n.getStart());
+          found.push(`${path.relative(ROOT, file)}:${line + 1} ${n.getText().slice(0, 60)}`);
+        }
+        ts.forEachChild(n, visit);
+      };
+      visit(sf);
+    }
+    expect(found).toEqual([]);
+  });
+
+  it('the check finds such a literal where there is one', () => {
+    const ts = loadTypeScriptApi();
+    const sf = ts.createSourceFile(
+      'x.ts',
+      'const a = /[\\p{L}]/u; const b = /x/;',
+      ts.ScriptTarget.Latest,
+      true,
+    );
+    const hits: string[] = [];
+    const visit = (n: import('typescript-api').Node) => {
+      if (n.kind === ts.SyntaxKind.RegularExpressionLiteral && /\\[pP]\{/.test(n.getText()))
+        hits.push(n.getText());
+      ts.forEachChild(n, visit);
+    };
+    visit(sf);
+    expect(hits).toEqual(['/[\\p{L}]/u']);
   });
 });
