@@ -1,7 +1,7 @@
 /**
  * The one lookup cache, owned by the resolver (never by adapters). TTL for answers, a separate TTL
  * for misses (negative caching, for connections as well as variables), jitter on both, the time
- * after which a read asks for a refresh ahead of expiry, an LRU bound with misses in their own
+ * at which an entry is due for a refresh ahead of expiry (`./ahead.ts` keeps the timer), an LRU bound with misses in their own
  * smaller segment (a miss never evicts an answer), and an injectable clock. The key holds everything that changes the answer: the kind and the id (a cache
  * belongs to one resolver, hence to one chain of backends; `getVariable`'s `default` and
  * `deserializeJson` are applied after the cache, to the raw answer, so they are not part of it).
@@ -29,8 +29,9 @@ export interface CacheOptions {
    */
   staleIfError?: number | undefined;
   /**
-   * Refresh ahead of expiry: a read of an entry older than this fraction of its TTL (0 < f < 1)
-   * re-reads it in the background while the cached value is still served. Off unless set.
+   * Refresh ahead of expiry (0 < f < 1): when an entry reaches this fraction of its TTL, it is
+   * re-read in the background if it was read since it was stored (otherwise by the first read after
+   * that time), while the cached value is still served. Off unless set.
    */
   refreshAhead?: number | undefined;
   /**
