@@ -82,6 +82,12 @@ export class AheadTimer<V> {
     if (at < this.#at) this.#arm(this.#p.now());
   }
 
+  /** `clearCache()`: forget every entry (the cache dropped them) and disarm. */
+  clear(): void {
+    this.#heap.length = 0;
+    this.stop();
+  }
+
   /** `close()`: no timer is left armed (a later `add` arms one again). */
   stop(): void {
     if (this.#handle !== null) this.#p.timers.clear(this.#handle);

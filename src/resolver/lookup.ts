@@ -259,6 +259,8 @@ class Layer implements LookupLayer {
   #epoch = 0;
   /** Entries found due whose refresh starts on the next turn of the event loop. */
   #due: CacheEntry<Answer>[] = [];
+  /** The refresh-ahead timer (null without `refreshAhead`). */
+  readonly #ahead: AheadTimer<Answer> | null;
 
   constructor(parts: LayerParts) {
     this.#parts = parts;
@@ -283,6 +285,7 @@ class Layer implements LookupLayer {
       const timer = ahead;
       this.registry.onCancel.add(() => timer.stop());
     }
+    this.#ahead = ahead;
     this.#settler = new Settler(parts, ahead);
   }
 
@@ -478,6 +481,7 @@ class Layer implements LookupLayer {
     for (const f of this.inflight.values()) f.stale = true;
     this.inflight.clear();
     this.cache?.clear();
+    this.#ahead?.clear(); // holds no entry the cache dropped
   }
 }
 

@@ -193,6 +193,26 @@ describe('AheadTimer', () => {
     expect(t.size).toBeLessThanOrEqual(2 * 100 + 1024 + 1);
   });
 
+  it('clear() forgets every entry and disarms', () => {
+    const m = manual(0);
+    const t = new AheadTimer<string>({
+      now: m.now,
+      timers: m.timers,
+      current: () => true,
+      wasRead: () => true,
+      size: () => 2,
+      due: () => {
+        throw new Error('nothing is due after clear()');
+      },
+    });
+    t.add(entry('a', 100));
+    t.add(entry('b', 200));
+    expect([t.size, t.armed]).toEqual([2, true]);
+    t.clear();
+    expect([t.size, t.armed, m.armed()]).toEqual([0, false, 0]);
+    m.advance(1000);
+  });
+
   it('hands the due entries over in refresh-time order, each once', () => {
     const m = manual(0);
     const seen: string[] = [];
@@ -226,5 +246,27 @@ describe('the real timer', () => {
     `);
     expect(stdout).toContain('armed 1');
     expect(code).toBe(0);
+  });
+});
+
+describe('clearCache and the refresh-ahead timer', () => {
+  it('clearCache() disarms the timer and keeps no dropped entry waiting for its refresh time', async () => {
+    const m = manual();
+    const a = gated('a', { variables: { k: 'v1' } });
+    const r = createResolverWith(
+      {
+        backends: [a.backend],
+        cache: { ttl: 100, refreshAhead: 0.8, jitter: 0, now: m.now },
+        logger: silentLogger,
+      },
+      { timers: m.timers },
+    );
+    await drain(r.getVariable('k'), a);
+    await r.getVariable('k');
+    expect(m.armed()).toBe(1);
+    r.clearCache();
+    expect(m.armed()).toBe(0);
+    m.advance(90_000);
+    expect(a.calls).toHaveLength(1);
   });
 });
