@@ -44,7 +44,9 @@ const log = (m: string) =>
   console.error(`[bench ${((performance.now() - started) / 1000).toFixed(1)}s] ${m}`);
 
 function build(): void {
-  log('building the package into .bench-out/dist (npm run build: tsc, then the root graph merged into dist/index.js)');
+  log(
+    'building the package into .bench-out/dist (npm run build: tsc, then the root graph merged into dist/index.js)',
+  );
   rmSync(DIST, { recursive: true, force: true });
   execFileSync(process.execPath, [path.join(ROOT, 'scripts/build.mjs'), DIST], { cwd: ROOT, stdio: 'pipe' });
   if (!existsSync(path.join(DIST, 'index.js'))) throw new Error('build produced no .bench-out/dist/index.js');

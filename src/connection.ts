@@ -172,7 +172,9 @@ const digitValues = new Map<number, number>();
  */
 let digit: RegExp | undefined;
 let integer: RegExp | undefined;
+// biome-ignore lint/complexity/useRegexLiterals: not a literal on purpose (above)
 const DIGIT = (): RegExp => (digit ??= new RegExp(String.raw`\p{Nd}`, 'u'));
+// biome-ignore lint/complexity/useRegexLiterals: not a literal on purpose (above)
 const INTEGER = (): RegExp => (integer ??= new RegExp(String.raw`^([+-]?)(\p{Nd}+(?:_\p{Nd}+)*)$`, 'u'));
 
 /** The value of a Unicode decimal digit (`\p{Nd}` comes in aligned runs of ten). */

@@ -145,10 +145,7 @@ const UNICODE = (() => {
  */
 export function isSensitiveName(name: unknown): boolean {
   if (typeof name !== 'string') return false;
-  const normalized = name
-    .trim()
-    .toLowerCase()
-    .replace(UNICODE.notWord(), '_');
+  const normalized = name.trim().toLowerCase().replace(UNICODE.notWord(), '_');
   return (
     SENSITIVE_FIELDS.some((f) => normalized.includes(f)) || extraFields.some((f) => normalized.includes(f))
   );

@@ -342,6 +342,7 @@ export function pyFloatRepr(x: number): string {
  */
 let nonPrintable: RegExp | undefined;
 const NON_PRINTABLE = (): RegExp =>
+  // biome-ignore lint/complexity/useRegexLiterals: not a literal on purpose (above)
   (nonPrintable ??= new RegExp(String.raw`^[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]$`, 'u'));
 
 /** Python `repr(str)`. */

@@ -133,7 +133,11 @@ for (let round = 0; round < ROUNDS; round++) {
     into.backendCalls += s.backendCalls;
     into.refreshes += s.refreshes;
   }
-  const p99 = (s) => quantile([...s.lat].sort((a, b) => a - b), 0.99);
+  const p99 = (s) =>
+    quantile(
+      [...s.lat].sort((a, b) => a - b),
+      0.99,
+    );
   roundRatios.push(p99(pair[1]) / p99(pair[0]));
 }
 
