@@ -1,13 +1,16 @@
 /**
  * The one lookup cache, owned by the resolver (never by adapters). TTL for answers, a separate TTL
- * for misses (negative caching, for connections as well as variables), jitter on both, the time
- * at which an entry is due for a refresh ahead of expiry (`./ahead.ts` keeps the timer), an LRU bound with misses in their own
- * smaller segment (a miss never evicts an answer), and an injectable clock. The key holds everything that changes the answer: the kind and the id (a cache
- * belongs to one resolver, hence to one chain of backends; `getVariable`'s `default` and
- * `deserializeJson` are applied after the cache, to the raw answer, so they are not part of it).
+ * for misses (negative caching, for connections as well as variables), jitter on both, the time at
+ * which an entry is due for a refresh ahead of expiry, an LRU bound with misses in their own
+ * smaller segment (a miss never evicts an answer), and an injectable clock. On the default clock
+ * an expiry schedule (`./schedule.ts`) marks entries stale, so a hit reads no clock. The key holds
+ * everything that changes the answer: the kind and the id (a cache belongs to one resolver, hence
+ * to one chain of backends; `getVariable`'s `default` and `deserializeJson` are applied after the
+ * cache, to the raw answer, so they are not part of it).
  */
 import type { SecretKind } from '../backend.js';
 import { ConfigurationError } from '../errors.js';
+import { realTimers, Schedule, type Timers } from './schedule.js';
 
 export interface CacheOptions {
   /** Seconds an answer is served from the cache. Default 900 (Airflow's `cache_ttl_seconds`). */
@@ -155,6 +158,9 @@ export function resolveCacheOptions(o: CacheOptions = {}): ResolvedCacheOptions 
   };
 }
 
+/** `refreshAt` of an entry due for a refresh at its next read (set by the refresh schedule, or `close()`). */
+export const DUE = Number.NEGATIVE_INFINITY;
+
 /** A cache entry's value as its one settled, frozen promise (made once, then handed to every hit). */
 export function settledPromise<V>(e: CacheEntry<V>): Promise<V> {
   let p = e.settled;
@@ -175,6 +181,8 @@ interface Slot<V> extends CacheEntry<V> {
   ref: boolean;
   /** Still the entry stored for its key (false once replaced, deleted or evicted). */
   live: boolean;
+  /** Not yet expired, as the expiry schedule sees it (read by `hit` when the cache is timed). */
+  fresh: boolean;
 }
 
 /** One eviction segment: insertion order (entries no longer live are skipped and dropped). */
@@ -232,12 +240,46 @@ export class LookupCache<V> {
   readonly #answers = new Segment<V>();
   readonly #misses = new Segment<V>();
   readonly #now: () => number;
+  /**
+   * Marks each entry stale at its expiry, so that `hit` reads no clock (null when the cache is not
+   * timed: a clock of the caller's with no timers that follow it, or after `stopTimers`).
+   */
+  #expiry: Schedule<Slot<V>> | null = null;
   /** Called by `hit` for a fresh entry past its `refreshAt` (the lookup layer starts the refresh). */
   onDue: ((entry: CacheEntry<V>) => void) | null = null;
 
-  constructor(options: CacheOptions = {}) {
+  /**
+   * The timers that follow this cache's clock, which its schedules use (expiry here, refresh ahead
+   * in the lookup layer); null when it has none: a clock of the caller's, with no timers given.
+   */
+  readonly timers: Timers | null;
+
+  /**
+   * `timers` (tests) follow the clock `options.now`. Without them the cache is timed only on the
+   * default clock (`Date.now`, real timers): with a clock of the caller's, every hit reads it.
+   */
+  constructor(options: CacheOptions = {}, timers?: Timers) {
     this.options = resolveCacheOptions(options);
     this.#now = this.options.now;
+    this.timers = timers ?? (options.now === undefined ? realTimers : null);
+    if (this.timers !== null) {
+      this.#expiry = new Schedule<Slot<V>>({
+        now: this.#now,
+        timers: this.timers,
+        at: (e) => e.expiresAt,
+        current: (e) => e.live,
+        size: () => this.size,
+        fire: (e) => {
+          e.fresh = false;
+        },
+      });
+    }
+  }
+
+  /** `close()`: disarm the expiry timer; from now on every hit reads the clock. */
+  stopTimers(): void {
+    this.#expiry?.clear();
+    this.#expiry = null;
   }
 
   get size(): number {
@@ -265,11 +307,19 @@ export class LookupCache<V> {
 
   /**
    * The lookup's read: a fresh entry no older than `maxAgeMs` (when given), marked as used; one past
-   * its `refreshAt` is handed to `onDue` first (it is still served).
+   * its `refreshAt` is handed to `onDue` first (it is still served). Timed, and without `maxAgeMs`,
+   * it reads no clock: the expiry schedule has marked the entries that expired (to within a turn of
+   * the event loop; a clock set back does not expire them, as it does on the clock path).
    */
   hit(kind: SecretKind, id: string, maxAgeMs?: number): CacheEntry<V> | undefined {
     const e = this.#maps[kind].get(id);
     if (e === undefined) return undefined;
+    if (this.#expiry !== null && maxAgeMs === undefined) {
+      if (!e.fresh) return undefined;
+      e.ref = true;
+      if (e.refreshAt === DUE) this.onDue?.(e);
+      return e;
+    }
     const now = this.#now();
     if (now >= e.expiresAt || now < e.storedAt) return undefined;
     if (maxAgeMs !== undefined && now - e.storedAt >= maxAgeMs) return undefined;
@@ -322,12 +372,14 @@ export class LookupCache<V> {
       id,
       ref: false,
       live: true,
+      fresh: ttl > 0,
     };
     this.#maps[kind].set(id, slot);
     const seg = miss ? this.#misses : this.#answers;
     seg.queue.push(slot);
     seg.size++;
     seg.compactIfSparse();
+    if (slot.fresh) this.#expiry?.add(slot);
     return slot;
   }
 
@@ -376,6 +428,7 @@ export class LookupCache<V> {
     }
     this.#answers.reset();
     this.#misses.reset();
+    this.#expiry?.clear();
   }
 
   /** Evict one entry of `seg` (second chance: one read since the hand passed buys another round). */

@@ -19,7 +19,6 @@ import {
 } from '../errors.js';
 import { consoleLogger, type Logger, messageSafeLogger } from '../logger.js';
 import { pyJsonLoads, toJs } from '../pyjson.js';
-import type { Timers } from './ahead.js';
 import { LookupCache, settledPromise } from './cache.js';
 import { type CallObserver, CallRegistry, createDeadline, Scope } from './deadline.js';
 import { backendFailures } from './failures.js';
@@ -36,6 +35,7 @@ import {
 import type { OpenTelemetryApi, OtelSpan, TelemetryOptions } from './otel.js';
 import { createPrefetch } from './prefetch.js';
 import { Watchers } from './rotation.js';
+import type { Timers } from './schedule.js';
 import { type ResolverStats, StatsRecorder } from './stats.js';
 import type {
   ExplainStep,
@@ -73,7 +73,7 @@ interface Settings {
 }
 
 /** Check every option once, up front: a bad one is a `ConfigurationError` naming it. */
-function readOptions(options: ResolverOptions): Settings {
+function readOptions(options: ResolverOptions, timers?: Timers): Settings {
   if (!options || !Array.isArray(options.backends)) {
     throw new ConfigurationError('backends', 'createResolver needs { backends: SecretsBackend[] }');
   }
@@ -93,7 +93,7 @@ function readOptions(options: ResolverOptions): Settings {
   if (c !== undefined && typeof c !== 'boolean' && (typeof c !== 'object' || c === null)) {
     throw new ConfigurationError('cache', 'cache must be true, false or an options object');
   }
-  const cache = c === undefined || c === false ? null : new LookupCache<Answer>(c === true ? {} : c);
+  const cache = c === undefined || c === false ? null : new LookupCache<Answer>(c === true ? {} : c, timers);
   const t = options.telemetry;
   if (t !== undefined && typeof t !== 'boolean' && (typeof t !== 'object' || t === null)) {
     throw new ConfigurationError('telemetry', 'telemetry must be true, false or an options object');
@@ -345,7 +345,14 @@ export function createResolver(options: ResolverOptions): Resolver {
 
 /** `createResolver`, with the internals tests inject. */
 export function createResolverWith(options: ResolverOptions, internals: ResolverInternals): Resolver {
-  const { policy, logger, deadlineMs, concurrency, cache, telemetry: telemetryOption } = readOptions(options);
+  const {
+    policy,
+    logger,
+    deadlineMs,
+    concurrency,
+    cache,
+    telemetry: telemetryOption,
+  } = readOptions(options, internals.timers);
   const backends = [...options.backends];
   const registry = new CallRegistry();
   const stats = new StatsRecorder(backends);
@@ -357,8 +364,7 @@ export function createResolverWith(options: ResolverOptions, internals: Resolver
   const listDeadline = createDeadline(deadlineMs, registry);
   const chain = createChain({ backends, policy, logger, deadline });
   const watchers = new Watchers(logger);
-  const { timers } = internals;
-  const layer = createLookupLayer({ chain, cache, logger, stats, registry, watchers, telemetry, timers });
+  const layer = createLookupLayer({ chain, cache, logger, stats, registry, watchers, telemetry });
   return {
     backends,
     ...createGetters(layer),

@@ -16,12 +16,12 @@ import { Connection } from '../connection.js';
 import { type BackendError, isBackendError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maskSecret } from '../masker.js';
-import { AheadTimer, realTimers, type Timers } from './ahead.js';
-import { type CacheEntry, cacheKey, type LookupCache, settledPromise } from './cache.js';
+import { type CacheEntry, cacheKey, DUE, type LookupCache, settledPromise } from './cache.js';
 import { type CallRegistry, Scope } from './deadline.js';
 import { type Failure, isConfigError } from './failures.js';
 import type { OtelSpan } from './otel.js';
 import type { Watchers } from './rotation.js';
+import { Schedule } from './schedule.js';
 import type { StatsRecorder } from './stats.js';
 import type { TelemetryHolder } from './types.js';
 import { type Answer, type Answered, type Chain, NOTHING, type WalkResult } from './walk.js';
@@ -137,8 +137,6 @@ export interface LayerParts {
   registry: CallRegistry;
   watchers: Watchers;
   telemetry: TelemetryHolder;
-  /** What refresh ahead schedules with (tests pass a hand-moved one). Default: `setTimeout`, unref'd. */
-  timers?: Timers | undefined;
 }
 
 /** How long a failed refresh waits before a read may try again: half the time left, at least 1 s. */
@@ -153,7 +151,7 @@ function retryAt(e: CacheEntry<Answer>, now: number): number {
 class Settler {
   constructor(
     readonly parts: LayerParts,
-    readonly ahead: AheadTimer<Answer> | null,
+    readonly ahead: Schedule<CacheEntry<Answer>> | null,
   ) {}
 
   warnStale(kind: SecretKind, id: string, stale: Answered): void {
@@ -259,8 +257,8 @@ class Layer implements LookupLayer {
   #epoch = 0;
   /** Entries found due whose refresh starts on the next turn of the event loop. */
   #due: CacheEntry<Answer>[] = [];
-  /** The refresh-ahead timer (null without `refreshAhead`). */
-  readonly #ahead: AheadTimer<Answer> | null;
+  /** The refresh-ahead schedule (null without `refreshAhead`). */
+  readonly #ahead: Schedule<CacheEntry<Answer>> | null;
 
   constructor(parts: LayerParts) {
     this.#parts = parts;
@@ -268,16 +266,23 @@ class Layer implements LookupLayer {
     this.stats = parts.stats;
     this.registry = parts.registry;
     const cache = this.cache;
-    let ahead: AheadTimer<Answer> | null = null;
-    if (cache !== null && cache.options.refreshAhead > 0) {
-      cache.onDue = (e) => this.#refreshAhead(e);
-      ahead = new AheadTimer<Answer>({
+    let ahead: Schedule<CacheEntry<Answer>> | null = null;
+    const timers = cache?.timers ?? null;
+    if (cache !== null && cache.options.refreshAhead > 0) cache.onDue = (e) => this.#refreshAhead(e);
+    if (cache !== null && timers !== null && cache.options.refreshAhead > 0) {
+      // At its refresh time, an entry read since it was stored is refreshed now; one nobody read
+      // is marked due, for its next read (if any comes before it expires).
+      ahead = new Schedule<CacheEntry<Answer>>({
         now: () => cache.now(),
-        timers: parts.timers ?? realTimers,
+        timers,
+        at: (e) => e.refreshAt,
         current: (e) => cache.isCurrent(e),
-        wasRead: (e) => cache.wasRead(e),
         size: () => cache.size,
-        due: (e) => {
+        fire: (e) => {
+          if (!cache.wasRead(e)) {
+            e.refreshAt = DUE;
+            return;
+          }
           e.refreshAt = Number.POSITIVE_INFINITY;
           this.#refreshEntry(e);
         },
@@ -285,6 +290,7 @@ class Layer implements LookupLayer {
       const timer = ahead;
       this.registry.onCancel.add(() => timer.stop());
     }
+    if (cache !== null) this.registry.onCancel.add(() => cache.stopTimers());
     this.#ahead = ahead;
     this.#settler = new Settler(parts, ahead);
   }
@@ -340,8 +346,8 @@ class Layer implements LookupLayer {
   }
 
   /**
-   * A read of an entry past its `refreshAt` (one the refresh timer did not take, because nobody
-   * had read it since it was stored, or on an injected clock): one background refresh per entry,
+   * A read of an entry past its `refreshAt` (one the refresh schedule did not take, because nobody
+   * had read it since it was stored, or on a clock of the caller's): one background refresh per entry,
    * joined by lookups. It starts on the next turn of the event loop (`setImmediate`), not inside
    * the read; the refreshes due in one turn start together. `close()` drops the ones not started
    * yet (they are due again at the next read).
@@ -353,8 +359,7 @@ class Layer implements LookupLayer {
     const drop = (): void => {
       clearImmediate(timer);
       onCancel.delete(drop);
-      const now = this.cache?.now() ?? 0;
-      for (const d of this.#due) d.refreshAt = now;
+      for (const d of this.#due) d.refreshAt = DUE;
       this.#due = [];
     };
     const timer = setImmediate(() => {

@@ -6,47 +6,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
-import { AheadTimer, type Timers } from '../../src/resolver/ahead.js';
 import type { CacheEntry } from '../../src/resolver/cache.js';
 import { createResolverWith } from '../../src/resolver/index.js';
+import { Schedule } from '../../src/resolver/schedule.js';
 import { runChild, src } from '../helpers/child.js';
 import { drain, gated, settle } from '../helpers/gated.js';
-
-interface Pending {
-  at: number;
-  fn: () => void;
-}
-
-/** A clock and timers moved together by `advance` (timers fire in time order, each at its time). */
-function manual(start = 1_000_000) {
-  let t = start;
-  const pending = new Set<Pending>();
-  const timers: Timers = {
-    set(fn, ms) {
-      const h = { at: t + ms, fn };
-      pending.add(h);
-      return h;
-    },
-    clear: (h) => void pending.delete(h as Pending),
-  };
-  return {
-    now: () => t,
-    timers,
-    armed: () => pending.size,
-    advance(ms: number) {
-      const end = t + ms;
-      for (;;) {
-        let next: Pending | undefined;
-        for (const p of pending) if (p.at <= end && (next === undefined || p.at < next.at)) next = p;
-        if (next === undefined) break;
-        pending.delete(next);
-        t = Math.max(t, next.at);
-        next.fn();
-      }
-      t = end;
-    },
-  };
-}
+import { manual } from '../helpers/manual-time.js';
 
 function setup() {
   const m = manual();
@@ -120,12 +85,12 @@ describe('refresh ahead on a timer', () => {
     await a.release();
   });
 
-  it('arms one timer per resolver, for the earliest refresh time', async () => {
+  it('arms one timer per schedule (expiry, refresh ahead), each for the earliest time', async () => {
     const { m, a, r } = setup();
     await drain(r.getVariable('k'), a);
     m.advance(5_000);
     await drain(Promise.all([r.getVariable('j'), r.getVariable('i')]), a);
-    expect(m.armed()).toBe(1);
+    expect(m.armed()).toBe(2);
     await r.getVariable('k');
     await r.getVariable('j');
     m.advance(75_000); // 80 s after k: only k is due
@@ -139,7 +104,7 @@ describe('refresh ahead on a timer', () => {
     const { m, a, r } = setup();
     await drain(r.getVariable('k'), a);
     await r.getVariable('k');
-    expect(m.armed()).toBe(1);
+    expect(m.armed()).toBe(2);
     await r.close();
     expect(m.armed()).toBe(0);
     m.advance(90_000);
@@ -162,7 +127,7 @@ describe('refresh ahead on a timer', () => {
   });
 });
 
-describe('AheadTimer', () => {
+describe('Schedule', () => {
   const entry = (id: string, refreshAt: number) =>
     ({
       kind: 'variable',
@@ -178,13 +143,13 @@ describe('AheadTimer', () => {
   it('compacts: entries replaced before their refresh time do not pile up', () => {
     const m = manual(0);
     let live = new Set<CacheEntry<string>>();
-    const t = new AheadTimer<string>({
+    const t = new Schedule<CacheEntry<string>>({
       now: m.now,
       timers: m.timers,
+      at: (e) => e.refreshAt,
       current: (e) => live.has(e),
-      wasRead: () => true,
       size: () => live.size,
-      due: () => {},
+      fire: () => {},
     });
     for (let round = 0; round < 50; round++) {
       live = new Set(Array.from({ length: 100 }, (_, i) => entry(`id${i}`, 1_000_000 + round)));
@@ -195,13 +160,13 @@ describe('AheadTimer', () => {
 
   it('clear() forgets every entry and disarms', () => {
     const m = manual(0);
-    const t = new AheadTimer<string>({
+    const t = new Schedule<CacheEntry<string>>({
       now: m.now,
       timers: m.timers,
+      at: (e) => e.refreshAt,
       current: () => true,
-      wasRead: () => true,
       size: () => 2,
-      due: () => {
+      fire: () => {
         throw new Error('nothing is due after clear()');
       },
     });
@@ -213,24 +178,43 @@ describe('AheadTimer', () => {
     m.advance(1000);
   });
 
-  it('hands the due entries over in refresh-time order, each once', () => {
+  it('hands the due entries over in time order, each once, skipping those no longer current', () => {
     const m = manual(0);
     const seen: string[] = [];
     const all = [entry('c', 300), entry('a', 100), entry('b', 200), entry('d', 300)];
-    const t = new AheadTimer<string>({
+    const t = new Schedule<CacheEntry<string>>({
       now: m.now,
       timers: m.timers,
-      current: () => true,
-      wasRead: (e) => e.id !== 'd',
+      at: (e) => e.refreshAt,
+      current: (e) => e.id !== 'd',
       size: () => all.length,
-      due: (e) => void seen.push(e.id),
+      fire: (e) => void seen.push(e.id),
     });
     for (const e of all) t.add(e);
     m.advance(250);
     expect(seen).toEqual(['a', 'b']);
     m.advance(1000);
-    expect(seen).toEqual(['a', 'b', 'c']); // d was never read
+    expect(seen).toEqual(['a', 'b', 'c']); // d was replaced
     expect(t.armed).toBe(false);
+  });
+
+  it('skips an entry whose time moved after it was added (it is handed over at the new time)', () => {
+    const m = manual(0);
+    const seen: Array<[string, number]> = [];
+    const a = entry('a', 100);
+    const t = new Schedule<CacheEntry<string>>({
+      now: m.now,
+      timers: m.timers,
+      at: (e) => e.refreshAt,
+      current: () => true,
+      size: () => 1,
+      fire: (e) => void seen.push([e.id, m.now()]),
+    });
+    t.add(a);
+    a.refreshAt = 500;
+    t.add(a);
+    m.advance(1000);
+    expect(seen).toEqual([['a', 500]]);
   });
 });
 
@@ -263,7 +247,7 @@ describe('clearCache and the refresh-ahead timer', () => {
     );
     await drain(r.getVariable('k'), a);
     await r.getVariable('k');
-    expect(m.armed()).toBe(1);
+    expect(m.armed()).toBe(2);
     r.clearCache();
     expect(m.armed()).toBe(0);
     m.advance(90_000);
