@@ -34,11 +34,6 @@ const MAX_DELAY_MS = 2_147_483_647;
  */
 const SLACK_MS = 1;
 
-interface Node<T> {
-  at: number;
-  entry: T;
-}
-
 /** What a schedule of items of type `T` (cache entries) needs to know of them. */
 export interface ScheduleParts<T> {
   now: () => number;
@@ -54,7 +49,12 @@ export interface ScheduleParts<T> {
 }
 
 export class Schedule<T> {
-  readonly #heap: Node<T>[] = [];
+  /**
+   * The min-heap, as two parallel arrays (each item's time, and the item), so that scheduling an
+   * entry allocates nothing of its own: a node object cost the cache about 30 bytes per entry.
+   */
+  readonly #times: number[] = [];
+  readonly #items: T[] = [];
   readonly #p: ScheduleParts<T>;
   #handle: unknown = null;
   /** When the armed timer wakes (clock ms; Infinity when none is armed). */
@@ -64,9 +64,9 @@ export class Schedule<T> {
     this.#p = parts;
   }
 
-  /** Entries waiting for their refresh time (including ones replaced since, until compacted). */
+  /** Items waiting for their time (including ones replaced since, until compacted). */
   get size(): number {
-    return this.#heap.length;
+    return this.#items.length;
   }
 
   /** Whether a timer is armed. */
@@ -78,14 +78,15 @@ export class Schedule<T> {
   add(e: T): void {
     const at = this.#p.at(e);
     if (!Number.isFinite(at)) return;
-    this.#push({ at, entry: e });
-    if (this.#heap.length > 2 * this.#p.size() + 1024) this.#compact();
+    this.#push(at, e);
+    if (this.#items.length > 2 * this.#p.size() + 1024) this.#compact();
     if (at < this.#at) this.#arm(this.#p.now());
   }
 
-  /** `clearCache()`: forget every entry (the cache dropped them) and disarm. */
+  /** `clearCache()`: forget every item (the cache dropped them) and disarm. */
   clear(): void {
-    this.#heap.length = 0;
+    this.#times.length = 0;
+    this.#items.length = 0;
     this.stop();
   }
 
@@ -98,10 +99,10 @@ export class Schedule<T> {
 
   #arm(now: number): void {
     this.stop();
-    const top = this.#heap[0];
-    if (top === undefined) return;
-    this.#at = top.at;
-    const delay = Math.min(MAX_DELAY_MS, Math.max(0, top.at - now));
+    if (this.#items.length === 0) return;
+    const at = this.#times[0] as number;
+    this.#at = at;
+    const delay = Math.min(MAX_DELAY_MS, Math.max(0, at - now));
     this.#handle = this.#p.timers.set(() => this.#wake(), delay);
   }
 
@@ -109,51 +110,66 @@ export class Schedule<T> {
     this.#handle = null;
     this.#at = Number.POSITIVE_INFINITY;
     const now = this.#p.now();
-    const heap = this.#heap;
-    while (heap.length > 0 && (heap[0] as Node<T>).at <= now + SLACK_MS) {
-      const { at, entry } = this.#pop();
+    while (this.#items.length > 0 && (this.#times[0] as number) <= now + SLACK_MS) {
+      const at = this.#times[0] as number;
+      const item = this.#pop();
       // Replaced, evicted, or rescheduled (its time moved): nothing to do.
-      if (this.#p.at(entry) !== at || !this.#p.current(entry)) continue;
-      this.#p.fire(entry);
+      if (this.#p.at(item) !== at || !this.#p.current(item)) continue;
+      this.#p.fire(item);
     }
     this.#arm(now);
   }
 
-  /** Drop the nodes whose entry is gone or rescheduled, and rebuild the heap. */
+  /** Drop the items that are gone or rescheduled, and rebuild the heap. */
   #compact(): void {
-    const live = this.#heap.filter((n) => this.#p.at(n.entry) === n.at && this.#p.current(n.entry));
-    this.#heap.length = 0;
-    for (const n of live) this.#push(n);
+    const times = this.#times.splice(0);
+    const items = this.#items.splice(0);
+    for (let i = 0; i < items.length; i++) {
+      const item = items[i] as T;
+      const at = times[i] as number;
+      if (this.#p.at(item) === at && this.#p.current(item)) this.#push(at, item);
+    }
   }
 
-  #push(n: Node<T>): void {
-    const heap = this.#heap;
-    let i = heap.push(n) - 1;
+  #push(at: number, item: T): void {
+    const times = this.#times;
+    const items = this.#items;
+    let i = items.length;
     while (i > 0) {
       const parent = (i - 1) >> 1;
-      if ((heap[parent] as Node<T>).at <= n.at) break;
-      heap[i] = heap[parent] as Node<T>;
+      const pt = times[parent] as number;
+      if (pt <= at) break;
+      times[i] = pt;
+      items[i] = items[parent] as T;
       i = parent;
     }
-    heap[i] = n;
+    times[i] = at;
+    items[i] = item;
   }
 
-  #pop(): Node<T> {
-    const heap = this.#heap;
-    const top = heap[0] as Node<T>;
-    const last = heap.pop() as Node<T>;
-    if (heap.length === 0) return top;
+  /** Take the earliest item off the heap. */
+  #pop(): T {
+    const times = this.#times;
+    const items = this.#items;
+    const top = items[0] as T;
+    const lastAt = times.pop() as number;
+    const last = items.pop() as T;
+    const n = items.length;
+    if (n === 0) return top;
     let i = 0;
     for (;;) {
       const l = 2 * i + 1;
-      if (l >= heap.length) break;
+      if (l >= n) break;
       const r = l + 1;
-      const c = r < heap.length && (heap[r] as Node<T>).at < (heap[l] as Node<T>).at ? r : l;
-      if ((heap[c] as Node<T>).at >= last.at) break;
-      heap[i] = heap[c] as Node<T>;
+      const c = r < n && (times[r] as number) < (times[l] as number) ? r : l;
+      const ct = times[c] as number;
+      if (ct >= lastAt) break;
+      times[i] = ct;
+      items[i] = items[c] as T;
       i = c;
     }
-    heap[i] = last;
+    times[i] = lastAt;
+    items[i] = last;
     return top;
   }
 }

@@ -4,6 +4,7 @@
  * left to the next read or to expiry, one timer per resolver, nothing armed after close(), and the
  * real timer never keeps the process alive. Time and timers are moved by hand; no timed assertions.
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/logger.js';
 import type { CacheEntry } from '../../src/resolver/cache.js';
@@ -196,6 +197,29 @@ describe('Schedule', () => {
     m.advance(1000);
     expect(seen).toEqual(['a', 'b', 'c']); // d was replaced
     expect(t.armed).toBe(false);
+  });
+
+  it('hands over any set of items in time order, each once (property, 300 runs)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 1, max: 10_000 }), { maxLength: 200 }), (times) => {
+        const m = manual(0);
+        const fired: number[] = [];
+        const items = times.map((t, i) => entry(`i${i}`, t));
+        const t = new Schedule<CacheEntry<string>>({
+          now: m.now,
+          timers: m.timers,
+          at: (e) => e.refreshAt,
+          current: () => true,
+          size: () => items.length,
+          fire: (e) => void fired.push(e.refreshAt),
+        });
+        for (const e of items) t.add(e);
+        m.advance(20_000);
+        expect(fired).toEqual([...times].sort((a, b) => a - b));
+        expect(t.size).toBe(0);
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it('skips an entry whose time moved after it was added (it is handed over at the new time)', () => {
