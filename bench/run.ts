@@ -644,7 +644,7 @@ function render(r: {
       "entry's own settled promise, made once on its first hit (or when a refresh stores it) and frozen (no async " +
       'frame, no new promise, no walk).\n' +
       "- A hit reads no clock: on the default clock one unref'd timer per resolver marks entries stale at their expiry " +
-      '(`Date.now()` costs about 47 ns on this machine, more than the rest of a hit). Refresh ahead runs on a timer too, ' +
+      '(`Date.now()` costs about 47 ns on this machine, about half of what a hit cost). Refresh ahead runs on a timer too, ' +
       'so a read never arms one (10–30 µs).\n' +
       '- The cache keeps one `Map` per kind keyed by the id the caller passed, so a hit hashes no new string; the LRU ' +
       'bound uses a second-chance flag instead of re-inserting the entry on every read.\n' +
