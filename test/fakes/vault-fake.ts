@@ -104,6 +104,8 @@ export interface VaultFake {
     data: Record<string, unknown>,
     options?: { deleted?: boolean },
   ): void;
+  /** The gcp service account's key file contents (its token URI is this fake's OAuth endpoint). */
+  gcpKey(): Record<string, string>;
   /** Paths of the requests that read KV data (not logins). */
   reads(): string[];
   logins(): VaultRequestRecord[];
@@ -556,8 +558,9 @@ export async function startVaultFake(
   await new Promise<void>((resolve) => front.server.listen(0, '127.0.0.1', resolve));
   const { port } = front.server.address() as AddressInfo;
 
+  const url = `${tls ? 'https' : 'http'}://127.0.0.1:${port}`;
   return {
-    url: `${tls ? 'https' : 'http'}://127.0.0.1:${port}`,
+    url,
     rootToken,
     tokens,
     requests,
@@ -586,6 +589,15 @@ export async function startVaultFake(
       const prev = m.secrets.get(secretPath);
       m.secrets.set(secretPath, { data, deleted: opts.deleted === true, version: (prev?.version ?? 0) + 1 });
     },
+    gcpKey: () => ({
+      type: 'service_account',
+      project_id: credentials.gcp.project,
+      private_key_id: credentials.gcp.keyId,
+      private_key: credentials.gcp.privateKeyPem,
+      client_email: credentials.gcp.email,
+      client_id: '1',
+      token_uri: `${url}/google/token`,
+    }),
     reads: () => requests.filter((r) => !r.path.startsWith('auth/')).map((r) => r.path),
     logins: () => requests.filter((r) => /^auth\/.+\/login/.test(r.path)),
     fail(fault, opts = {}) {

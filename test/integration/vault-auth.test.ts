@@ -198,21 +198,8 @@ describe('gcp', () => {
   );
 
   const keyFile = () => {
-    const g = fake.credentials.gcp;
     const file = path.join(tmp, 'sa.json');
-    writeFileSync(
-      file,
-      JSON.stringify({
-        type: 'service_account',
-        project_id: g.project,
-        private_key_id: g.keyId,
-        private_key: g.privateKeyPem,
-        client_email: g.email,
-        client_id: '1',
-        token_uri: `${fake.url}/google/token`,
-      }),
-      { mode: 0o600 },
-    );
+    writeFileSync(file, JSON.stringify(fake.gcpKey()), { mode: 0o600 });
     return file;
   };
 

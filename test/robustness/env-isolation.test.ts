@@ -120,19 +120,9 @@ describe('hashicorp-vault', () => {
   it("gcp: the key file named by the given env's GOOGLE_APPLICATION_CREDENTIALS and its project, not process.env's", async () => {
     fake.reset();
     fake.put('secret', 'variables/k', { value: 'right' });
-    const g = fake.credentials.gcp;
     const dir = mkdtempSync(path.join(tmpdir(), 'vault-gcp-env-'));
     const file = path.join(dir, 'sa.json');
-    const key = {
-      type: 'service_account',
-      project_id: g.project,
-      private_key_id: g.keyId,
-      private_key: g.privateKeyPem,
-      client_email: g.email,
-      client_id: '1',
-      token_uri: `${fake.url}/google/token`,
-    };
-    writeFileSync(file, JSON.stringify(key), { mode: 0o600 });
+    writeFileSync(file, JSON.stringify(fake.gcpKey()), { mode: 0o600 });
     Object.assign(process.env, {
       GOOGLE_APPLICATION_CREDENTIALS: path.join(dir, 'missing.json'),
       GOOGLE_CLOUD_PROJECT: 'process-project',

@@ -90,15 +90,7 @@ function runChild(env: Record<string, string>): Promise<{ code: number | null; o
       jwt: JWT,
       gcp: {
         role: vault.credentials.gcp.role,
-        key: {
-          type: 'service_account',
-          project_id: vault.credentials.gcp.project,
-          private_key_id: vault.credentials.gcp.keyId,
-          private_key: vault.credentials.gcp.privateKeyPem,
-          client_email: vault.credentials.gcp.email,
-          client_id: '1',
-          token_uri: `${vault.url}/google/token`,
-        },
+        key: vault.gcpKey(),
       },
     },
     aws: {
