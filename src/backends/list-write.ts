@@ -2,9 +2,9 @@
  * What the adapters share for the optional `list`, `put` and `delete` capabilities: bounded
  * pagination ({@link pagedList}), recovering an id from a secret name by the backend's own lookup
  * rule ({@link listedName}: the id is kept only when `locate(kind, id)` asks for exactly that
- * name), the stored form of a value ({@link encodeValue}: a connection as Airflow's URI by default,
- * its `as_json` when asked) and the check that a backend is not given a write option it cannot
- * honour ({@link checkPutOptions}).
+ * name; {@link prefixedName} for the stores that list by prefix), the stored form of a value
+ * ({@link encodeValue}: a connection as Airflow's URI by default, its `as_json` when asked) and the
+ * check that a backend is not given a write option it cannot honour ({@link checkPutOptions}).
  */
 import {
   DEFAULT_LIST_LIMIT,
@@ -91,6 +91,28 @@ export function listedName(
 /** The id in the part of a name after the kind's prefix: a team-scoped name has `<team>--` first. */
 export function idPart(rest: string, teamHead: string | undefined): string {
   return teamHead && rest.startsWith(teamHead) ? rest.slice(teamHead.length) : rest;
+}
+
+/** How a store that lists by name prefix reads names (Secrets Manager, SSM, Google Secret Manager). */
+export interface PrefixNaming {
+  locate(kind: SecretKind, id: string): Lookup;
+  candidates(kind: SecretKind, id: string): readonly string[];
+}
+
+/**
+ * A listed name under the kind's prefix `head`, by {@link listedName}: the id is the rest, after
+ * the team's `<team>--` (`teamHead`) when the name has it. Null for a name outside the prefix.
+ */
+export function prefixedName(
+  store: PrefixNaming,
+  kind: SecretKind,
+  name: string,
+  head: string,
+  teamHead: string | undefined,
+): ListedName | null {
+  if (!name.startsWith(head)) return null;
+  const id = idPart(name.slice(head.length), teamHead);
+  return listedName(store.locate, kind, name, id, undefined, store.candidates);
 }
 
 /**

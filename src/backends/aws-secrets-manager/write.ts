@@ -11,10 +11,9 @@ import {
   checkPutOptions,
   emptyList,
   encodeValue,
-  idPart,
-  listedName,
   locateWriteWith,
   pagedList,
+  prefixedName,
   refusedId,
 } from '../list-write.js';
 import type { KindRules } from '../naming.js';
@@ -106,10 +105,7 @@ async function listSecrets(
         });
       return { names: (out.SecretList ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
     },
-    (name) =>
-      name.startsWith(head)
-        ? listedName(s.locate, kind, name, idPart(name.slice(head.length), teamHead), undefined, s.candidates)
-        : null,
+    (name) => prefixedName(s, kind, name, head, teamHead),
   );
 }
 

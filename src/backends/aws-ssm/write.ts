@@ -11,10 +11,9 @@ import {
   checkPutOptions,
   emptyList,
   encodeValue,
-  idPart,
-  listedName,
   locateWriteWith,
   pagedList,
+  prefixedName,
   refusedId,
 } from '../list-write.js';
 import type { KindRules } from '../naming.js';
@@ -138,16 +137,6 @@ async function listParameters(
         });
       return { names: (out.Parameters ?? []).flatMap((x) => x.Name ?? []), next: out.NextToken };
     },
-    (name) =>
-      name.startsWith(head)
-        ? listedName(
-            s.locate,
-            kind,
-            name,
-            idPart(name.slice(head.length), s.team === undefined ? undefined : `${s.team}--`),
-            undefined,
-            s.candidates,
-          )
-        : null,
+    (name) => prefixedName(s, kind, name, head, s.team === undefined ? undefined : `${s.team}--`),
   );
 }

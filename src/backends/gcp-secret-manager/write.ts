@@ -19,10 +19,9 @@ import {
   checkPutOptions,
   emptyList,
   encodeValue,
-  idPart,
-  listedName,
   locateWriteWith,
   pagedList,
+  prefixedName,
   refusedId,
 } from '../list-write.js';
 import type { GcpSecretManagerClient } from './credentials.js';
@@ -157,17 +156,7 @@ async function listKind(
       );
       return { names, next: response?.nextPageToken || undefined };
     },
-    (name) =>
-      name.startsWith(head)
-        ? listedName(
-            s.locate,
-            kind,
-            name,
-            idPart(name.slice(head.length), s.teamHead),
-            undefined,
-            s.candidates,
-          )
-        : null,
+    (name) => prefixedName(s, kind, name, head, s.teamHead),
   );
 }
 
