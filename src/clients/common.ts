@@ -127,7 +127,7 @@ export class Extras {
  * is; any other only up to its first other character, then `…` (a key such as `password=…` or
  * `Authorization: Bearer …` carries a value).
  */
-export function keyLabel(key: string): string {
+function keyLabel(key: string): string {
   const head = /^[\p{L}\p{N}_.-]{0,64}/u.exec(key)?.[0] ?? '';
   return head === key ? key : `${head}…`;
 }

@@ -21,7 +21,7 @@ import { type CallRegistry, Scope } from './deadline.js';
 import { type Failure, isConfigError } from './failures.js';
 import type { OtelSpan } from './otel.js';
 import type { Watchers } from './rotation.js';
-import { Schedule } from './schedule.js';
+import { Schedule, type Timers } from './schedule.js';
 import type { StatsRecorder } from './stats.js';
 import type { TelemetryHolder } from './types.js';
 import { type Answer, type Answered, type Chain, NOTHING, type WalkResult } from './walk.js';
@@ -267,32 +267,40 @@ class Layer implements LookupLayer {
     this.registry = parts.registry;
     const cache = this.cache;
     let ahead: Schedule<CacheEntry<Answer>> | null = null;
-    const timers = cache?.timers ?? null;
-    if (cache !== null && cache.options.refreshAhead > 0) cache.onDue = (e) => this.#refreshAhead(e);
-    if (cache !== null && timers !== null && cache.options.refreshAhead > 0) {
-      // At its refresh time, an entry read since it was stored is refreshed now; one nobody read
-      // is marked due, for its next read (if any comes before it expires).
-      ahead = new Schedule<CacheEntry<Answer>>({
-        now: () => cache.now(),
-        timers,
-        at: (e) => e.refreshAt,
-        current: (e) => cache.isCurrent(e),
-        size: () => cache.size,
-        fire: (e) => {
-          if (!cache.wasRead(e)) {
-            e.refreshAt = DUE;
-            return;
-          }
-          e.refreshAt = Number.POSITIVE_INFINITY;
-          this.#refreshEntry(e);
-        },
+    if (cache !== null) {
+      if (cache.options.refreshAhead > 0) {
+        cache.onDue = (e) => this.#refreshAhead(e);
+        ahead = cache.timers && this.#refreshSchedule(cache, cache.timers);
+      }
+      this.registry.onCancel.add(() => {
+        ahead?.stop();
+        cache.stopTimers();
       });
-      const timer = ahead;
-      this.registry.onCancel.add(() => timer.stop());
     }
-    if (cache !== null) this.registry.onCancel.add(() => cache.stopTimers());
     this.#ahead = ahead;
     this.#settler = new Settler(parts, ahead);
+  }
+
+  /**
+   * Refresh ahead on the cache's timers: at its refresh time, an entry read since it was stored is
+   * refreshed now; one nobody read is marked due, for its next read (if any comes before it expires).
+   */
+  #refreshSchedule(cache: LookupCache<Answer>, timers: Timers): Schedule<CacheEntry<Answer>> {
+    return new Schedule<CacheEntry<Answer>>({
+      now: () => cache.now(),
+      timers,
+      at: (e) => e.refreshAt,
+      current: (e) => cache.isCurrent(e),
+      size: () => cache.size,
+      fire: (e) => {
+        if (!cache.wasRead(e)) {
+          e.refreshAt = DUE;
+          return;
+        }
+        e.refreshAt = Number.POSITIVE_INFINITY;
+        this.#refreshEntry(e);
+      },
+    });
   }
 
   get epoch(): number {

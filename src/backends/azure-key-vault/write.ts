@@ -40,7 +40,7 @@ export interface AzureWriteClient {
 type ListedProperties = { name: string; tags?: Record<string, string> | undefined };
 
 /** The tag `put` sets to the id it wrote, so a listing maps an ambiguous name back to it. */
-export const ID_TAG = 'airflow_id';
+const ID_TAG = 'airflow_id';
 /** Key Vault's limit on the tags of a secret. */
 const MAX_TAGS = 15;
 
